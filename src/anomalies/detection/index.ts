@@ -1,0 +1,2 @@
+export * from './series-detector.js';
+export * from './backtest.js';

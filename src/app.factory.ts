@@ -1,0 +1,100 @@
+import rateLimit from '@fastify/rate-limit';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+import { AppModule, type AppOverrides } from './app.module.js';
+import { presentedKey } from './common/api-keys.js';
+import { AllExceptionsFilter } from './common/error.filter.js';
+import { requestIdFor } from './common/request-id.js';
+import type { AppConfig } from './config/app.config.js';
+import { VigilMetrics } from './metrics/vigil.metrics.js';
+import { DerivedStateRunner } from './storage/log-consumers.js';
+
+class UnsupportedEncodingError extends Error {
+  readonly statusCode = 415;
+}
+
+/**
+ * Builds the whole Vigil application on Fastify, initialised but not listening:
+ * main.ts listens on it, tests use it over HTTP on an ephemeral port.
+ */
+export async function createVigilApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    // Applies to the decompressed stream too: a gzip body is limited after expansion.
+    bodyLimit: config.http.maxBodyBytes,
+    genReqId: requestIdFor,
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new AllExceptionsFilter());
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: any other media type answers 415.
+  fastify.removeContentTypeParser(['text/plain']);
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  fastify.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = (request.headers['content-encoding'] ?? 'identity').toString().trim().toLowerCase();
+    if (encoding === 'identity' || encoding === '') return payload;
+    if (encoding !== 'gzip' && encoding !== 'x-gzip') throw new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip`);
+    // The length header describes the compressed bytes; the body limit applies to what gunzip yields.
+    delete request.headers['content-length'];
+    const gunzip = createGunzip();
+    payload.on('error', (error) => gunzip.destroy(error));
+    return payload.pipe(gunzip);
+  });
+
+  const metrics = app.get(VigilMetrics);
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  if (config.rateLimit.maxPerWindow > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.rateLimit.maxPerWindow,
+      timeWindow: config.rateLimit.windowSeconds * 1000,
+      // One bucket per API key (by a digest, never the key), else per client address.
+      keyGenerator: (request) => {
+        const key = presentedKey(request.headers);
+        return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}` : `ip:${request.ip}`;
+      },
+      allowList: (request) => request.url.startsWith('/health') || request.url === '/metrics',
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`Rate limit of ${context.max} requests per ${config.rateLimit.windowSeconds}s exceeded; retry in ${Math.ceil(context.ttl / 1000)}s`), {
+          statusCode: 429,
+        }),
+    });
+  }
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Vigil')
+      .setDescription('Observability microservice: ingest, durable forwarding, SLA, anomalies, user analytics, Prometheus.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.init();
+  app.get(DerivedStateRunner).start();
+  return app;
+}

@@ -1,0 +1,59 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AnalyticsModule } from './analytics/analytics.module.js';
+import { AnomaliesModule } from './anomalies/anomalies.module.js';
+import { ApiKeyRing } from './common/api-keys.js';
+import { ApiKeyGuard } from './common/auth.guard.js';
+import { Clock } from './common/clock.js';
+import type { AppConfig } from './config/app.config.js';
+import { APP_CONFIG, ConfigModule } from './config/config.module.js';
+import { DeliveryModule } from './delivery/delivery.module.js';
+import { HealthModule } from './health/health.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
+import { loggingOptions } from './logging.options.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SlaModule } from './sla/sla.module.js';
+import { StorageModule } from './storage/storage.module.js';
+
+/** What a test may swap: every side effect Vigil has is reachable from here. */
+export interface AppOverrides {
+  clock?: Clock;
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
+    const common: Provider[] = [
+      { provide: Clock, useValue: overrides.clock ?? new Clock() },
+      {
+        provide: ApiKeyRing,
+        inject: [APP_CONFIG],
+        useFactory: (appConfig: AppConfig) =>
+          new ApiKeyRing({ ingest: appConfig.auth.ingestKeys, read: appConfig.auth.readKeys, admin: appConfig.auth.adminKeys }),
+      },
+    ];
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggingOptions(config, overrides.logStream)),
+        ScheduleModule.forRoot(),
+        MetricsModule,
+        StorageModule,
+        HealthModule,
+        IngestModule,
+        DeliveryModule,
+        SlaModule,
+        AnomaliesModule,
+        AnalyticsModule,
+      ],
+      providers: [...common, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      exports: common,
+    };
+  }
+}

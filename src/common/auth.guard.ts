@@ -1,0 +1,59 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  applyDecorators,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ApiKeyRing, presentedKey, type Scope } from './api-keys.js';
+
+const SCOPE_METADATA = 'vigil:scope';
+
+/** Marks a controller or handler as needing an API key of the given scope. */
+export function RequiresScope(scope: Scope) {
+  return applyDecorators(
+    SetMetadata(SCOPE_METADATA, scope),
+    ApiBearerAuth(),
+    ApiSecurity('api-key'),
+    ApiUnauthorizedResponse({ description: 'Missing or unknown API key' }),
+    ApiForbiddenResponse({ description: `Key lacks the ${scope} scope` }),
+  );
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Hash-derived id of the key that authenticated this request, when one did. */
+    apiKeyId?: string;
+  }
+}
+
+/**
+ * Global guard: routes without RequiresScope are open (/health, /docs, /metrics).
+ * With no key configured (protected mode, loopback only) every route is open.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(ApiKeyRing) private readonly keys: ApiKeyRing,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_METADATA, [context.getHandler(), context.getClass()]);
+    if (scope === undefined || this.keys.isEmpty) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const key = presentedKey(request.headers);
+    if (key === null) throw new UnauthorizedException('An API key is required: Authorization: Bearer <key> or X-API-Key: <key>');
+    const resolved = this.keys.resolve(key);
+    if (resolved === null) throw new UnauthorizedException('Unknown API key');
+    request.apiKeyId = resolved.id;
+    if (!resolved.scopes.has(scope)) throw new ForbiddenException(`This API key lacks the ${scope} scope`);
+    return true;
+  }
+}

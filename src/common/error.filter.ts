@@ -1,0 +1,80 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+
+/** The body of every error answer: snake_case, with the request id to quote in a report. */
+export interface ErrorBody {
+  status_code: number;
+  error: string;
+  message: string;
+  request_id: string;
+  /** Per-item problems, when a whole batch was refused. */
+  errors?: Array<{ index: number; message: string }>;
+}
+
+/** Headers an HttpException may carry to the reply (Retry-After on 429 / 503). */
+export class HttpExceptionWithHeaders extends HttpException {
+  constructor(message: string, status: number, readonly headers: Record<string, string>) {
+    super(message, status);
+  }
+}
+
+export function errorBody(status: number, message: string, requestId: string): ErrorBody {
+  return { status_code: status, error: STATUS_CODES[status] ?? 'Error', message, request_id: requestId };
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/**
+ * Maps every error to ErrorBody. Anything that is not an HttpException is a bug
+ * of ours: it answers a bare 500 and its details go to the log only, never to the
+ * client (they might carry a destination's credentials).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'Internal server error';
+    let itemErrors: ErrorBody['errors'];
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      message = messageOf(exception);
+      if (exception instanceof HttpExceptionWithHeaders) reply.headers(exception.headers);
+      const details = exception.getResponse() as { errors?: ErrorBody['errors'] };
+      if (Array.isArray(details?.errors)) itemErrors = details.errors;
+    } else if (isZlibError(exception)) {
+      status = 400;
+      message = 'Request body is not valid gzip';
+    } else if (isFastifyClientError(exception)) {
+      status = exception.statusCode;
+      message = exception.message;
+    } else {
+      this.logger.error({ err: exception, request_id: request.id }, 'Unhandled error');
+    }
+    const body = errorBody(status, message, String(request.id));
+    if (itemErrors) body.errors = itemErrors;
+    void reply.status(status).send(body);
+  }
+}
+
+/** Fastify's own 4xx errors (body too large, bad media type, malformed JSON, bad gzip). */
+export function isFastifyClientError(error: unknown): error is Error & { statusCode: number } {
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  return error instanceof Error && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
+
+function isZlibError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}

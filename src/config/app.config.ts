@@ -1,0 +1,196 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { EnvironmentVariables } from './environment.variables.js';
+
+export type DestinationName = 'datadog' | 'newrelic' | 'elasticsearch' | 'splunk';
+export const DESTINATION_NAMES: readonly DestinationName[] = ['datadog', 'newrelic', 'elasticsearch', 'splunk'];
+export type QueueFullPolicy = 'block' | 'drop_oldest';
+export type Sensitivity = 'low' | 'medium' | 'high';
+
+export interface DatadogConfig { apiKey: string; appKey?: string; site: string; apiUrl?: string }
+export interface NewRelicConfig { licenseKey: string; accountId?: string; region: 'us' | 'eu'; metricApiUrl: string; eventApiUrl?: string }
+export interface ElasticsearchConfig {
+  url: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  indexPrefix: string;
+}
+export interface SplunkConfig { url: string; token: string; index?: string; tlsVerify: boolean; caFile?: string }
+
+/** Typed configuration, parsed and validated once at startup. */
+export interface AppConfig {
+  http: { port: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number };
+  auth: {
+    ingestKeys: string[];
+    readKeys: string[];
+    adminKeys: string[];
+    metricsKey?: string;
+    /** No key configured: auth is off and the service binds to loopback only. */
+    protectedMode: boolean;
+  };
+  rateLimit: { maxPerWindow: number; windowSeconds: number };
+  database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath?: string };
+  logLevel: string;
+  environment: string;
+  retention: { ingestLogDays: number; analyticsDays: number };
+  delivery: {
+    queueMaxBytes: Record<DestinationName, number>;
+    queueFullPolicy: QueueFullPolicy;
+    flushIntervalMs: number;
+  };
+  datadog: DatadogConfig | null;
+  newRelic: NewRelicConfig | null;
+  elasticsearch: ElasticsearchConfig | null;
+  splunk: SplunkConfig | null;
+  shipOwnLogs: boolean;
+  sla: { targetsFile?: string };
+  anomalies: { sensitivity: Sensitivity; mutedMetrics: string[]; maxSeries: number };
+  metrics: { maxSeries: number; seriesTtlSeconds: number; maxLabelValuesPerMetric: number };
+}
+
+/** Every secret the configuration holds, for log redaction and error-body scrubbing. */
+export function secretsOf(config: AppConfig): string[] {
+  return [
+    ...config.auth.ingestKeys,
+    ...config.auth.readKeys,
+    ...config.auth.adminKeys,
+    config.auth.metricsKey,
+    config.datadog?.apiKey,
+    config.datadog?.appKey,
+    config.newRelic?.licenseKey,
+    config.elasticsearch?.apiKey,
+    config.elasticsearch?.password,
+    config.splunk?.token,
+  ].filter((secret): secret is string => typeof secret === 'string' && secret.length > 0);
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+const MIB = 1024 * 1024;
+
+function keyList(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((key) => key.trim()).filter((key) => key.length > 0);
+}
+
+function flatten(errors: ValidationError[]): string[] {
+  return errors.flatMap((error) => Object.values(error.constraints ?? {}));
+}
+
+/**
+ * Parses the environment into an AppConfig or throws one ConfigurationError that
+ * lists every bad variable. Values are never echoed, since several are secrets.
+ */
+export function loadConfig(environment: Record<string, string | undefined>): AppConfig {
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(EnvironmentVariables, present);
+  const problems = flatten(validateSync(env, { forbidUnknownValues: false }));
+
+  const ingestKeys = keyList(env.VIGIL_INGEST_KEYS);
+  const readKeys = keyList(env.VIGIL_READ_KEYS);
+  const adminKeys = keyList(env.VIGIL_ADMIN_KEYS);
+  const protectedMode = ingestKeys.length + readKeys.length + adminKeys.length === 0;
+
+  const databaseUrl = env.DATABASE_URL ?? 'sqlite:./data/vigil.db';
+  const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+
+  if (env.ELASTICSEARCH_URL === undefined && env.ELASTICSEARCH_PORT !== undefined && env.ELASTICSEARCH_HOST === undefined) {
+    problems.push('ELASTICSEARCH_PORT is set without ELASTICSEARCH_HOST');
+  }
+  if (env.SPLUNK_HEC_URL === undefined && env.SPLUNK_PORT !== undefined && env.SPLUNK_HOST === undefined) {
+    problems.push('SPLUNK_PORT is set without SPLUNK_HOST');
+  }
+  const splunkUrl = env.SPLUNK_HEC_URL ?? (env.SPLUNK_HOST ? `https://${env.SPLUNK_HOST}:${env.SPLUNK_PORT ?? 8088}` : undefined);
+  if (env.SPLUNK_HEC_TOKEN && !splunkUrl) problems.push('SPLUNK_HEC_TOKEN is set but neither SPLUNK_HEC_URL nor SPLUNK_HOST is');
+  const elasticsearchUrl =
+    env.ELASTICSEARCH_URL ?? (env.ELASTICSEARCH_HOST ? `http://${env.ELASTICSEARCH_HOST}:${env.ELASTICSEARCH_PORT ?? 9200}` : undefined);
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  const queueDefault = env.VIGIL_QUEUE_MAX_BYTES ?? 256 * MIB;
+  const newRelicRegion = env.NEW_RELIC_REGION === 'eu' ? 'eu' : 'us';
+  const newRelicHost = newRelicRegion === 'eu' ? 'eu01.nr-data.net' : 'nr-data.net';
+  const newRelicInsightsHost = newRelicRegion === 'eu' ? 'insights-collector.eu01.nr-data.net' : 'insights-collector.newrelic.com';
+
+  return {
+    http: {
+      port: env.PORT ?? 8080,
+      host: env.HOST ?? (protectedMode ? '127.0.0.1' : '0.0.0.0'),
+      maxBodyBytes: env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB,
+      maxBatch: env.VIGIL_MAX_BATCH ?? 10_000,
+      shutdownTimeoutMs: env.VIGIL_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    },
+    auth: { ingestKeys, readKeys, adminKeys, metricsKey: env.VIGIL_METRICS_KEY || undefined, protectedMode },
+    rateLimit: { maxPerWindow: env.VIGIL_RATE_LIMIT_MAX ?? 0, windowSeconds: env.VIGIL_RATE_LIMIT_WINDOW_SECONDS ?? 60 },
+    database: {
+      url: databaseUrl,
+      dialect,
+      sqlitePath: dialect === 'sqlite' ? databaseUrl.slice('sqlite:'.length) : undefined,
+    },
+    logLevel: env.LOG_LEVEL ?? 'info',
+    environment: env.ENVIRONMENT ?? 'production',
+    retention: { ingestLogDays: env.VIGIL_RETENTION_DAYS ?? 7, analyticsDays: env.VIGIL_ANALYTICS_RETENTION_DAYS ?? 395 },
+    delivery: {
+      queueMaxBytes: {
+        datadog: env.VIGIL_QUEUE_MAX_BYTES_DATADOG ?? queueDefault,
+        newrelic: env.VIGIL_QUEUE_MAX_BYTES_NEWRELIC ?? queueDefault,
+        elasticsearch: env.VIGIL_QUEUE_MAX_BYTES_ELASTICSEARCH ?? queueDefault,
+        splunk: env.VIGIL_QUEUE_MAX_BYTES_SPLUNK ?? queueDefault,
+      },
+      queueFullPolicy: (env.VIGIL_QUEUE_FULL_POLICY as QueueFullPolicy | undefined) ?? 'block',
+      flushIntervalMs: env.VIGIL_DELIVERY_FLUSH_INTERVAL_MS ?? 1000,
+    },
+    datadog: env.DATADOG_API_KEY
+      ? { apiKey: env.DATADOG_API_KEY, appKey: env.DATADOG_APP_KEY || undefined, site: env.DATADOG_SITE ?? 'datadoghq.com', apiUrl: env.DATADOG_API_URL }
+      : null,
+    newRelic: env.NEW_RELIC_LICENSE_KEY
+      ? {
+          licenseKey: env.NEW_RELIC_LICENSE_KEY,
+          accountId: env.NEW_RELIC_ACCOUNT_ID,
+          region: newRelicRegion,
+          metricApiUrl: env.NEW_RELIC_METRIC_API_URL ?? `https://metric-api.${newRelicHost}/metric/v1`,
+          eventApiUrl:
+            env.NEW_RELIC_EVENT_API_URL ??
+            (env.NEW_RELIC_ACCOUNT_ID ? `https://${newRelicInsightsHost}/v1/accounts/${env.NEW_RELIC_ACCOUNT_ID}/events` : undefined),
+        }
+      : null,
+    elasticsearch: elasticsearchUrl
+      ? {
+          url: elasticsearchUrl,
+          apiKey: env.ELASTICSEARCH_API_KEY || undefined,
+          username: env.ELASTICSEARCH_USERNAME,
+          password: env.ELASTICSEARCH_PASSWORD,
+          indexPrefix: env.ELASTICSEARCH_INDEX_PREFIX ?? 'vigil-logs',
+        }
+      : null,
+    splunk:
+      splunkUrl && env.SPLUNK_HEC_TOKEN
+        ? {
+            url: splunkUrl.replace(/\/+$/, ''),
+            token: env.SPLUNK_HEC_TOKEN,
+            index: env.SPLUNK_INDEX || undefined,
+            tlsVerify: env.SPLUNK_TLS_VERIFY !== 'false',
+            caFile: env.SPLUNK_CA_FILE,
+          }
+        : null,
+    shipOwnLogs: env.VIGIL_SHIP_OWN_LOGS === 'true',
+    sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE },
+    anomalies: {
+      sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
+      mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),
+      maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? 10_000,
+    },
+    metrics: {
+      maxSeries: env.VIGIL_METRICS_MAX_SERIES ?? 10_000,
+      seriesTtlSeconds: env.VIGIL_METRICS_SERIES_TTL_SECONDS ?? 600,
+      maxLabelValuesPerMetric: env.VIGIL_METRICS_MAX_LABEL_VALUES ?? 1_000,
+    },
+  };
+}

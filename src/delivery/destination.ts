@@ -1,0 +1,89 @@
+import type { DestinationName } from '../config/app.config.js';
+import type { IngestKind } from '../storage/database.js';
+import type { LogEntry } from '../storage/ingest-log.repository.js';
+
+/**
+ * The contract between the delivery core (src/delivery/) and a destination
+ * (src/apm/datadog, src/apm/newrelic, src/logs/elasticsearch, src/logs/splunk).
+ *
+ * A destination only encodes a batch, sends it, and classifies the answer. It
+ * never queues, retries, sleeps, counts or dead-letters: the core does all of
+ * that, once, for every destination (as the OpenTelemetry Collector's
+ * exporterhelper does).
+ */
+export interface Destination {
+  readonly name: DestinationName;
+  /** Which ingest-log kinds this destination receives. */
+  readonly kinds: readonly IngestKind[];
+  readonly limits: DestinationLimits;
+  /**
+   * One-time set-up before the first send (e.g. install an index template).
+   * A thrown error is logged by the core and prepare() is retried with backoff;
+   * nothing is sent until it succeeds.
+   */
+  prepare?(signal: AbortSignal): Promise<void>;
+  /**
+   * Encodes and sends one batch (already within `limits`). Must not throw for a
+   * vendor's answer: every answer maps to a SendResult. A thrown error is treated
+   * as a network failure (retryable).
+   */
+  send(batch: readonly LogEntry[], signal: AbortSignal): Promise<SendResult>;
+}
+
+export interface DestinationLimits {
+  /** Most entries in one request. */
+  maxItems: number;
+  /** Most bytes of one request body before compression (as the destination encodes it). */
+  maxBytes: number;
+  /**
+   * Oldest entry (by its own timestamp) the vendor accepts, per kind; older ones
+   * are dead-lettered as `expired` instead of being sent to fail. Null: no limit.
+   */
+  maxAgeMs: Partial<Record<IngestKind, number>>;
+}
+
+/** How a whole request went. `status` is the HTTP status when there was one. */
+export type SendResult =
+  | { outcome: 'delivered' }
+  /** Network error, timeout, 408, 5xx except 501, HEC "server busy". */
+  | { outcome: 'retryable'; reason: string; status?: number }
+  /** 429 (or a vendor's equivalent); retryAfterMs from Retry-After when given. */
+  | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
+  /** 413: the core splits the batch in half and sends each half. */
+  | { outcome: 'too_large'; reason: string; status?: number }
+  /** 400/401/403/404/422, 501, invalid token or data: the whole batch is dead-lettered. */
+  | { outcome: 'permanent'; reason: string; status?: number }
+  /**
+   * Per-item results (Elasticsearch _bulk): one entry per batch entry, same order.
+   * Retryable / throttled items are retried alone; permanent ones dead-lettered.
+   */
+  | { outcome: 'partial'; items: ItemResult[] };
+
+export type ItemResult =
+  | { outcome: 'delivered' }
+  | { outcome: 'retryable'; reason: string; status?: number }
+  | { outcome: 'throttled'; reason: string; status?: number }
+  | { outcome: 'permanent'; reason: string; status?: number };
+
+/** Parses Retry-After (delta-seconds or an HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
+  if (header === null || header === undefined || header.trim() === '') return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The standard classification of an HTTP status, shared by every HTTP destination. */
+export function classifyHttpStatus(status: number, reason: string, retryAfterHeader: string | null | undefined, now: number): SendResult {
+  if (status >= 200 && status < 300) return { outcome: 'delivered' };
+  if (status === 429) return { outcome: 'throttled', reason, status, retryAfterMs: parseRetryAfter(retryAfterHeader, now) };
+  if (status === 413) return { outcome: 'too_large', reason, status };
+  if (status === 408 || (status >= 500 && status !== 501)) {
+    const retryAfterMs = parseRetryAfter(retryAfterHeader, now);
+    return retryAfterMs !== undefined && status === 503
+      ? { outcome: 'throttled', reason, status, retryAfterMs }
+      : { outcome: 'retryable', reason, status };
+  }
+  return { outcome: 'permanent', reason, status };
+}

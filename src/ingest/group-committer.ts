@@ -1,0 +1,85 @@
+import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { HttpExceptionWithHeaders } from '../common/error.filter.js';
+import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import type { Db } from '../storage/database.js';
+import { DATABASE } from '../storage/database.provider.js';
+import { IngestLogRepository, type NewLogEntry } from '../storage/ingest-log.repository.js';
+import { IngestLogSignal } from '../storage/log-consumers.js';
+
+interface Waiting {
+  entries: NewLogEntry[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Entries that may wait for the next commit. Past it, ingest answers 503 with
+ * Retry-After instead of buffering without bound (the store is not keeping up).
+ */
+const MAX_WAITING_ENTRIES = 200_000;
+
+/**
+ * Group commit for the ingest log. At most one commit is in flight; everything
+ * that arrives meanwhile goes into the next one, so concurrent requests share a
+ * transaction and durability costs one commit per burst, not per request. A
+ * request's promise settles only after the transaction holding its entries
+ * committed: that is when the 202 may be sent.
+ */
+@Injectable()
+export class GroupCommitter {
+  private waiting: Waiting[] = [];
+  private waitingEntries = 0;
+  private committing: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Db,
+    private readonly log: IngestLogRepository,
+    private readonly signal: IngestLogSignal,
+    private readonly metrics: VigilMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  append(entries: NewLogEntry[]): Promise<void> {
+    if (this.stopped) return Promise.reject(new ServiceUnavailableException('Vigil is shutting down'));
+    if (this.waitingEntries + entries.length > MAX_WAITING_ENTRIES) {
+      return Promise.reject(new HttpExceptionWithHeaders('Ingest is saturated; retry shortly', 503, { 'retry-after': '1' }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ entries, resolve, reject });
+      this.waitingEntries += entries.length;
+      if (this.committing === null) this.committing = this.commitLoop();
+    });
+  }
+
+  /** Refuses new entries and resolves when everything accepted so far is committed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.committing;
+  }
+
+  private async commitLoop(): Promise<void> {
+    // Let the requests that are already parsed join this commit.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.waiting.length > 0) {
+      const group = this.waiting;
+      const count = this.waitingEntries;
+      this.waiting = [];
+      this.waitingEntries = 0;
+      const started = performance.now();
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          await this.log.append(trx, group.flatMap((waiting) => waiting.entries), this.clock.now());
+        });
+        this.metrics.commitDuration.observe((performance.now() - started) / 1000);
+        this.metrics.commitEntries.observe(count);
+        for (const waiting of group) waiting.resolve();
+        this.signal.notify();
+      } catch (error) {
+        for (const waiting of group) waiting.reject(error);
+      }
+    }
+    this.committing = null;
+  }
+}

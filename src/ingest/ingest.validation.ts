@@ -1,0 +1,266 @@
+import type { IngestKind } from '../storage/database.js';
+import type {
+  AlertType,
+  AnalyticsItem,
+  EventItem,
+  ItemByKind,
+  LogItem,
+  LogLevel,
+  MetricItem,
+  MetricType,
+  RequestItem,
+  Tags,
+} from './ingest.types.js';
+
+/**
+ * The compiled validation path for batch items: plain functions, one per kind,
+ * that check and normalise an item in a single pass and name the failing field
+ * (`metrics[3].value must be a finite number`). The class-validator DTOs in
+ * ingest.dto.ts define the same rules for the OpenAPI document; a test runs both
+ * over the same cases and requires the same verdicts. Per item this is ~20x
+ * cheaper than class-validator, which matters for 10,000-item batches.
+ */
+
+export const LIMITS = {
+  maxTags: 32,
+  tagKeyLength: 100,
+  tagValueLength: 200,
+  metricNameLength: 200,
+  unitLength: 32,
+  titleLength: 100,
+  textLength: 4000,
+  messageLength: 32_768,
+  identifierLength: 128,
+  serviceLength: 100,
+  operationLength: 200,
+  sourceLength: 100,
+  typeLength: 100,
+  pageLength: 2000,
+  /** Nesting depth of free-form `attributes` / `properties` objects. */
+  objectDepth: 8,
+  futureToleranceMs: 10 * 60_000,
+} as const;
+
+export const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,199}$/;
+// ISO 8601 date-time (or date), as Date.parse reads it reliably.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+const METRIC_TYPES: readonly MetricType[] = ['gauge', 'count', 'distribution'];
+const ALERT_TYPES: readonly AlertType[] = ['info', 'warning', 'error', 'success'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
+
+export class ItemError extends Error {}
+
+type Raw = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fail(path: string, problem: string): never {
+  throw new ItemError(`${path} ${problem}`);
+}
+
+function requiredString(raw: Raw, field: string, path: string, maxLength: number, minLength = 1): string {
+  const value = raw[field];
+  if (typeof value !== 'string') fail(`${path}.${field}`, 'must be a string');
+  if (value.length < minLength) fail(`${path}.${field}`, 'must not be empty');
+  if (value.length > maxLength) fail(`${path}.${field}`, `must be at most ${maxLength} characters`);
+  return value;
+}
+
+function optionalString(raw: Raw, field: string, path: string, maxLength: number, minLength = 1): string | undefined {
+  return raw[field] === undefined || raw[field] === null ? undefined : requiredString(raw, field, path, maxLength, minLength);
+}
+
+function oneOf<T extends string>(raw: Raw, field: string, path: string, allowed: readonly T[], fallback: T): T {
+  const value = raw[field];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail(`${path}.${field}`, `must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function finiteNumber(raw: Raw, field: string, path: string, { required, min }: { required: boolean; min?: number }): number | undefined {
+  const value = raw[field];
+  if (value === undefined || value === null) {
+    if (required) fail(`${path}.${field}`, 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${path}.${field}`, 'must be a finite number');
+  if (min !== undefined && value < min) fail(`${path}.${field}`, `must be at least ${min}`);
+  return value;
+}
+
+/** Epoch milliseconds or ISO 8601; at most 10 minutes ahead of now; defaults to now. */
+export function parseTimestamp(value: unknown, path: string, now: number): number {
+  if (value === undefined || value === null) return now;
+  let epochMs: number;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) fail(path, 'must be epoch milliseconds (a non-negative number) or an ISO 8601 string');
+    epochMs = Math.floor(value);
+  } else if (typeof value === 'string' && ISO_8601.test(value)) {
+    epochMs = Date.parse(value);
+    if (Number.isNaN(epochMs) || epochMs < 0) fail(path, 'must be a valid ISO 8601 time');
+  } else {
+    fail(path, 'must be epoch milliseconds (a number) or an ISO 8601 string');
+  }
+  if (epochMs > now + LIMITS.futureToleranceMs) fail(path, 'must not be more than 10 minutes in the future');
+  return epochMs;
+}
+
+function tagsOf(raw: Raw, path: string): Tags {
+  const value = raw['tags'];
+  const tags: Tags = {};
+  if (value === undefined || value === null) return tags;
+  if (!isPlainObject(value)) fail(`${path}.tags`, 'must be an object of string values');
+  let count = 0;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (++count > LIMITS.maxTags) fail(`${path}.tags`, `must have at most ${LIMITS.maxTags} keys`);
+    if (key.length === 0 || key.length > LIMITS.tagKeyLength) fail(`${path}.tags`, `keys must be 1-${LIMITS.tagKeyLength} characters`);
+    const tag = value[key];
+    if (typeof tag !== 'string') fail(`${path}.tags.${key}`, 'must be a string');
+    if (tag.length > LIMITS.tagValueLength) fail(`${path}.tags.${key}`, `must be at most ${LIMITS.tagValueLength} characters`);
+    // defineProperty, not assignment: a key named __proto__ stays a plain key.
+    Object.defineProperty(tags, key, { value: tag, enumerable: true, writable: true, configurable: true });
+  }
+  return tags;
+}
+
+/** A free-form JSON object, nesting at most LIMITS.objectDepth deep (checked without recursion). */
+function freeObject(raw: Raw, field: string, path: string): Record<string, unknown> | undefined {
+  const value = raw[field];
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) fail(`${path}.${field}`, 'must be an object');
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > LIMITS.objectDepth) fail(`${path}.${field}`, `must not nest deeper than ${LIMITS.objectDepth} levels`);
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return value;
+}
+
+function checkMetric(raw: Raw, path: string, now: number): MetricItem {
+  const name = raw['name'];
+  if (typeof name !== 'string') fail(`${path}.name`, 'must be a string');
+  if (!METRIC_NAME.test(name)) {
+    fail(`${path}.name`, 'must be 1-200 characters of [A-Za-z0-9_.:-] starting with a letter');
+  }
+  const item: MetricItem = {
+    name,
+    value: finiteNumber(raw, 'value', path, { required: true })!,
+    type: oneOf(raw, 'type', path, METRIC_TYPES, 'gauge'),
+    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+    tags: tagsOf(raw, path),
+  };
+  const unit = optionalString(raw, 'unit', path, LIMITS.unitLength);
+  if (unit !== undefined) item.unit = unit;
+  return item;
+}
+
+function checkEvent(raw: Raw, path: string, now: number): EventItem {
+  const item: EventItem = {
+    title: requiredString(raw, 'title', path, LIMITS.titleLength),
+    text: optionalString(raw, 'text', path, LIMITS.textLength, 0) ?? '',
+    alertType: oneOf(raw, 'alertType', path, ALERT_TYPES, 'info'),
+    tags: tagsOf(raw, path),
+    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+  };
+  const source = optionalString(raw, 'source', path, LIMITS.sourceLength);
+  if (source !== undefined) item.source = source;
+  return item;
+}
+
+function checkLog(raw: Raw, path: string, now: number): LogItem {
+  const item: LogItem = {
+    message: requiredString(raw, 'message', path, LIMITS.messageLength),
+    level: oneOf(raw, 'level', path, LOG_LEVELS, 'info'),
+    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+  };
+  const service = optionalString(raw, 'service', path, LIMITS.serviceLength);
+  if (service !== undefined) item.service = service;
+  const attributes = freeObject(raw, 'attributes', path);
+  if (attributes !== undefined) item.attributes = attributes;
+  for (const field of ['traceId', 'requestId', 'userId'] as const) {
+    const value = optionalString(raw, field, path, LIMITS.identifierLength);
+    if (value !== undefined) item[field] = value;
+  }
+  const durationMs = finiteNumber(raw, 'durationMs', path, { required: false, min: 0 });
+  if (durationMs !== undefined) item.durationMs = durationMs;
+  return item;
+}
+
+function checkRequest(raw: Raw, path: string, now: number): RequestItem {
+  const service = requiredString(raw, 'service', path, LIMITS.serviceLength);
+  const durationMs = finiteNumber(raw, 'durationMs', path, { required: true, min: 0 })!;
+  const statusCode = raw['statusCode'];
+  if (statusCode !== undefined && statusCode !== null && (!Number.isInteger(statusCode) || (statusCode as number) < 100 || (statusCode as number) > 599)) {
+    fail(`${path}.statusCode`, 'must be an integer from 100 to 599');
+  }
+  const success = raw['success'];
+  if (success !== undefined && success !== null && typeof success !== 'boolean') fail(`${path}.success`, 'must be a boolean');
+  const item: RequestItem = {
+    service,
+    durationMs,
+    success: typeof statusCode === 'number' ? statusCode < 500 : typeof success === 'boolean' ? success : true,
+    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+  };
+  const operation = optionalString(raw, 'operation', path, LIMITS.operationLength);
+  if (operation !== undefined) item.operation = operation;
+  if (typeof statusCode === 'number') item.statusCode = statusCode;
+  return item;
+}
+
+function checkAnalytics(raw: Raw, path: string, now: number): AnalyticsItem {
+  const item: AnalyticsItem = {
+    userId: requiredString(raw, 'userId', path, LIMITS.identifierLength),
+    type: requiredString(raw, 'type', path, LIMITS.typeLength),
+    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+  };
+  const sessionId = optionalString(raw, 'sessionId', path, LIMITS.identifierLength);
+  if (sessionId !== undefined) item.sessionId = sessionId;
+  const page = optionalString(raw, 'page', path, LIMITS.pageLength);
+  if (page !== undefined) item.page = page;
+  else if (item.type === 'page_view') fail(`${path}.page`, 'is required when type is page_view');
+  const properties = freeObject(raw, 'properties', path);
+  if (properties !== undefined) item.properties = properties;
+  return item;
+}
+
+const CHECKERS: { [Kind in IngestKind]: (raw: Raw, path: string, now: number) => ItemByKind[Kind] } = {
+  metric: checkMetric,
+  event: checkEvent,
+  log: checkLog,
+  request: checkRequest,
+  analytics: checkAnalytics,
+};
+
+/**
+ * Validates one item; returns the normalised item, or the message naming the
+ * failing field. `path` is how the message names the item (`metrics[3]`).
+ */
+export function validateItem<Kind extends IngestKind>(
+  kind: Kind,
+  raw: unknown,
+  path: string,
+  now: number,
+): { item: ItemByKind[Kind] } | { error: string } {
+  if (!isPlainObject(raw)) return { error: `${path} must be an object` };
+  try {
+    return { item: CHECKERS[kind](raw, path, now) };
+  } catch (error) {
+    if (error instanceof ItemError) return { error: error.message };
+    throw error;
+  }
+}
+
+/** The user an item names, for erasure. */
+export function userIdOf(kind: IngestKind, item: ItemByKind[IngestKind]): string | null {
+  if (kind === 'analytics') return (item as AnalyticsItem).userId;
+  if (kind === 'log') return (item as LogItem).userId ?? null;
+  return null;
+}

@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigurationError, type AppConfig } from './config/app.config.js';
+import { configFromProcessEnvironment } from './config/process-environment.js';
+import { GroupCommitter } from './ingest/group-committer.js';
+import { Lifecycle } from './health/health-checks.js';
+
+/**
+ * Bootstrap and shutdown order. This is the only place that exits the process.
+ *
+ * SIGTERM / SIGINT: readiness goes down and new ingest answers 503; in-flight
+ * commits finish; consumers and delivery stop after their current batch; the
+ * HTTP server closes; the store closes last; exit 0. A second signal, or the
+ * shutdown timeout, exits 1 at once.
+ */
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = configFromProcessEnvironment();
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  if (config.newRelic) {
+    // The agent must load before anything it instruments; without a key it is never loaded.
+    await import('newrelic');
+  }
+  const { createVigilApp } = await import('./app.factory.js');
+  const app = await createVigilApp(config);
+  const logger = new Logger('Vigil');
+  if (config.auth.protectedMode) {
+    logger.warn(`No API keys configured: authentication is off and Vigil listens on ${config.http.host} only (protected mode)`);
+  }
+  await app.listen({ port: config.http.port, host: config.http.host });
+  logger.log(`Vigil listening on http://${config.http.host}:${config.http.port} with ${config.database.dialect} storage`);
+
+  let shuttingDown = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn(`Second ${signal}: exiting without a clean shutdown`);
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.log(`${signal} received: draining`);
+    const deadline = setTimeout(() => {
+      logger.error(`Shutdown did not finish in ${config.http.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs);
+    deadline.unref();
+    app.get(Lifecycle).beginDraining();
+    app
+      .get(GroupCommitter)
+      .stop()
+      .then(() => app.close())
+      .then(() => {
+        logger.log('Shutdown complete');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'Shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // After startup nothing may crash the process: log and carry on.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'Unhandled promise rejection'));
+  process.on('uncaughtException', (error) => logger.error({ err: error }, 'Uncaught exception'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Vigil failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

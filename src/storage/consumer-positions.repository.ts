@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Db, Executor } from './database.js';
+import { DATABASE, isPostgres } from './database.provider.js';
+
+@Injectable()
+export class ConsumerPositionsRepository {
+  private readonly postgres: boolean;
+
+  constructor(@Inject(DATABASE) private readonly db: Db) {
+    this.postgres = isPostgres(db);
+  }
+
+  /** Creates the consumer's row at position 0 if it has none. */
+  async ensure(consumer: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('consumer_positions')
+      .values({ consumer, position: 0, updated_at: now })
+      .onConflict((conflict) => conflict.column('consumer').doNothing())
+      .execute();
+  }
+
+  async get(consumer: string, executor: Executor = this.db): Promise<number> {
+    const row = await executor.selectFrom('consumer_positions').select('position').where('consumer', '=', consumer).executeTakeFirst();
+    return Number(row?.position ?? 0);
+  }
+
+  /**
+   * Reads the position and, on Postgres, locks its row for this transaction so
+   * that one replica at a time advances a consumer; another replica holding it
+   * makes this return null at once (SKIP LOCKED) rather than wait. SQLite has a
+   * single writer, so its transaction is lock enough.
+   */
+  async lock(trx: Executor, consumer: string): Promise<number | null> {
+    let query = trx.selectFrom('consumer_positions').select('position').where('consumer', '=', consumer);
+    if (this.postgres) query = query.forUpdate().skipLocked();
+    const row = await query.executeTakeFirst();
+    return row ? Number(row.position) : null;
+  }
+
+  async set(executor: Executor, consumer: string, position: number, now: number): Promise<void> {
+    await executor.updateTable('consumer_positions').set({ position, updated_at: now }).where('consumer', '=', consumer).execute();
+  }
+
+  async all(): Promise<Array<{ consumer: string; position: number }>> {
+    const rows = await this.db.selectFrom('consumer_positions').select(['consumer', 'position']).execute();
+    return rows.map((row) => ({ consumer: row.consumer, position: Number(row.position) }));
+  }
+}

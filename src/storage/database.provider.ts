@@ -1,0 +1,42 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pg from 'pg';
+import type { AppConfig } from '../config/app.config.js';
+import type { Database } from './database.js';
+
+export const DATABASE = Symbol('DATABASE');
+
+// int8 and numeric come back from pg as strings; every such value Vigil stores
+// (ids, epoch milliseconds, counts, sums) fits a double exactly.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+/**
+ * Opens the store named by DATABASE_URL. SQLite runs in WAL mode with
+ * synchronous=NORMAL: a committed transaction survives the process being killed
+ * (kill -9), which is the durability the ingest contract promises; it may lose the
+ * last commits only if the operating system itself crashes.
+ */
+export function openDatabase(config: AppConfig['database']): Kysely<Database> {
+  if (config.dialect === 'sqlite') {
+    const path = config.sqlitePath!;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const database = new BetterSqlite3(path);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  }
+  const pool = new pg.Pool({ connectionString: config.url, max: 10 });
+  // An idle client's error (server restart) must not crash the process; the
+  // pool replaces the client and the next query reports the problem.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export function isPostgres(db: Kysely<any>): boolean { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+}

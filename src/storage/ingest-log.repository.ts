@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
+import type { Db, Executor, IngestKind, Tx } from './database.js';
+import { DATABASE, isPostgres } from './database.provider.js';
+
+/** One accepted item, as appended to the ingest log. */
+export interface NewLogEntry {
+  kind: IngestKind;
+  eventTime: number;
+  userId: string | null;
+  /** The normalised item, serialised once by the writer. */
+  payload: string;
+}
+
+/** One item read back from the ingest log. */
+export interface LogEntry<Payload = unknown> {
+  id: number;
+  kind: IngestKind;
+  receivedAt: number;
+  eventTime: number;
+  payload: Payload;
+  /** Size of the stored JSON, for byte-bounded queues and batches. */
+  bytes: number;
+}
+
+// 5 bound parameters a row keeps every statement under SQLite's and Postgres'
+// parameter limits (32,766 and 65,535).
+const ROWS_PER_STATEMENT = 2000;
+// Serialises appends on Postgres so ids become visible in id order: a consumer
+// that has read up to id N can never later find a smaller id committed.
+const APPEND_LOCK_KEY = 7_021_977;
+
+@Injectable()
+export class IngestLogRepository {
+  private readonly postgres: boolean;
+
+  constructor(@Inject(DATABASE) private readonly db: Db) {
+    this.postgres = isPostgres(db);
+  }
+
+  /**
+   * Appends entries inside the caller's transaction (which, on Postgres, then
+   * holds the append lock until it ends: keep such transactions short).
+   */
+  async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<void> {
+    if (this.postgres) await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
+    for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
+      const rows = entries.slice(start, start + ROWS_PER_STATEMENT).map((entry) => ({
+        kind: entry.kind,
+        received_at: receivedAt,
+        event_time: entry.eventTime,
+        user_id: entry.userId,
+        payload: entry.payload,
+      }));
+      await trx.insertInto('ingest_log').values(rows).execute();
+    }
+  }
+
+  async highestId(executor: Executor = this.db): Promise<number> {
+    const row = await executor.selectFrom('ingest_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+
+  /**
+   * Entries of the given kinds with position < id <= upTo, in id order, at most
+   * `limit`. Reading up to a fixed high-water mark lets a consumer advance past
+   * rows of other kinds that it scanned and skipped.
+   */
+  async readAfter(
+    executor: Executor,
+    position: number,
+    upTo: number,
+    kinds: readonly IngestKind[],
+    limit: number,
+  ): Promise<LogEntry[]> {
+    const rows = await executor
+      .selectFrom('ingest_log')
+      .select(['id', 'kind', 'received_at', 'event_time', 'payload'])
+      .where('id', '>', position)
+      .where('id', '<=', upTo)
+      .where('kind', 'in', kinds)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      kind: row.kind,
+      receivedAt: Number(row.received_at),
+      eventTime: Number(row.event_time),
+      payload: JSON.parse(row.payload) as unknown,
+      bytes: row.payload.length,
+    }));
+  }
+
+  /** Count and stored bytes of the entries of these kinds after a position: a queue's depth. */
+  async backlog(position: number, kinds: readonly IngestKind[]): Promise<{ items: number; bytes: number; oldestReceivedAt: number | null }> {
+    const row = await this.db
+      .selectFrom('ingest_log')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('items'),
+        eb.fn.sum<number>(sql<number>`length(payload)`).as('bytes'),
+        eb.fn.min('received_at').as('oldest'),
+      ])
+      .where('id', '>', position)
+      .where('kind', 'in', kinds)
+      .executeTakeFirst();
+    return {
+      items: Number(row?.items ?? 0),
+      bytes: Number(row?.bytes ?? 0),
+      oldestReceivedAt: row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest),
+    };
+  }
+
+  /**
+   * The highest id received before `cutoff`, found by binary search over the
+   * primary key (ids and receipt times grow together), so retention needs no
+   * index on received_at, which would slow every ingest commit.
+   */
+  async lastIdReceivedBefore(cutoff: number): Promise<number> {
+    const bounds = await this.db
+      .selectFrom('ingest_log')
+      .select((eb) => [eb.fn.min('id').as('low'), eb.fn.max('id').as('high')])
+      .executeTakeFirst();
+    if (bounds?.low === null || bounds?.low === undefined) return 0;
+    let low = Number(bounds.low) - 1; // invariant: every id <= low was received before cutoff
+    let high = Number(bounds.high);
+    while (low < high) {
+      const middle = Math.floor((low + high + 1) / 2);
+      const row = await this.db
+        .selectFrom('ingest_log')
+        .select(['id', 'received_at'])
+        .where('id', '>=', middle)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+      if (row && Number(row.received_at) < cutoff) low = Math.max(middle, Number(row.id));
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  /** Deletes up to `limit` of the oldest entries with id <= upTo; returns how many went. */
+  async deleteThrough(upTo: number, limit: number): Promise<number> {
+    const lowest = await this.db.selectFrom('ingest_log').select((eb) => eb.fn.min('id').as('id')).executeTakeFirst();
+    if (lowest?.id === null || lowest?.id === undefined) return 0;
+    const bound = Math.min(upTo, Number(lowest.id) + limit - 1);
+    const result = await this.db.deleteFrom('ingest_log').where('id', '<=', bound).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Erases every entry that names this user (privacy erasure). */
+  async deleteUser(executor: Executor, userId: string): Promise<number> {
+    const result = await executor.deleteFrom('ingest_log').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,175 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import type { Db, IngestKind, Tx } from './database.js';
+import { DATABASE } from './database.provider.js';
+import { ConsumerPositionsRepository } from './consumer-positions.repository.js';
+import { IngestLogRepository, type LogEntry } from './ingest-log.repository.js';
+
+/**
+ * A consumer whose derived state lives in the database. Each batch of log entries
+ * is applied inside the transaction that also advances the consumer's position,
+ * so after any crash the derived state reflects every entry exactly once.
+ */
+export interface DerivedStateConsumer {
+  /** Stable name: the key of its position. */
+  readonly name: string;
+  readonly kinds: readonly IngestKind[];
+  /** Entries per transaction; bounds memory and how long one transaction holds the store. */
+  readonly batchSize: number;
+  apply(entries: LogEntry[], trx: Tx): Promise<void>;
+  /**
+   * The stored position is not the one this process last committed (another
+   * replica advanced it, or this is the first batch since start): reload any
+   * in-memory state from the store inside this transaction.
+   */
+  reload?(trx: Tx): Promise<void>;
+  /** After the batch committed: publish counters, events, logs. Must not throw. */
+  afterCommit?(entries: LogEntry[]): void;
+}
+
+/** Positions that retention must not pass; delivery consumers register here too. */
+@Injectable()
+export class ConsumerRegistry {
+  private readonly names = new Set<string>();
+  register(name: string): void {
+    this.names.add(name);
+  }
+  get consumerNames(): string[] {
+    return [...this.names];
+  }
+}
+
+/** Wakes consumers when entries are committed instead of making them poll quickly. */
+@Injectable()
+export class IngestLogSignal {
+  private readonly listeners = new Set<() => void>();
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+// Entries committed by another replica are noticed within this long.
+const POLL_INTERVAL_MS = 1000;
+
+/**
+ * Runs every registered DerivedStateConsumer: on each commit signal (and every
+ * second, for other replicas' commits) it drains the consumer in batches. One
+ * drain per consumer at a time; a failing batch is rolled back, logged once per
+ * failure streak, and retried on the next wake-up.
+ */
+@Injectable()
+export class DerivedStateRunner implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('DerivedStateRunner');
+  private readonly consumers: DerivedStateConsumer[] = [];
+  private readonly lastCommitted = new Map<string, number>();
+  private readonly draining = new Map<string, Promise<void>>();
+  private readonly rerun = new Set<string>();
+  private readonly failing = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Db,
+    private readonly positions: ConsumerPositionsRepository,
+    private readonly log: IngestLogRepository,
+    private readonly registry: ConsumerRegistry,
+    private readonly signal: IngestLogSignal,
+    private readonly clock: Clock,
+  ) {}
+
+  async register(consumer: DerivedStateConsumer): Promise<void> {
+    await this.positions.ensure(consumer.name, this.clock.now());
+    this.registry.register(consumer.name);
+    this.consumers.push(consumer);
+  }
+
+  /** Starts draining; called once every module has registered its consumers. */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.unsubscribe = this.signal.subscribe(() => this.wakeAll());
+    this.timer = setInterval(() => this.wakeAll(), POLL_INTERVAL_MS);
+    this.timer.unref();
+    this.wakeAll();
+  }
+
+  /** Resolves when every consumer has applied everything committed so far (tests, shutdown). */
+  async drainAll(): Promise<void> {
+    for (const consumer of this.consumers) {
+      await this.draining.get(consumer.name);
+      await this.drain(consumer);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    await Promise.all([...this.draining.values()]);
+  }
+
+  private wakeAll(): void {
+    for (const consumer of this.consumers) this.wake(consumer);
+  }
+
+  private wake(consumer: DerivedStateConsumer): void {
+    if (this.stopped) return;
+    if (this.draining.has(consumer.name)) {
+      this.rerun.add(consumer.name);
+      return;
+    }
+    const run = this.drainRepeatedly(consumer).finally(() => this.draining.delete(consumer.name));
+    this.draining.set(consumer.name, run);
+  }
+
+  private async drainRepeatedly(consumer: DerivedStateConsumer): Promise<void> {
+    do {
+      this.rerun.delete(consumer.name);
+      await this.drain(consumer);
+    } while (this.rerun.has(consumer.name) && !this.stopped);
+  }
+
+  private async drain(consumer: DerivedStateConsumer): Promise<void> {
+    try {
+      for (;;) {
+        const applied = await this.applyOneBatch(consumer);
+        if (applied === null || applied.entries.length === 0 && applied.exhausted) break;
+        if (applied.entries.length > 0) consumer.afterCommit?.(applied.entries);
+        if (applied.exhausted) break;
+      }
+      if (this.failing.delete(consumer.name)) this.logger.log(`Consumer ${consumer.name} recovered`);
+    } catch (error) {
+      // The rolled-back batch may have touched in-memory state: force a reload.
+      this.lastCommitted.delete(consumer.name);
+      if (!this.failing.has(consumer.name)) {
+        this.failing.add(consumer.name);
+        this.logger.error({ err: error, consumer: consumer.name }, `Consumer ${consumer.name} failed; it retries from its last committed position`);
+      }
+    }
+  }
+
+  /** One transaction: lock position, read, apply, advance. Null when another replica holds the consumer. */
+  private async applyOneBatch(consumer: DerivedStateConsumer): Promise<{ entries: LogEntry[]; exhausted: boolean } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const position = await this.positions.lock(trx, consumer.name);
+      if (position === null) return null;
+      if (this.lastCommitted.get(consumer.name) !== position) await consumer.reload?.(trx);
+      const highWater = await this.log.highestId(trx);
+      if (highWater <= position) {
+        this.lastCommitted.set(consumer.name, position);
+        return { entries: [], exhausted: true };
+      }
+      const entries = await this.log.readAfter(trx, position, highWater, consumer.kinds, consumer.batchSize);
+      const exhausted = entries.length < consumer.batchSize;
+      const next = exhausted ? highWater : entries[entries.length - 1]!.id;
+      if (entries.length > 0) await consumer.apply(entries, trx);
+      await this.positions.set(trx, consumer.name, next, this.clock.now());
+      this.lastCommitted.set(consumer.name, next);
+      return { entries, exhausted };
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import type { AppConfig } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { ConsumerPositionsRepository } from './consumer-positions.repository.js';
+import type { Database } from './database.js';
+import { DATABASE, openDatabase } from './database.provider.js';
+import { IngestLogRepository } from './ingest-log.repository.js';
+import { ConsumerRegistry, DerivedStateRunner, IngestLogSignal } from './log-consumers.js';
+import { migrateToLatest } from './migrator.js';
+import { RetentionJob } from './retention.job.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DATABASE,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        const db = openDatabase(config.database);
+        await migrateToLatest(db);
+        return db;
+      },
+    },
+    IngestLogRepository,
+    ConsumerPositionsRepository,
+    ConsumerRegistry,
+    IngestLogSignal,
+    DerivedStateRunner,
+    RetentionJob,
+  ],
+  exports: [DATABASE, IngestLogRepository, ConsumerPositionsRepository, ConsumerRegistry, IngestLogSignal, DerivedStateRunner, RetentionJob],
+})
+export class StorageModule implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+
+  /** Runs after every other module's shutdown hook (modules shut down in reverse order of import). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.destroy();
+  }
+}

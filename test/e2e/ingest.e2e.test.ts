@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
+import { postJson, startApp, type RunningApp } from '../support/app.js';
+import { DATABASE } from '../../src/storage/database.provider.js';
+import type { Db } from '../../src/storage/database.js';
+
+for (const { name, make } of BOTH_DATABASES) {
+  describe(`ingest on ${name}`, () => {
+    let database: TestDatabase;
+    let vigil: RunningApp;
+    const ingestKey = 'ingest-key-0123456789';
+    before(async () => {
+      database = await make();
+      vigil = await startApp({ DATABASE_URL: database.url, VIGIL_INGEST_KEYS: ingestKey, VIGIL_READ_KEYS: 'read-key-0123456789' });
+    });
+    after(async () => {
+      await vigil.close();
+      await database.drop();
+    });
+    const auth = { authorization: `Bearer ${ingestKey}` };
+    const storedCount = async (kind: string) => {
+      const db = vigil.app.get<Db>(DATABASE);
+      const row = await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', kind as never).executeTakeFirst();
+      return Number(row?.n ?? 0);
+    };
+
+    test('accepts valid items, rejects invalid ones with field paths, stores only the valid', async () => {
+      const before = await storedCount('metric');
+      const response = await postJson(
+        `${vigil.url}/ingest/metrics`,
+        { metrics: [{ name: 'api.response_time', value: 12.5, tags: { endpoint: '/users' } }, { name: 'x', value: 'NaN' }, { name: '9bad', value: 1 }] },
+        auth,
+      );
+      assert.equal(response.status, 202);
+      assert.deepEqual(response.body, {
+        accepted: 1,
+        rejected: 2,
+        errors: [
+          { index: 1, message: 'metrics[1].value must be a finite number' },
+          { index: 2, message: 'metrics[2].name must be 1-200 characters of [A-Za-z0-9_.:-] starting with a letter' },
+        ],
+      });
+      assert.equal((await storedCount('metric')) - before, 1);
+    });
+
+    test('401 without a key, 403 with a key of the wrong scope', async () => {
+      const body = { metrics: [{ name: 'a', value: 1 }] };
+      assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body)).status, 401);
+      assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body, { authorization: 'Bearer nope' })).status, 401);
+      assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': 'read-key-0123456789' })).status, 403);
+      assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': ingestKey })).status, 202);
+    });
+
+    test('400 when every item is invalid or the shape is wrong; 415 for non-JSON; gzip accepted', async () => {
+      const allBad = await postJson(`${vigil.url}/ingest/requests`, { requests: [{ service: 'api' }] }, auth);
+      assert.equal(allBad.status, 400);
+      assert.match(String(allBad.body.message), /requests\[0\]\.durationMs is required/);
+      assert.equal((await postJson(`${vigil.url}/ingest/logs`, { log: [] }, auth)).status, 400);
+      const text = await fetch(`${vigil.url}/ingest/logs`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
+      assert.equal(text.status, 415);
+      const gz = await fetch(`${vigil.url}/ingest/events`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: gzipSync(JSON.stringify({ events: [{ title: 'Deploy', text: 'v2' }] })),
+      });
+      assert.equal(gz.status, 202);
+      assert.deepEqual(await gz.json(), { accepted: 1, rejected: 0, errors: [] });
+    });
+  });
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * The two stores every medium test runs on: a fresh SQLite file, and a fresh
+ * schema in the Postgres on this machine (127.0.0.1:5432, trust auth, database
+ * `test`; override with VIGIL_TEST_POSTGRES_URL).
+ */
+export interface TestDatabase {
+  name: 'sqlite' | 'postgres';
+  url: string;
+  /** Drops the Postgres schema; SQLite files live in the OS temp dir. */
+  drop(): Promise<void>;
+}
+
+// Tests may read the environment: this is test set-up, not the service.
+const POSTGRES_BASE = process.env['VIGIL_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
+
+export function sqliteDatabase(): TestDatabase {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
+  return { name: 'sqlite', url: `sqlite:${join(dir, 'vigil.db')}`, drop: async () => undefined };
+}
+
+export async function postgresDatabase(): Promise<TestDatabase> {
+  const schema = `t_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client({ connectionString: POSTGRES_BASE });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  await client.end();
+  const separator = POSTGRES_BASE.includes('?') ? '&' : '?';
+  return {
+    name: 'postgres',
+    url: `${POSTGRES_BASE}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    drop: async () => {
+      const dropper = new pg.Client({ connectionString: POSTGRES_BASE });
+      await dropper.connect();
+      await dropper.query(`drop schema if exists ${schema} cascade`);
+      await dropper.end();
+    },
+  };
+}
+
+/** Both stores, for `for (const make of BOTH) describe(...)` style tests. */
+export const BOTH_DATABASES: Array<{ name: 'sqlite' | 'postgres'; make: () => Promise<TestDatabase> }> = [
+  { name: 'sqlite', make: async () => sqliteDatabase() },
+  { name: 'postgres', make: postgresDatabase },
+];

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { AppModule, type AppOverrides } from './app.module.js';
 import { presentedKey } from './common/api-keys.js';
+import { Clock } from './common/clock.js';
+import { HttpObservers } from './common/http-observers.js';
 import { AllExceptionsFilter } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
 import type { AppConfig } from './config/app.config.js';
@@ -56,12 +58,15 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   });
 
   const metrics = app.get(VigilMetrics);
+  const httpObservers = app.get(HttpObservers);
+  const clock = app.get(Clock);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
       { route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` },
       reply.elapsedTime / 1000,
     );
+    httpObservers.notify({ route, method: request.method, statusCode: reply.statusCode, durationMs: reply.elapsedTime, finishedAt: clock.now() });
   });
 
   if (config.rateLimit.maxPerWindow > 0) {

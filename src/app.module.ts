@@ -8,6 +8,8 @@ import { AnomaliesModule } from './anomalies/anomalies.module.js';
 import { ApiKeyRing } from './common/api-keys.js';
 import { ApiKeyGuard } from './common/auth.guard.js';
 import { Clock } from './common/clock.js';
+import { HttpObservers } from './common/http-observers.js';
+import { UserErasure } from './common/user-erasure.js';
 import type { AppConfig } from './config/app.config.js';
 import { APP_CONFIG, ConfigModule } from './config/config.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
@@ -29,6 +31,8 @@ export class AppModule {
   static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
     const common: Provider[] = [
       { provide: Clock, useValue: overrides.clock ?? new Clock() },
+      HttpObservers,
+      UserErasure,
       {
         provide: ApiKeyRing,
         inject: [APP_CONFIG],

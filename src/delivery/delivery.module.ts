@@ -1,4 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { DestinationRegistry } from './destination-registry.js';
 
-@Module({})
+@Global()
+@Module({ providers: [DestinationRegistry], exports: [DestinationRegistry] })
 export class DeliveryModule {}

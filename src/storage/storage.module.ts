@@ -1,4 +1,5 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { UserErasure } from '../common/user-erasure.js';
 import type { Kysely } from 'kysely';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -31,8 +32,16 @@ import { RetentionJob } from './retention.job.js';
   ],
   exports: [DATABASE, IngestLogRepository, ConsumerPositionsRepository, ConsumerRegistry, IngestLogSignal, DerivedStateRunner, RetentionJob],
 })
-export class StorageModule implements OnApplicationShutdown {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+export class StorageModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly log: IngestLogRepository,
+    private readonly erasure: UserErasure,
+  ) {}
+
+  onModuleInit(): void {
+    this.erasure.register('ingest_log', (trx, userId) => this.log.deleteUser(trx, userId));
+  }
 
   /** Runs after every other module's shutdown hook (modules shut down in reverse order of import). */
   async onApplicationShutdown(): Promise<void> {

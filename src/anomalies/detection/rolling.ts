@@ -147,6 +147,14 @@ export class Ring {
     return dropped;
   }
 
+  /** Mean of the elements (summed oldest -> newest, so it is reproducible after a restore). */
+  mean(): number {
+    if (this.count === 0) return 0;
+    let s = 0;
+    for (let i = 0; i < this.count; i++) s += this.buf[(this.head + i) % this.capacity];
+    return s / this.count;
+  }
+
   /** i = 0 is the oldest element. */
   at(i: number): number {
     return this.buf[(this.head + i) % this.capacity];

@@ -64,6 +64,9 @@ export const TUNING = {
   minLongCount: 200,
   cooldownPoints: 250,
   burstCooldown: false,
+  fastWindow: 0,
+  fastPenalty: 1,
+  escalation: 0,
   forestSample: 256,
   forestStride: 4,
   forestMinSample: 64,
@@ -118,6 +121,10 @@ export class SeriesDetector {
   private errLocal = 0;
   private errSeasonal = 0;
   private short = new Ring(TUNING.shortWindow);
+  private fast = new Ring(Math.max(1, TUNING.fastWindow));
+  private fastMean = 0;
+  private fastVar = 0;
+  private incidentTail = 1;
   private zHist = new SortedWindow(TUNING.zHistory);
   private longMean = 0;
   private longVar = 0;
@@ -219,23 +226,29 @@ export class SeriesDetector {
       raw = (1 - T.forestWeight) * rz + T.forestWeight * rf;
     } else if (this.forest && T.forestMode === 'max') raw = Math.max(rz, rf);
 
-    // Likelihood of the short-term mean raw score under the long-term distribution.
-    const dropped = this.short.push(raw);
-    void dropped;
-    let sm = 0;
-    for (let i = 0; i < this.short.size; i++) sm += this.short.at(i);
-    sm /= this.short.size;
+    // Likelihood of the short-term mean raw score under the long-term distribution
+    // (two horizons: a fast one for spikes, a slow one for sustained changes).
+    this.short.push(raw);
+    this.fast.push(raw);
+    const sm = this.short.mean();
+    const fm = this.fast.mean();
     let tail = 1;
     if (this.longCount >= T.minLongCount) {
       const sigma = Math.max(Math.sqrt(this.longVar), T.minSigma);
       tail = normalTail((sm - this.longMean) / sigma);
+      if (T.fastWindow > 0) {
+        const fsig = Math.max(Math.sqrt(this.fastVar), T.minSigma);
+        tail = Math.min(tail, T.fastPenalty * normalTail((fm - this.fastMean) / fsig));
+      }
     }
     const score = Math.min(1, Math.max(0, -Math.log10(Math.max(tail, 1e-300)) / 10));
     const eps = T.epsilon[this.settings.sensitivity];
     const warm = this.n >= T.warmupPoints;
     const exceeds = warm && tail < eps;
-    const anomalous = exceeds && this.n >= this.cooldownUntil;
+    const escalated = exceeds && this.n < this.cooldownUntil && tail < this.incidentTail * T.escalation;
+    const anomalous = exceeds && (this.n >= this.cooldownUntil || escalated);
     if (exceeds && T.burstCooldown) this.cooldownUntil = this.n + T.cooldownPoints;
+    if (anomalous) this.incidentTail = tail;
 
     const methods: string[] = [];
     if (anomalous) {
@@ -247,14 +260,14 @@ export class SeriesDetector {
     }
 
     // ---- update state with this point ----
-    if (this.longCount === 0) {
-      this.longMean = sm;
-      this.longVar = 0;
-    } else {
-      const d = sm - this.longMean;
+    {
       const a = Math.max(T.longAlpha, 1 / (this.longCount + 1));
+      const d = sm - this.longMean;
       this.longMean += a * d;
       this.longVar = (1 - a) * (this.longVar + a * d * d);
+      const e = fm - this.fastMean;
+      this.fastMean += a * e;
+      this.fastVar = (1 - a) * (this.fastVar + a * e * e);
     }
     this.longCount++;
     if (haveLocal) {

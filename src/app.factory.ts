@@ -2,13 +2,14 @@ import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { AppModule, type AppOverrides } from './app.module.js';
 import { presentedKey } from './common/api-keys.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
+import { requestContext } from './common/request-context.js';
 import { AllExceptionsFilter } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
 import type { AppConfig } from './config/app.config.js';
@@ -42,8 +43,10 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   // JSON only: any other media type answers 415.
   fastify.removeContentTypeParser(['text/plain']);
 
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // done() runs the rest of the request lifecycle inside the context.
+    requestContext.run({ requestId: String(request.id) }, done);
   });
 
   fastify.addHook('preParsing', async (request, _reply, payload) => {
@@ -67,6 +70,12 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
       reply.elapsedTime / 1000,
     );
     httpObservers.notify({ route, method: request.method, statusCode: reply.statusCode, durationMs: reply.elapsedTime, finishedAt: clock.now() });
+    // One line per request: successes at debug (ingest volume would drown the log), 4xx at warn, 5xx at error.
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'debug';
+    PinoLogger.root[level](
+      { request_id: request.id, method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request completed',
+    );
   });
 
   if (config.rateLimit.maxPerWindow > 0) {

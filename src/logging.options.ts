@@ -1,6 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from './config/app.config.js';
+import { requestContext } from './common/request-context.js';
 
 /** Header and field paths whose values are credentials; pino replaces them. */
 export const REDACTED_PATHS = [
@@ -20,21 +21,21 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * JSON logs on stdout (or a test's stream), one line per event with the request
- * id. Successful requests log at debug; 4xx at warn and 5xx at error. No line is
- * ever written per ingested record.
+ * JSON logs on stdout (or a test's stream), with the request id on every line
+ * written while serving a request. No line is ever written per ingested record.
  */
 export function loggingOptions(config: AppConfig, stream?: DestinationStream): Params {
   return {
     pinoHttp: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      quietReqLogger: true,
-      customAttributeKeys: { reqId: 'request_id' },
-      genReqId: (request) => String((request as { id?: unknown }).id ?? ''),
-      customLogLevel: (_request, response, error) =>
-        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'debug',
-      autoLogging: { ignore: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health') },
+      // Every line written while serving a request carries its id.
+      mixin: () => {
+        const context = requestContext.getStore();
+        return context ? { request_id: context.requestId } : {};
+      },
+      // Request lines are written by the onResponse hook in app.factory.ts.
+      autoLogging: false,
       base: { service: 'vigil', environment: config.environment },
       ...(stream ? { stream } : {}),
     },

@@ -64,7 +64,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const body = errorBody(status, message, String(request.id));
     if (itemErrors) body.errors = itemErrors;
-    void reply.status(status).send(body);
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }
 

@@ -91,7 +91,8 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
   );
   const env = plainToInstance(EnvironmentVariables, present);
-  const problems = flatten(validateSync(env, { forbidUnknownValues: false }));
+  // One line per bad variable: its first failed rule.
+  const problems = flatten(validateSync(env, { forbidUnknownValues: false, stopAtFirstError: true }));
 
   const ingestKeys = keyList(env.VIGIL_INGEST_KEYS);
   const readKeys = keyList(env.VIGIL_READ_KEYS);

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigurationError, loadConfig, secretsOf } from './app.config.js';
+
+describe('loadConfig', () => {
+  test('defaults: port 8080, SQLite at ./data/vigil.db, protected mode on loopback, no destinations', () => {
+    const config = loadConfig({});
+    assert.equal(config.http.port, 8080);
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.auth.protectedMode, true);
+    assert.deepEqual(config.database, { url: 'sqlite:./data/vigil.db', dialect: 'sqlite', sqlitePath: './data/vigil.db' });
+    assert.equal(config.http.maxBodyBytes, 5_242_880);
+    assert.equal(config.http.maxBatch, 10_000);
+    assert.equal(config.environment, 'production');
+    assert.equal(config.datadog, null);
+    assert.equal(config.delivery.queueFullPolicy, 'block');
+    assert.equal(config.rateLimit.maxPerWindow, 0);
+  });
+
+  test('any key binds 0.0.0.0; admin keys are listed; HOST overrides', () => {
+    const config = loadConfig({ VIGIL_ADMIN_KEYS: ' a1 , a2 ,', VIGIL_READ_KEYS: 'r1' });
+    assert.equal(config.http.host, '0.0.0.0');
+    assert.deepEqual(config.auth.adminKeys, ['a1', 'a2']);
+    assert.equal(loadConfig({ VIGIL_READ_KEYS: 'r1', HOST: '10.0.0.5' }).http.host, '10.0.0.5');
+  });
+
+  test('one error lists every bad variable and never echoes a value', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: '99999',
+        DATABASE_URL: 'mysql://x',
+        VIGIL_MAX_BATCH: 'lots',
+        LOG_LEVEL: 'chatty',
+        NEW_RELIC_REGION: 'mars',
+        DATADOG_API_URL: 'not a url secret-value-123',
+        SPLUNK_TLS_VERIFY: 'maybe',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    assert.ok(error instanceof ConfigurationError);
+    const names = ['PORT', 'DATABASE_URL', 'VIGIL_MAX_BATCH', 'LOG_LEVEL', 'NEW_RELIC_REGION', 'DATADOG_API_URL', 'SPLUNK_TLS_VERIFY'];
+    assert.equal(error.problems.length, names.length, error.message);
+    for (const name of names) assert.ok(error.message.includes(name), `${name} missing from: ${error.message}`);
+    assert.ok(!error.message.includes('secret-value-123'));
+  });
+
+  test('destinations turn on with their credentials; URLs derive from region, site and host/port', () => {
+    const config = loadConfig({
+      DATADOG_API_KEY: 'dd',
+      NEW_RELIC_LICENSE_KEY: 'nr',
+      NEW_RELIC_ACCOUNT_ID: '42',
+      NEW_RELIC_REGION: 'eu',
+      ELASTICSEARCH_HOST: 'es',
+      SPLUNK_HOST: 'splunk',
+      SPLUNK_HEC_TOKEN: 'tok',
+    });
+    assert.equal(config.datadog?.site, 'datadoghq.com');
+    assert.equal(config.newRelic?.metricApiUrl, 'https://metric-api.eu01.nr-data.net/metric/v1');
+    assert.equal(config.newRelic?.eventApiUrl, 'https://insights-collector.eu01.nr-data.net/v1/accounts/42/events');
+    assert.equal(config.elasticsearch?.url, 'http://es:9200');
+    assert.equal(config.elasticsearch?.indexPrefix, 'vigil-logs');
+    assert.equal(config.splunk?.url, 'https://splunk:8088');
+    assert.equal(config.splunk?.tlsVerify, true);
+    assert.deepEqual(secretsOf(config).sort(), ['dd', 'nr', 'tok']);
+  });
+
+  test('per-destination queue bounds fall back to VIGIL_QUEUE_MAX_BYTES', () => {
+    const config = loadConfig({ VIGIL_QUEUE_MAX_BYTES: '2048', VIGIL_QUEUE_MAX_BYTES_SPLUNK: '4096' });
+    assert.deepEqual(config.delivery.queueMaxBytes, { datadog: 2048, newrelic: 2048, elasticsearch: 2048, splunk: 4096 });
+  });
+});

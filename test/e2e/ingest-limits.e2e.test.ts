@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { sqliteDatabase } from '../support/databases.js';
+import { postJson, startApp, type RunningApp } from '../support/app.js';
+import { DATABASE } from '../../src/storage/database.provider.js';
+import type { Db } from '../../src/storage/database.js';
+
+describe('ingest limits, rate limits, secrets', () => {
+  let vigil: RunningApp;
+  const ingestKey = 'ingest-secret-key-abcdef';
+  const auth = { authorization: `Bearer ${ingestKey}` };
+  before(async () => {
+    vigil = await startApp({
+      DATABASE_URL: sqliteDatabase().url,
+      VIGIL_INGEST_KEYS: ingestKey,
+      VIGIL_MAX_BODY_BYTES: '20000',
+      VIGIL_MAX_BATCH: '50',
+      VIGIL_RATE_LIMIT_MAX: '1000',
+      DATADOG_API_KEY: 'dd-secret-key-should-not-leak',
+    });
+  });
+  after(() => vigil.close());
+  const stored = async () => {
+    const row = await vigil.app.get<Db>(DATABASE).selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(row?.n);
+  };
+
+  test('413 by bytes, by gzip expansion, and by item count; nothing stored', async () => {
+    const before = await stored();
+    const big = { logs: [{ message: 'x'.repeat(25_000) }] };
+    assert.equal((await postJson(`${vigil.url}/ingest/logs`, big, auth)).status, 413);
+    const bomb = gzipSync(JSON.stringify({ logs: [{ message: 'y'.repeat(200_000) }] }));
+    assert.ok(bomb.length < 20_000);
+    const expanded = await fetch(`${vigil.url}/ingest/logs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    assert.equal(expanded.status, 413);
+    const tooMany = { metrics: Array.from({ length: 51 }, (_, index) => ({ name: 'm', value: index })) };
+    const count = await postJson(`${vigil.url}/ingest/metrics`, tooMany, auth);
+    assert.equal(count.status, 413);
+    assert.match(String(count.body.message), /at most 50/);
+    const notGzip = await fetch(`${vigil.url}/ingest/logs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: 'plain',
+    });
+    assert.equal(notGzip.status, 400);
+    const brotli = await fetch(`${vigil.url}/ingest/logs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'br' },
+      body: '{}',
+    });
+    assert.equal(brotli.status, 415);
+    assert.equal(await stored(), before);
+  });
+
+  test('__proto__ and constructor in bodies are harmless', async () => {
+    const body = '{"events":[{"userId":"u","type":"click","properties":{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}}],"__proto__":{"polluted":true}}';
+    const response = await fetch(`${vigil.url}/ingest/analytics`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    assert.equal(response.status, 202);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
+  test('errors carry the request id; secrets appear in no body and no log line', async () => {
+    const denied = await postJson(`${vigil.url}/ingest/metrics`, { metrics: [] }, { authorization: 'Bearer wrong-key-zzz', 'x-request-id': 'req-123' });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.body.request_id, 'req-123');
+    assert.equal(denied.headers.get('x-request-id'), 'req-123');
+    await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: 1 }] }, auth);
+    await postJson(`${vigil.url}/ingest/metrics`, { nope: 1 }, auth);
+    for (const secret of [ingestKey, 'dd-secret-key-should-not-leak']) {
+      assert.ok(!vigil.logs.text.includes(secret), `log leaked ${secret}`);
+      assert.ok(!denied.text.includes(secret));
+    }
+    assert.ok(vigil.logs.lines.some((line) => line.includes('"request_id":"req-123"')), 'the 401 is logged with its request id');
+  });
+
+  test('no log line per ingested record', async () => {
+    const before = vigil.logs.lines.length;
+    const metrics = Array.from({ length: 50 }, (_, index) => ({ name: 'per.record', value: index }));
+    for (let round = 0; round < 5; round++) assert.equal((await postJson(`${vigil.url}/ingest/metrics`, { metrics }, auth)).status, 202);
+    assert.ok(vigil.logs.lines.length - before < 5, `${vigil.logs.lines.length - before} lines for 250 records`);
+  });
+});
+
+describe('per-key rate limit', () => {
+  let vigil: RunningApp;
+  before(async () => {
+    vigil = await startApp({ DATABASE_URL: sqliteDatabase().url, VIGIL_INGEST_KEYS: 'k1,k2', VIGIL_RATE_LIMIT_MAX: '3', VIGIL_RATE_LIMIT_WINDOW_SECONDS: '60' });
+  });
+  after(() => vigil.close());
+
+  test('the fourth request of a key in a window answers 429 with Retry-After; another key is unaffected', async () => {
+    const body = { metrics: [{ name: 'a', value: 1 }] };
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) statuses.push((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': 'k1' })).status);
+    assert.deepEqual(statuses, [202, 202, 202, 429]);
+    const limited = await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': 'k1' });
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    assert.equal(limited.body.status_code, 429);
+    assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': 'k2' })).status, 202);
+    assert.equal((await fetch(`${vigil.url}/health/live`)).status, 200);
+  });
+});
+
+describe('protected mode and the metrics key', () => {
+  test('without keys everything is open; VIGIL_METRICS_KEY guards /metrics', async () => {
+    const vigil = await startApp({ DATABASE_URL: sqliteDatabase().url, VIGIL_METRICS_KEY: 'scrape-secret' });
+    try {
+      assert.equal(vigil.config.http.host, '127.0.0.1');
+      assert.equal((await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: 1 }] })).status, 202);
+      assert.equal((await fetch(`${vigil.url}/metrics`)).status, 401);
+      const scrape = await fetch(`${vigil.url}/metrics`, { headers: { authorization: 'Bearer scrape-secret' } });
+      assert.equal(scrape.status, 200);
+      const text = await scrape.text();
+      assert.match(text, /vigil_ingested_items_total\{kind="metric",outcome="accepted"\} 1/);
+      assert.match(text, /vigil_http_request_duration_seconds_bucket\{le="[^"]+",route="\/ingest\/metrics",method="POST",status_class="2xx"\}/);
+      assert.match(text, /vigil_nodejs_eventloop_lag_seconds/);
+      assert.match(text, /vigil_ingest_commit_duration_seconds_count [1-9]/);
+    } finally {
+      await vigil.close();
+    }
+  });
+
+  test('/docs-json documents every ingest endpoint with its body, 202 schema and auth', async () => {
+    const vigil = await startApp({ DATABASE_URL: sqliteDatabase().url });
+    try {
+      const document = (await (await fetch(`${vigil.url}/docs-json`)).json()) as {
+        paths: Record<string, { post?: { requestBody?: unknown; responses: Record<string, unknown>; security?: unknown[] } }>;
+      };
+      for (const path of ['/ingest/metrics', '/ingest/events', '/ingest/logs', '/ingest/requests', '/ingest/analytics']) {
+        const post = document.paths[path]?.post;
+        assert.ok(post?.requestBody, `${path} has a request body`);
+        assert.ok(post.responses['202'] && post.responses['400'] && post.responses['413'] && post.responses['401'], path);
+        assert.ok((post.security ?? []).length > 0, `${path} declares auth`);
+      }
+      assert.equal((await fetch(`${vigil.url}/docs`)).status, 200);
+    } finally {
+      await vigil.close();
+    }
+  });
+});

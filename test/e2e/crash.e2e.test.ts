@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { openDatabase } from '../../src/storage/database.provider.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { BOTH_DATABASES } from '../support/databases.js';
+import { startChildVigil } from '../support/child-process.js';
+
+/**
+ * A real Vigil process is killed with SIGKILL while requests are in flight, right
+ * after it answered 202s: every item of every 202 must be in the store.
+ */
+for (const { name, make } of BOTH_DATABASES) {
+  describe(`crash durability on ${name}`, () => {
+    test('kill -9 after 202s loses no accepted item', async () => {
+      const database = await make();
+      try {
+        const vigil = await startChildVigil({ DATABASE_URL: database.url });
+        const acknowledged: number[] = [];
+        let next = 0;
+        let killed = false;
+        const sender = async () => {
+          while (!killed) {
+            const first = next;
+            next += 20;
+            const metrics = Array.from({ length: 20 }, (_, offset) => ({ name: 'crash.test', value: first + offset }));
+            try {
+              const response = await fetch(`${vigil.url}/ingest/metrics`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ metrics }),
+              });
+              if (response.status === 202) for (const metric of metrics) acknowledged.push(metric.value);
+            } catch {
+              return; // the process is gone
+            }
+          }
+        };
+        const senders = Array.from({ length: 8 }, sender);
+        while (acknowledged.length < 2000) await new Promise((resolve) => setTimeout(resolve, 5));
+        vigil.process.kill('SIGKILL');
+        killed = true;
+        await Promise.all(senders);
+        assert.equal((await vigil.exited).signal, 'SIGKILL');
+
+        const db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
+        try {
+          const rows = await db.selectFrom('ingest_log').select('payload').where('kind', '=', 'metric').execute();
+          const stored = new Set(rows.map((row) => (JSON.parse(row.payload) as { value: number }).value));
+          const lost = acknowledged.filter((value) => !stored.has(value));
+          assert.equal(lost.length, 0, `${lost.length} of ${acknowledged.length} acknowledged items lost`);
+          assert.ok(acknowledged.length >= 2000);
+        } finally {
+          await db.destroy();
+        }
+
+        // The store opens cleanly in a new process and keeps accepting.
+        const restarted = await startChildVigil({ DATABASE_URL: database.url });
+        const after = await fetch(`${restarted.url}/ingest/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ metrics: [{ name: 'crash.test', value: -1 }] }),
+        });
+        assert.equal(after.status, 202);
+        restarted.process.kill('SIGTERM');
+        assert.deepEqual(await restarted.exited, { code: 0, signal: null });
+      } finally {
+        await database.drop();
+      }
+    });
+  });
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Global, Module } from '@nestjs/common';
+import { ManualClock, Clock } from '../../src/common/clock.js';
+import { UserErasure } from '../../src/common/user-erasure.js';
+import { ConfigModule } from '../../src/config/config.module.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { StorageModule } from '../../src/storage/storage.module.js';
+import { IngestLogRepository, type LogEntry } from '../../src/storage/ingest-log.repository.js';
+import { ConsumerPositionsRepository } from '../../src/storage/consumer-positions.repository.js';
+import { DerivedStateRunner, type DerivedStateConsumer } from '../../src/storage/log-consumers.js';
+import { RetentionJob } from '../../src/storage/retention.job.js';
+import { DATABASE } from '../../src/storage/database.provider.js';
+import type { Db, Tx } from '../../src/storage/database.js';
+import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
+
+const DAY = 86_400_000;
+
+async function storageContext(url: string, clock: ManualClock): Promise<INestApplicationContext> {
+  @Global()
+  @Module({
+    imports: [ConfigModule.forRoot(loadConfig({ DATABASE_URL: url, VIGIL_RETENTION_DAYS: '7' })), StorageModule],
+    providers: [{ provide: Clock, useValue: clock }, UserErasure],
+    exports: [Clock, UserErasure],
+  })
+  class TestModule {}
+  const context = await NestFactory.createApplicationContext(TestModule, { logger: false, abortOnError: false });
+  return context;
+}
+
+/** Sums metric values into a table of its own, the way SLA or analytics keep derived state. */
+class SummingConsumer implements DerivedStateConsumer {
+  readonly name = 'test-sum';
+  readonly kinds = ['metric'] as const;
+  readonly batchSize = 7;
+  failOnValue: number | null = null;
+  reloads = 0;
+  async apply(entries: LogEntry[], trx: Tx): Promise<void> {
+    for (const entry of entries) {
+      const value = (entry.payload as { value: number }).value;
+      if (value === this.failOnValue) throw new Error('injected failure');
+      await trx
+        .updateTable('consumer_positions')
+        .set((eb) => ({ updated_at: eb('updated_at', '+', value) }))
+        .where('consumer', '=', 'test-sum-total')
+        .execute();
+    }
+  }
+  async reload(): Promise<void> {
+    this.reloads++;
+  }
+}
+
+for (const { name, make } of BOTH_DATABASES) {
+  describe(`ingest log and consumers on ${name}`, () => {
+    let database: TestDatabase;
+    let context: INestApplicationContext;
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    before(async () => {
+      database = await make();
+      context = await storageContext(database.url, clock);
+    });
+    after(async () => {
+      await context.close();
+      await database.drop();
+    });
+
+    const append = async (values: number[], kind: 'metric' | 'log' = 'metric', userId: string | null = null) => {
+      const db = context.get<Db>(DATABASE);
+      await db.transaction().execute((trx) =>
+        context.get(IngestLogRepository).append(
+          trx,
+          values.map((value) => ({ kind, eventTime: clock.now(), userId, payload: JSON.stringify({ name: 'm', value }) })),
+          clock.now(),
+        ),
+      );
+    };
+    const total = async () =>
+      Number((await context.get<Db>(DATABASE).selectFrom('consumer_positions').select('updated_at').where('consumer', '=', 'test-sum-total').executeTakeFirst())?.updated_at);
+
+    test('a consumer applies every entry exactly once, in batches, across a failure', async () => {
+      const positions = context.get(ConsumerPositionsRepository);
+      await positions.ensure('test-sum-total', 0);
+      const consumer = new SummingConsumer();
+      const runner = context.get(DerivedStateRunner);
+      await runner.register(consumer);
+      await append([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      await append([1000], 'log');
+      await append([11, 12, 13]);
+      consumer.failOnValue = 12;
+      await runner.drainAll();
+      // The batch holding 12 rolled back; the one before it committed.
+      assert.equal(await total(), 1 + 2 + 3 + 4 + 5 + 6 + 7);
+      consumer.failOnValue = null;
+      await runner.drainAll();
+      assert.equal(await total(), (13 * 14) / 2);
+      const reloadsBefore = consumer.reloads;
+      await runner.drainAll();
+      assert.equal(await total(), (13 * 14) / 2);
+      assert.equal(consumer.reloads, reloadsBefore, 'no reload while this process owns the position');
+      assert.equal(await positions.get('test-sum'), await context.get(IngestLogRepository).highestId());
+    });
+
+    test('retention deletes old entries only up to the slowest consumer, in id order', async () => {
+      const log = context.get(IngestLogRepository);
+      const positions = context.get(ConsumerPositionsRepository);
+      const db = context.get<Db>(DATABASE);
+      const count = async () => Number((await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
+      const before = await count();
+      clock.advance(8 * DAY);
+      await append([20, 21]);
+      const newest = await log.highestId();
+      // The summing consumer has not seen 20 and 21 yet: even when old, they must stay.
+      clock.advance(8 * DAY);
+      const deleted = await context.get(RetentionJob).run();
+      assert.equal(deleted['ingest_log'], before);
+      assert.equal(await count(), 2);
+      await context.get(DerivedStateRunner).drainAll();
+      assert.equal(await positions.get('test-sum'), newest);
+      await context.get(RetentionJob).run();
+      assert.equal(await count(), 0);
+    });
+
+    test('lastIdReceivedBefore finds the boundary by binary search', async () => {
+      const log = context.get(IngestLogRepository);
+      const start = clock.now();
+      for (let step = 0; step < 9; step++) {
+        await append([step]);
+        clock.advance(1000);
+      }
+      const first = (await log.highestId()) - 8;
+      assert.equal(await log.lastIdReceivedBefore(start), first - 1);
+      assert.equal(await log.lastIdReceivedBefore(start + 1), first);
+      assert.equal(await log.lastIdReceivedBefore(start + 4500), first + 4);
+      assert.equal(await log.lastIdReceivedBefore(start + 100_000), first + 8);
+    });
+
+    test('erasure removes exactly the entries naming the user', async () => {
+      await append([1, 2], 'log', 'user-a');
+      await append([3], 'log', 'user-b');
+      const db = context.get<Db>(DATABASE);
+      const deleted = await db.transaction().execute((trx) => context.get(UserErasure).eraseAll(trx, 'user-a'));
+      assert.equal(deleted['ingest_log'], 2);
+      const remaining = await db.selectFrom('ingest_log').select('user_id').where('user_id', 'is not', null).execute();
+      assert.deepEqual(remaining.map((row) => row.user_id), ['user-b']);
+    });
+  });
+}

@@ -19,6 +19,14 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
  * (kill -9), which is the durability the ingest contract promises; it may lose the
  * last commits only if the operating system itself crashes.
  */
+// The better-sqlite3 handle behind each SQLite Kysely instance, for the one hot
+// path that uses it directly (ingest-log appends).
+const sqliteHandles = new WeakMap<Kysely<Database>, BetterSqlite3.Database>();
+
+export function rawSqliteOf(db: Kysely<Database>): BetterSqlite3.Database | undefined {
+  return sqliteHandles.get(db);
+}
+
 export function openDatabase(config: AppConfig['database']): Kysely<Database> {
   if (config.dialect === 'sqlite') {
     const path = config.sqlitePath!;
@@ -28,7 +36,9 @@ export function openDatabase(config: AppConfig['database']): Kysely<Database> {
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    sqliteHandles.set(db, database);
+    return db;
   }
   const pool = new pg.Pool({ connectionString: config.url, max: 10 });
   // An idle client's error (server restart) must not crash the process; the

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
+import type { Statement } from 'better-sqlite3';
 import type { Db, Executor, IngestKind, Tx } from './database.js';
-import { DATABASE, isPostgres } from './database.provider.js';
+import { DATABASE, isPostgres, rawSqliteOf } from './database.provider.js';
 
 /** One accepted item, as appended to the ingest log. */
 export interface NewLogEntry {
@@ -33,9 +34,13 @@ const APPEND_LOCK_KEY = 7_021_977;
 @Injectable()
 export class IngestLogRepository {
   private readonly postgres: boolean;
+  private readonly sqliteInsert: Statement | undefined;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.postgres = isPostgres(db);
+    this.sqliteInsert = rawSqliteOf(db)?.prepare(
+      'insert into ingest_log (kind, received_at, event_time, user_id, payload) values (?, ?, ?, ?, ?)',
+    );
   }
 
   /**
@@ -43,7 +48,25 @@ export class IngestLogRepository {
    * holds the append lock until it ends: keep such transactions short).
    */
   async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<void> {
-    if (this.postgres) await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
+    if (entries.length === 0) return;
+    // The hottest write of the service gets a fast path per store. SQLite: one
+    // prepared single-row statement run per entry on the connection that holds
+    // Kysely's open transaction (Kysely would prepare a new 5,000-parameter
+    // statement for every batch, ~8x slower). Postgres: one unnest() insert with
+    // five array parameters, whatever the batch size.
+    if (this.sqliteInsert) {
+      for (const entry of entries) this.sqliteInsert.run(entry.kind, receivedAt, entry.eventTime, entry.userId, entry.payload);
+      return;
+    }
+    if (this.postgres) {
+      await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
+      await sql`insert into ingest_log (kind, received_at, event_time, user_id, payload)
+        select kind, ${receivedAt}::bigint, event_time, user_id, payload
+        from unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.eventTime)}::bigint[],
+                    ${entries.map((entry) => entry.userId)}::text[], ${entries.map((entry) => entry.payload)}::text[])
+             as appended(kind, event_time, user_id, payload)`.execute(trx);
+      return;
+    }
     for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
       const rows = entries.slice(start, start + ROWS_PER_STATEMENT).map((entry) => ({
         kind: entry.kind,

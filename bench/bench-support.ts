@@ -1,0 +1,97 @@
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/child-process.js';
+
+export const BENCH_KEY = 'bench-ingest-key-0123456789';
+
+export interface Server {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function waitForPort(url: string, path: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${output()}`);
+    try {
+      const response = await fetch(`${url}${path}`);
+      if (response.status < 500) return;
+    } catch {
+      // not yet listening
+    }
+    if (Date.now() > deadline) throw new Error(`server did not start: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function startProcess(args: string[], env: Record<string, string>, readyPath: string, port: number): Promise<Server> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForPort(url, readyPath, child, () => output);
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      }),
+  };
+}
+
+export async function startBareFastify(): Promise<Server> {
+  const port = await freePort();
+  return startProcess([fileURLToPath(new URL('./bare-fastify.js', import.meta.url)), String(port)], {}, '/', port);
+}
+
+/** Vigil as in production: its own process, auth on, durable SQLite in a temp dir. */
+export async function startVigil(env: Record<string, string> = {}): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  return startProcess(
+    [fileURLToPath(new URL('../src/main.js', import.meta.url))],
+    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, VIGIL_INGEST_KEYS: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
+    '/health/live',
+    port,
+  );
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** autocannon against one POST endpoint with a fixed body. */
+export async function load(url: string, path: string, body: string, options: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}${path}`,
+    method: 'POST',
+    connections: options.connections,
+    duration: options.seconds,
+    headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
+    body,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+export function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

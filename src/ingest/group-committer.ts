@@ -1,4 +1,4 @@
-import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../metrics/vigil.metrics.js';
@@ -42,7 +42,7 @@ export class GroupCommitter {
   ) {}
 
   append(entries: NewLogEntry[]): Promise<void> {
-    if (this.stopped) return Promise.reject(new ServiceUnavailableException('Vigil is shutting down'));
+    if (this.stopped) return Promise.reject(new HttpExceptionWithHeaders('Vigil is shutting down; retry on another replica or shortly', 503, { 'retry-after': '5' }));
     if (this.waitingEntries + entries.length > MAX_WAITING_ENTRIES) {
       return Promise.reject(new HttpExceptionWithHeaders('Ingest is saturated; retry shortly', 503, { 'retry-after': '1' }));
     }

@@ -69,3 +69,53 @@ for (const { name, make } of BOTH_DATABASES) {
     });
   });
 }
+
+describe('graceful shutdown', () => {
+  test('SIGTERM under load: every 202 is stored, later requests are refused, exit 0', async () => {
+    const { sqliteDatabase } = await import('../support/databases.js');
+    const database = sqliteDatabase();
+    const vigil = await startChildVigil({ DATABASE_URL: database.url });
+    const acknowledged: number[] = [];
+    const refused: number[] = [];
+    let next = 0;
+    let stopping = false;
+    const sender = async () => {
+      for (;;) {
+        const first = next;
+        next += 10;
+        const metrics = Array.from({ length: 10 }, (_, offset) => ({ name: 'shutdown.test', value: first + offset }));
+        try {
+          const response = await fetch(`${vigil.url}/ingest/metrics`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ metrics }),
+          });
+          await response.arrayBuffer();
+          if (response.status === 202) metrics.forEach((metric) => acknowledged.push(metric.value));
+          else {
+            refused.push(response.status);
+            if (stopping) return;
+          }
+        } catch {
+          return; // the server closed
+        }
+      }
+    };
+    const senders = Array.from({ length: 6 }, sender);
+    while (acknowledged.length < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+    vigil.process.kill('SIGTERM');
+    stopping = true;
+    await Promise.all(senders);
+    assert.deepEqual(await vigil.exited, { code: 0, signal: null });
+    assert.ok(refused.every((status) => status === 503), `refusals: ${[...new Set(refused)].join(',')}`);
+
+    const db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
+    try {
+      const rows = await db.selectFrom('ingest_log').select('payload').where('kind', '=', 'metric').execute();
+      const stored = new Set(rows.map((row) => (JSON.parse(row.payload) as { value: number }).value));
+      assert.equal(acknowledged.filter((value) => !stored.has(value)).length, 0);
+    } finally {
+      await db.destroy();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { IngestedMetricsExposition } from './exposition/ingested-metrics.exposition.js';
 import { MetricsController } from './metrics.controller.js';
 import { VigilMetrics } from './vigil.metrics.js';
 
 @Global()
-@Module({ controllers: [MetricsController], providers: [VigilMetrics], exports: [VigilMetrics] })
+@Module({ controllers: [MetricsController], providers: [VigilMetrics, IngestedMetricsExposition], exports: [VigilMetrics] })
 export class MetricsModule {}

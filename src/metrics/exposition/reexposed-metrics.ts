@@ -1,0 +1,347 @@
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
+import type { Clock } from '../../common/clock.js';
+import type { MetricItem, MetricType } from '../../ingest/ingest.types.js';
+import {
+  HISTOGRAM_BUCKETS,
+  exposedMetricName,
+  sanitiseLabelName,
+  sanitiseMetricName,
+  toBaseUnit,
+  unitConversion,
+  type UnitConversion,
+} from './metric-naming.js';
+
+export interface ReexpositionLimits {
+  /** Series across every re-exposed metric; a point that would open one more is dropped (`max_series`). */
+  maxSeries: number;
+  /** Distinct values of one label within one metric; a point bringing one more is dropped (`max_label_values`). */
+  maxLabelValuesPerMetric: number;
+  /** A series that received no point for this long disappears from /metrics and from memory. */
+  seriesTtlSeconds: number;
+}
+
+/** Why a posted point did not reach /metrics; the values of `reason` on vigil_metrics_dropped_series_total. */
+export const DROP_REASONS = ['max_series', 'max_label_values', 'type_conflict', 'name_conflict', 'negative_count'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+const PROMETHEUS_TYPE: Record<MetricType, 'gauge' | 'counter' | 'histogram'> = {
+  gauge: 'gauge',
+  count: 'counter',
+  distribution: 'histogram',
+};
+
+interface Series {
+  labels: Record<string, string>;
+  /** Clock time of the last point, for the TTL. */
+  lastSeen: number;
+  /** Gauge: the value of the newest point; counter: the running total. */
+  value: number;
+  /** Gauge: item timestamp of `value`, so a late point never overwrites a newer one. */
+  valueTimestamp: number;
+  /** Histogram: per-bucket (non-cumulative) counts, the last slot being +Inf. */
+  bucketCounts?: Float64Array;
+  sum: number;
+  count: number;
+}
+
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+interface SampleValue {
+  labels: Readonly<Record<string, string | number>>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+  metricName?: string;
+}
+
+/** Sanitised label names of a tag set, with the first-sorting original kept on a collision. */
+interface LabelPlan {
+  names: string[];
+  keys: string[];
+}
+
+const MAX_CACHED_NAMES = 10_000;
+
+/**
+ * One re-exposed metric family. Registered on the process registry as a duck-typed prom-client metric
+ * (the registry reads name, help, type and get()), so its samples are rendered with Vigil's own.
+ */
+class Family {
+  readonly series = new Map<string, Series>();
+  /** label name → value → number of live series carrying it; bounds label cardinality. */
+  readonly labelValues = new Map<string, Map<string, number>>();
+  readonly aggregator = 'sum';
+  readonly buckets: readonly number[];
+  private readonly bucketLabels: ReadonlyArray<{ le: number | string }>;
+  private readonly bucketName: string;
+  private readonly sumName: string;
+  private readonly countName: string;
+
+  constructor(
+    readonly key: string,
+    readonly itemType: MetricType,
+    readonly unit: UnitConversion,
+    readonly name: string,
+    readonly help: string,
+    private readonly store: ReexposedMetrics,
+  ) {
+    this.buckets = itemType === 'distribution' ? HISTOGRAM_BUCKETS[unit.unitClass] : [];
+    this.bucketLabels = [...this.buckets.map((bound) => ({ le: bound })), { le: '+Inf' }];
+    this.bucketName = `${name}_bucket`;
+    this.sumName = `${name}_sum`;
+    this.countName = `${name}_count`;
+  }
+
+  get type(): 'gauge' | 'counter' | 'histogram' {
+    return PROMETHEUS_TYPE[this.itemType];
+  }
+
+  /** The names this family's samples use, so no other family may render under them. */
+  sampleNames(): string[] {
+    return this.itemType === 'distribution' ? [this.name, `${this.name}_bucket`, `${this.name}_sum`, `${this.name}_count`] : [this.name];
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: SampleValue[] }> {
+    const values: SampleValue[] = [];
+    const oldestLive = this.store.oldestLiveTime();
+    for (const series of this.series.values()) {
+      if (series.lastSeen < oldestLive) continue;
+      // sharedLabels: the registry formats a label object once and caches the text by identity, so a series'
+      // labels are escaped once in its life rather than once per line per scrape.
+      if (!series.bucketCounts) {
+        values.push({ labels: NO_LABELS, sharedLabels: series.labels, value: series.value });
+        continue;
+      }
+      let cumulative = 0;
+      for (let index = 0; index < series.bucketCounts.length; index++) {
+        cumulative += series.bucketCounts[index]!;
+        values.push({ metricName: this.bucketName, labels: this.bucketLabels[index]!, sharedLabels: series.labels, value: cumulative });
+      }
+      values.push({ metricName: this.sumName, labels: NO_LABELS, sharedLabels: series.labels, value: series.sum });
+      values.push({ metricName: this.countName, labels: NO_LABELS, sharedLabels: series.labels, value: series.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** prom-client's registry.resetMetrics() calls this; re-exposed state is the posters', so it is kept. */
+  reset(): void {}
+}
+
+/**
+ * Ingested metric points re-exposed on /metrics as statsd_exporter does (naming policy: metric-naming.ts).
+ *
+ * Per replica, with Prometheus semantics: each replica exposes the points it accepted itself, counters from its
+ * own start, so Prometheus `sum()`/`rate()` over the replicas' series gives the whole. Memory is bounded by
+ * `maxSeries` series (each with at most one label set and, for histograms, one count per bucket) plus the label
+ * value index; what does not fit is dropped and counted in `vigil_metrics_dropped_series_total{reason}`.
+ */
+export class ReexposedMetrics {
+  private readonly families = new Map<string, Family>();
+  /** Every sample name rendered by a family → that family (histograms claim `_bucket`, `_sum`, `_count`). */
+  private readonly claimedNames = new Map<string, Family>();
+  private readonly metricNames = new Map<string, string>();
+  private readonly labelPlans = new Map<string, LabelPlan>();
+  private seriesCount = 0;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  private readonly ttlMs: number;
+  private readonly sweepIntervalMs: number;
+  readonly dropped: Counter<'reason'>;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly clock: Clock,
+    private readonly limits: ReexpositionLimits,
+    /** Names Vigil itself exposes: a re-exposed family never takes one (checked when a family is created). */
+    private readonly isTakenElsewhere: (name: string) => boolean = (name) => registry.getSingleMetric(name) !== undefined,
+  ) {
+    this.ttlMs = limits.seriesTtlSeconds * 1000;
+    // Expired series are hidden at once (get() filters them) and freed by a sweep at most this often.
+    this.sweepIntervalMs = Math.max(1000, Math.min(this.ttlMs / 4, 60_000));
+    this.dropped = new Counter({
+      name: 'vigil_metrics_dropped_series_total',
+      help: 'Ingested metric points not re-exposed on /metrics, by reason (max_series, max_label_values, type_conflict, name_conflict, negative_count)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
+    const sweepAndCount = () => {
+      this.sweep();
+      return this.seriesCount;
+    };
+    new Gauge({
+      name: 'vigil_metrics_reexposed_series',
+      help: 'Series of ingested metrics currently re-exposed on /metrics (at most VIGIL_METRICS_MAX_SERIES)',
+      registers: [registry],
+      collect() {
+        this.set(sweepAndCount());
+      },
+    });
+  }
+
+  /** Series held now (live or expired but not yet swept). */
+  get size(): number {
+    return this.seriesCount;
+  }
+
+  /** Series whose last point is older than this clock time are expired. */
+  oldestLiveTime(): number {
+    return this.clock.now() - this.ttlMs;
+  }
+
+  /** Applies committed metric items. Never throws: a point that cannot be exposed is counted and skipped. */
+  observe(items: ReadonlyArray<MetricItem>): void {
+    const now = this.clock.now();
+    if (now - this.lastSweep >= this.sweepIntervalMs) this.sweep(now);
+    for (const item of items) {
+      const reason = this.observeOne(item, now);
+      if (reason) this.dropped.inc({ reason });
+    }
+  }
+
+  private observeOne(item: MetricItem, now: number): DropReason | null {
+    if (item.type === 'count' && !(item.value >= 0)) return 'negative_count';
+    const key = this.sanitisedName(item.name);
+    const unit = unitConversion(item.unit);
+    let family = this.families.get(key);
+    if (family && (family.itemType !== item.type || family.unit.unitClass !== unit.unitClass || family.unit.factor !== unit.factor)) {
+      return 'type_conflict';
+    }
+
+    const plan = this.labelPlan(item.tags);
+    let seriesKey = '';
+    for (let index = 0; index < plan.names.length; index++) seriesKey += `${plan.names[index]}\u0000${item.tags[plan.keys[index]!]}\u0001`;
+    let series = family?.series.get(seriesKey);
+
+    if (!series) {
+      if (this.seriesCount >= this.limits.maxSeries) {
+        // Full: free expired series first, at most once per clock millisecond so a flood costs one sweep.
+        if (now > this.lastSweep) this.sweep(now);
+        if (this.seriesCount >= this.limits.maxSeries) return 'max_series';
+      }
+      if (!family) {
+        const created = this.createFamily(key, item, unit);
+        if (typeof created === 'string') return created;
+        family = created;
+      }
+      for (let index = 0; index < plan.names.length; index++) {
+        const values = family.labelValues.get(plan.names[index]!);
+        const value = item.tags[plan.keys[index]!]!;
+        if (values && !values.has(value) && values.size >= this.limits.maxLabelValuesPerMetric) {
+          if (family.series.size === 0) this.removeFamily(family);
+          return 'max_label_values';
+        }
+      }
+      const labels: Record<string, string> = {};
+      for (let index = 0; index < plan.names.length; index++) {
+        const name = plan.names[index]!;
+        const value = item.tags[plan.keys[index]!]!;
+        labels[name] = value;
+        let values = family.labelValues.get(name);
+        if (!values) family.labelValues.set(name, (values = new Map()));
+        values.set(value, (values.get(value) ?? 0) + 1);
+      }
+      series = {
+        labels,
+        lastSeen: now,
+        value: 0,
+        valueTimestamp: Number.NEGATIVE_INFINITY,
+        bucketCounts: item.type === 'distribution' ? new Float64Array(family.buckets.length + 1) : undefined,
+        sum: 0,
+        count: 0,
+      };
+      family.series.set(seriesKey, series);
+      this.seriesCount++;
+    }
+
+    series.lastSeen = now;
+    const value = toBaseUnit(item.value, family!.unit);
+    if (item.type === 'gauge') {
+      if (item.timestamp >= series.valueTimestamp) {
+        series.value = value;
+        series.valueTimestamp = item.timestamp;
+      }
+    } else if (item.type === 'count') {
+      series.value += value;
+    } else {
+      const buckets = family!.buckets;
+      let index = 0;
+      while (index < buckets.length && value > buckets[index]!) index++;
+      series.bucketCounts![index]!++;
+      series.sum += value;
+      series.count++;
+    }
+    return null;
+  }
+
+  private createFamily(key: string, item: MetricItem, unit: UnitConversion): Family | DropReason {
+    const name = exposedMetricName(item.name, item.type, unit);
+    const unitNote = unit.unitClass === 'none' ? (unit.source ? `, unit ${unit.source}` : '') : `, posted in ${unit.source}, exposed in ${unit.unitClass}`;
+    const help = `Ingested metric ${item.name} (${item.type}${unitNote}), re-exposed by Vigil`;
+    const family = new Family(key, item.type, unit, name, help, this);
+    for (const sampleName of family.sampleNames()) {
+      if (this.claimedNames.has(sampleName) || this.isTakenElsewhere(sampleName)) return 'name_conflict';
+    }
+    // A gauge `x_bucket` must not render inside histogram `x` either.
+    const histogramBase = /^(.*)_(bucket|sum|count)$/.exec(name)?.[1];
+    if (histogramBase && this.claimedNames.get(histogramBase)?.itemType === 'distribution') return 'name_conflict';
+    for (const sampleName of family.sampleNames()) this.claimedNames.set(sampleName, family);
+    this.families.set(key, family);
+    this.registry.registerMetric(family as unknown as Metric);
+    return family;
+  }
+
+  private removeFamily(family: Family): void {
+    for (const sampleName of family.sampleNames()) this.claimedNames.delete(sampleName);
+    this.families.delete(family.key);
+    this.registry.removeSingleMetric(family.name);
+  }
+
+  /** Frees series idle for longer than the TTL, and families left without series. */
+  sweep(now = this.clock.now()): void {
+    this.lastSweep = now;
+    const oldestLive = now - this.ttlMs;
+    for (const family of [...this.families.values()]) {
+      for (const [seriesKey, series] of family.series) {
+        if (series.lastSeen >= oldestLive) continue;
+        family.series.delete(seriesKey);
+        this.seriesCount--;
+        for (const [name, value] of Object.entries(series.labels)) {
+          const values = family.labelValues.get(name)!;
+          const remaining = values.get(value)! - 1;
+          if (remaining > 0) values.set(value, remaining);
+          else values.delete(value);
+          if (values.size === 0) family.labelValues.delete(name);
+        }
+      }
+      if (family.series.size === 0) this.removeFamily(family);
+    }
+  }
+
+  private sanitisedName(name: string): string {
+    let sanitised = this.metricNames.get(name);
+    if (sanitised === undefined) {
+      if (this.metricNames.size >= MAX_CACHED_NAMES) this.metricNames.clear();
+      sanitised = sanitiseMetricName(name);
+      this.metricNames.set(name, sanitised);
+    }
+    return sanitised;
+  }
+
+  /** Tag keys in order of their label names; cached by the tag-key set (the cache is cleared when it fills). */
+  private labelPlan(tags: Record<string, string>): LabelPlan {
+    const tagKeys = Object.keys(tags);
+    if (tagKeys.length === 0) return { names: [], keys: [] };
+    const cacheKey = tagKeys.join('\u0000');
+    let plan = this.labelPlans.get(cacheKey);
+    if (plan) return plan;
+    const byLabel = new Map<string, string>();
+    for (const tagKey of [...tagKeys].sort()) {
+      const label = sanitiseLabelName(tagKey);
+      if (!byLabel.has(label)) byLabel.set(label, tagKey);
+    }
+    const names = [...byLabel.keys()].sort();
+    plan = { names, keys: names.map((name) => byLabel.get(name)!) };
+    if (this.labelPlans.size >= MAX_CACHED_NAMES) this.labelPlans.clear();
+    this.labelPlans.set(cacheKey, plan);
+    return plan;
+  }
+}

@@ -75,7 +75,7 @@ export class GroupCommitter {
         this.metrics.commitDuration.observe((performance.now() - started) / 1000);
         this.metrics.commitEntries.observe(count);
         for (const waiting of group) waiting.resolve();
-        this.signal.notify();
+        this.signal.notify(new Set(group.flatMap((waiting) => waiting.entries.map((entry) => entry.kind))));
       } catch (error) {
         for (const waiting of group) waiting.reject(error);
       }

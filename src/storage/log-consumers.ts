@@ -39,21 +39,29 @@ export class ConsumerRegistry {
   }
 }
 
-/** Wakes consumers when entries are committed instead of making them poll quickly. */
+/**
+ * Wakes consumers when entries are committed instead of making them poll quickly.
+ * `kinds` says which kinds the commit held (undefined: any), so a consumer is not
+ * woken by commits it has nothing to read in.
+ */
 @Injectable()
 export class IngestLogSignal {
-  private readonly listeners = new Set<() => void>();
-  subscribe(listener: () => void): () => void {
+  private readonly listeners = new Set<(kinds?: ReadonlySet<IngestKind>) => void>();
+  subscribe(listener: (kinds?: ReadonlySet<IngestKind>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-  notify(): void {
-    for (const listener of this.listeners) listener();
+  notify(kinds?: ReadonlySet<IngestKind>): void {
+    for (const listener of this.listeners) listener(kinds);
   }
 }
 
 // Entries committed by another replica are noticed within this long.
 const POLL_INTERVAL_MS = 1000;
+// A woken consumer waits this long before draining, so that a stream of small
+// commits (one per single-item request) becomes one consumer transaction rather
+// than one per commit competing with ingest for the store.
+const LINGER_MS = 50;
 
 /**
  * Runs every registered DerivedStateConsumer: on each commit signal (and every
@@ -70,6 +78,7 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   private readonly rerun = new Set<string>();
   private readonly failing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly lingering = new Map<string, NodeJS.Timeout>();
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
@@ -91,7 +100,11 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   /** Starts draining; called once every module has registered its consumers. */
   start(): void {
     if (this.timer || this.stopped) return;
-    this.unsubscribe = this.signal.subscribe(() => this.wakeAll());
+    this.unsubscribe = this.signal.subscribe((kinds) => {
+      for (const consumer of this.consumers) {
+        if (kinds === undefined || consumer.kinds.some((kind) => kinds.has(kind))) this.wakeSoon(consumer);
+      }
+    });
     this.timer = setInterval(() => this.wakeAll(), POLL_INTERVAL_MS);
     this.timer.unref();
     this.wakeAll();
@@ -108,12 +121,23 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const pending of this.lingering.values()) clearTimeout(pending);
     this.unsubscribe?.();
     await Promise.all([...this.draining.values()]);
   }
 
   private wakeAll(): void {
     for (const consumer of this.consumers) this.wake(consumer);
+  }
+
+  private wakeSoon(consumer: DerivedStateConsumer): void {
+    if (this.lingering.has(consumer.name) || this.stopped) return;
+    const pending = setTimeout(() => {
+      this.lingering.delete(consumer.name);
+      this.wake(consumer);
+    }, LINGER_MS);
+    pending.unref();
+    this.lingering.set(consumer.name, pending);
   }
 
   private wake(consumer: DerivedStateConsumer): void {

@@ -62,7 +62,8 @@ export type SendResult =
 export type ItemResult =
   | { outcome: 'delivered' }
   | { outcome: 'retryable'; reason: string; status?: number }
-  | { outcome: 'throttled'; reason: string; status?: number }
+  /** retryAfterMs (optional): the vendor asked to wait at least this long before retrying this item. */
+  | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
   | { outcome: 'permanent'; reason: string; status?: number };
 
 /** Parses Retry-After (delta-seconds or an HTTP date) into milliseconds from `now`. */

@@ -1,0 +1,223 @@
+import { client, v1, v2 } from '@datadog/datadog-api-client';
+import { gzipSync } from 'node:zlib';
+import type { Clock } from '../../common/clock.js';
+import type { DatadogConfig } from '../../config/app.config.js';
+import { classifyHttpStatus, type Destination, type DestinationLimits, type ItemResult, type SendResult } from '../../delivery/destination.js';
+import type { EventItem, MetricItem, RequestItem, Tags } from '../../ingest/ingest.types.js';
+import type { IngestKind } from '../../storage/database.js';
+import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import { REQUEST_BUCKET_MS, REQUEST_METRICS, aggregateRequests, worstOf, type PartOutcome } from '../request-timings.js';
+
+const HOUR_MS = 3_600_000;
+const MIB = 1024 * 1024;
+
+/** Documented intake limits (docs.datadoghq.com/api/latest/metrics/#submit-metrics). */
+export const DATADOG_SERIES_MAX_COMPRESSED = 512_000;
+export const DATADOG_SERIES_MAX_RAW = 5_242_880;
+
+export const DATADOG_LIMITS: DestinationLimits = {
+  maxItems: 2000,
+  maxBytes: 2 * MIB,
+  // Metrics (and request timings, sent as metrics) are accepted up to 1 h old, events 18 h.
+  maxAgeMs: { metric: HOUR_MS, request: HOUR_MS, event: 18 * HOUR_MS },
+};
+
+/** Events go one per request (the v1 Events API has no batch form); this many at a time. */
+const EVENT_CONCURRENCY = 8;
+
+export interface DatadogOptions {
+  /** Per-call timeout (the client's shared httpConfig signal cannot be used for it). */
+  timeoutMs: number;
+}
+
+interface Part {
+  indices: number[];
+  call: (configuration: client.Configuration) => Promise<unknown>;
+}
+
+/**
+ * Forwards metrics, events (Vigil's own included) and aggregated request timings
+ * to Datadog through @datadog/datadog-api-client.
+ *
+ * Mapping (documented for users):
+ * - metric `gauge` → v2 series type gauge; `count` → v2 series type count with a
+ *   10 s interval; `distribution` → the v1 distribution-points API, one value per
+ *   point, so Datadog computes global percentiles (a gauge would lose them);
+ * - tags `{k: v}` → `k:v`, plus `env:<ENVIRONMENT>` on everything; `unit` → series unit;
+ * - events → v1 Events API (title, text, alert_type, date_happened, tags, and
+ *   `source:<source>`);
+ * - request timings → per service per 10 s: `vigil.requests.count` and
+ *   `vigil.requests.errors` (count series) and `vigil.requests.duration`
+ *   (distribution, milliseconds), tagged `service:<name>`.
+ *
+ * The client's own retries stay off: the delivery core retries. Each call gets
+ * its own Configuration carrying that call's abort signal (timeout + shutdown)
+ * and a fetch wrapper that keeps the answer's headers for Retry-After.
+ */
+export class DatadogDestination implements Destination {
+  readonly name = 'datadog' as const;
+  readonly kinds: readonly IngestKind[] = ['metric', 'event', 'request'];
+  readonly limits = DATADOG_LIMITS;
+  private readonly baseServer: client.BaseServerConfiguration;
+
+  constructor(
+    private readonly config: DatadogConfig,
+    private readonly environment: string,
+    private readonly clock: Clock,
+    private readonly options: DatadogOptions = { timeoutMs: 30_000 },
+  ) {
+    this.baseServer = new client.BaseServerConfiguration(datadogBaseUrl(config), {});
+  }
+
+  async send(batch: readonly LogEntry[], signal: AbortSignal): Promise<SendResult> {
+    const parts = this.encode(batch);
+    if ('tooLarge' in parts) return { outcome: 'too_large', reason: parts.tooLarge, status: 413 };
+    const outcomes: Array<PartOutcome | undefined> = new Array(batch.length).fill(undefined);
+    const run = async (part: Part) => {
+      const outcome = await this.call(part, signal);
+      for (const index of part.indices) outcomes[index] = worstOf(outcomes[index], outcome);
+    };
+    const bulk = parts.filter((part) => !part.event);
+    const events = parts.filter((part) => part.event);
+    await Promise.all(bulk.map(run));
+    for (let start = 0; start < events.length; start += EVENT_CONCURRENCY) {
+      await Promise.all(events.slice(start, start + EVENT_CONCURRENCY).map(run));
+    }
+    return combine(outcomes);
+  }
+
+  /** The requests this batch needs, or why it is too large for one request. */
+  private encode(batch: readonly LogEntry[]): Array<Part & { event?: true }> | { tooLarge: string } {
+    const parts: Array<Part & { event?: true }> = [];
+    const envTag = `env:${this.environment}`;
+    const series: v2.MetricSeries[] = [];
+    const seriesIndices: number[] = [];
+    const distributions = new Map<string, { series: v1.DistributionPointsSeries; indices: number[] }>();
+    const addDistribution = (metric: string, tags: string[], timestampSeconds: number, values: number[], indices: number[]) => {
+      const key = `${metric}\u0000${tags.join(',')}`;
+      let entry = distributions.get(key);
+      if (!entry) {
+        entry = { series: { metric, tags, points: [], type: 'distribution' }, indices: [] };
+        distributions.set(key, entry);
+      }
+      entry.series.points.push([timestampSeconds, values]);
+      entry.indices.push(...indices);
+    };
+    const requests: Array<{ index: number; item: RequestItem }> = [];
+
+    batch.forEach((entry, index) => {
+      if (entry.kind === 'metric') {
+        const metric = entry.payload as MetricItem;
+        const tags = [...tagList(metric.tags), envTag];
+        const timestamp = Math.floor(metric.timestamp / 1000);
+        if (metric.type === 'distribution') {
+          addDistribution(metric.name, tags, timestamp, [metric.value], [index]);
+          return;
+        }
+        series.push({
+          metric: metric.name,
+          type: metric.type === 'count' ? 1 : 3,
+          ...(metric.type === 'count' ? { interval: 10 } : {}),
+          points: [{ timestamp, value: metric.value }],
+          tags,
+          ...(metric.unit ? { unit: metric.unit } : {}),
+        });
+        seriesIndices.push(index);
+      } else if (entry.kind === 'request') {
+        requests.push({ index, item: entry.payload as RequestItem });
+      } else if (entry.kind === 'event') {
+        const event = entry.payload as EventItem;
+        const body: v1.EventCreateRequest = {
+          title: event.title.slice(0, 100),
+          text: event.text.slice(0, 4000),
+          alertType: event.alertType,
+          dateHappened: Math.floor(event.timestamp / 1000),
+          tags: [...tagList(event.tags), envTag, ...(event.source ? [`source:${event.source}`] : [])],
+        };
+        parts.push({ indices: [index], event: true, call: (configuration) => new v1.EventsApi(configuration).createEvent({ body }, configuration) });
+      }
+    });
+
+    for (const aggregate of aggregateRequests(requests)) {
+      const tags = [`service:${aggregate.service}`, envTag];
+      const timestamp = Math.floor(aggregate.bucketStart / 1000);
+      const interval = REQUEST_BUCKET_MS / 1000;
+      series.push({ metric: REQUEST_METRICS.count, type: 1, interval, points: [{ timestamp, value: aggregate.count }], tags });
+      series.push({ metric: REQUEST_METRICS.errors, type: 1, interval, points: [{ timestamp, value: aggregate.errors }], tags });
+      seriesIndices.push(...aggregate.indices);
+      addDistribution(REQUEST_METRICS.duration, tags, timestamp, aggregate.durationsMs, aggregate.indices);
+    }
+
+    if (series.length > 0) {
+      const raw = JSON.stringify({ series });
+      if (raw.length > DATADOG_SERIES_MAX_RAW) return { tooLarge: `series payload of ${raw.length} bytes is over ${DATADOG_SERIES_MAX_RAW}` };
+      const compressed = gzipSync(raw).length;
+      if (compressed > DATADOG_SERIES_MAX_COMPRESSED) return { tooLarge: `compressed series payload of ${compressed} bytes is over ${DATADOG_SERIES_MAX_COMPRESSED}` };
+      parts.push({
+        indices: [...new Set(seriesIndices)],
+        call: (configuration) => new v2.MetricsApi(configuration).submitMetrics({ body: { series }, contentEncoding: 'gzip' }, configuration),
+      });
+    }
+    if (distributions.size > 0) {
+      const distributionSeries = [...distributions.values()].map((entry) => entry.series);
+      parts.push({
+        indices: [...new Set([...distributions.values()].flatMap((entry) => entry.indices))],
+        call: (configuration) =>
+          new v1.MetricsApi(configuration).submitDistributionPoints({ body: { series: distributionSeries }, contentEncoding: 'deflate' }, configuration),
+      });
+    }
+    return parts;
+  }
+
+  /** One API call, its answer classified. */
+  private async call(part: Part, signal: AbortSignal): Promise<PartOutcome> {
+    let responseHeaders: Headers | undefined;
+    const callSignal = AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]);
+    const configuration = client.createConfiguration({
+      baseServer: this.baseServer,
+      authMethods: { apiKeyAuth: this.config.apiKey },
+      httpConfig: { signal: callSignal, compress: true },
+      enableRetry: false,
+      fetch: async (url: string, init: RequestInit) => {
+        const response = await fetch(url, init);
+        responseHeaders = response.headers;
+        return response;
+      },
+    });
+    try {
+      await part.call(configuration);
+      return { outcome: 'delivered' };
+    } catch (error) {
+      if (error instanceof client.ApiException) {
+        return classifyHttpStatus(error.code, `Datadog answered ${error.code}: ${describeBody(error.body)}`, responseHeaders?.get('retry-after'), this.clock.now()) as PartOutcome;
+      }
+      const reason = callSignal.aborted ? 'request aborted (timeout or shutdown)' : `network error: ${error instanceof Error ? error.message : String(error)}`;
+      return { outcome: 'retryable', reason };
+    }
+  }
+}
+
+/** The API base URL: DATADOG_API_URL when set, else the site's (`https://api.<site>`). */
+export function datadogBaseUrl(config: DatadogConfig): string {
+  return (config.apiUrl ?? `https://api.${config.site}`).replace(/\/+$/, '');
+}
+
+function tagList(tags: Tags | undefined): string[] {
+  return Object.entries(tags ?? {}).map(([key, value]) => `${key}:${value}`);
+}
+
+function describeBody(body: unknown): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return (text ?? '').slice(0, 300);
+}
+
+/** One SendResult from per-item outcomes: a uniform answer stays whole, a mixed one becomes `partial`. */
+export function combine(outcomes: ReadonlyArray<PartOutcome | undefined>): SendResult {
+  const resolved = outcomes.map((outcome) => outcome ?? ({ outcome: 'delivered' } as const));
+  if (resolved.length === 0) return { outcome: 'delivered' };
+  const tooLarge = resolved.find((outcome) => outcome.outcome === 'too_large');
+  if (tooLarge) return tooLarge as SendResult;
+  const first = resolved[0]!;
+  if (resolved.every((outcome) => outcome.outcome === first.outcome)) return first as SendResult;
+  return { outcome: 'partial', items: resolved as ItemResult[] };
+}

@@ -1,0 +1,53 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { RequiresScope } from '../common/auth.guard.js';
+import { DESTINATION_NAMES } from '../config/app.config.js';
+import { ErrorDto } from '../ingest/ingest.dto.js';
+import { DeadLetterListDto, PurgeResultDto, ReplayRequestDto, ReplayResultDto, deadLetterListDto } from './dead-letters.dto.js';
+import { DEAD_LETTER_REASONS } from './delivery.tables.js';
+import { DeliveryService } from './delivery.service.js';
+
+@ApiTags('admin')
+@RequiresScope('admin')
+@Controller('admin/dead-letters')
+export class DeadLettersController {
+  constructor(private readonly delivery: DeliveryService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Dead letters: counts by destination and reason, and the items (paginated by id)' })
+  @ApiQuery({ name: 'destination', required: false, enum: DESTINATION_NAMES })
+  @ApiQuery({ name: 'reason', required: false, enum: DEAD_LETTER_REASONS })
+  @ApiQuery({ name: 'limit', required: false, description: 'Items per page, 1-1000 (default 100)' })
+  @ApiQuery({ name: 'after', required: false, description: 'next_after of the previous page' })
+  @ApiOkResponse({ type: DeadLetterListDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  async list(
+    @Query('destination') destination?: string,
+    @Query('reason') reason?: string,
+    @Query('limit') limit?: string,
+    @Query('after') after?: string,
+  ): Promise<DeadLetterListDto> {
+    return deadLetterListDto(await this.delivery.listDeadLetters({ destination, reason, limit, after }));
+  }
+
+  @Post('replay')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Replays dead letters: each is queued again for the destination that refused it (and only that one)' })
+  @ApiBody({ type: ReplayRequestDto, required: false })
+  @ApiAcceptedResponse({ type: ReplayResultDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  async replay(@Body() body: unknown): Promise<ReplayResultDto> {
+    const result = await this.delivery.replayDeadLetters(body);
+    return { replay_requested: result.replayRequested };
+  }
+
+  @Delete()
+  @ApiOperation({ summary: 'Purges dead letters matching the filter (all when none)' })
+  @ApiQuery({ name: 'destination', required: false, enum: DESTINATION_NAMES })
+  @ApiQuery({ name: 'reason', required: false, enum: DEAD_LETTER_REASONS })
+  @ApiOkResponse({ type: PurgeResultDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  purge(@Query('destination') destination?: string, @Query('reason') reason?: string): Promise<PurgeResultDto> {
+    return this.delivery.purgeDeadLetters({ destination, reason });
+  }
+}

@@ -1,0 +1,248 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Db, Executor, IngestKind } from '../storage/database.js';
+import { DATABASE } from '../storage/database.provider.js';
+import type { DeadLetterReason } from './delivery.tables.js';
+
+/** A dead letter about to be stored. */
+export interface NewDeadLetter {
+  destination: string;
+  logId: number;
+  kind: IngestKind;
+  eventTime: number;
+  receivedAt: number;
+  userId: string | null;
+  payload: string;
+  reason: DeadLetterReason;
+  status: number | null;
+  detail: string;
+}
+
+export interface StoredDeadLetter extends NewDeadLetter {
+  id: number;
+  deadLetteredAt: number;
+  replayRequested: boolean;
+}
+
+export interface DeadLetterFilter {
+  destination?: string;
+  reason?: DeadLetterReason;
+}
+
+// Rows per insert: 11 bound parameters a row stays under both stores' parameter limits.
+const ROWS_PER_STATEMENT = 1000;
+
+/** Dead letters, queue leases and the delivery consumers' first positions. */
+@Injectable()
+export class DeliveryRepository {
+  constructor(@Inject(DATABASE) readonly db: Db) {}
+
+  async insertDeadLetters(executor: Executor, letters: readonly NewDeadLetter[], now: number): Promise<void> {
+    for (let start = 0; start < letters.length; start += ROWS_PER_STATEMENT) {
+      const rows = letters.slice(start, start + ROWS_PER_STATEMENT).map((letter) => ({
+        destination: letter.destination,
+        log_id: letter.logId,
+        kind: letter.kind,
+        event_time: letter.eventTime,
+        received_at: letter.receivedAt,
+        user_id: letter.userId,
+        payload: letter.payload,
+        reason: letter.reason,
+        status: letter.status,
+        detail: letter.detail,
+        dead_lettered_at: now,
+      }));
+      await executor.insertInto('delivery_dead_letters').values(rows).execute();
+    }
+  }
+
+  async counts(filter: DeadLetterFilter = {}): Promise<Array<{ destination: string; reason: DeadLetterReason; count: number }>> {
+    let query = this.db
+      .selectFrom('delivery_dead_letters')
+      .select((eb) => ['destination', 'reason', eb.fn.countAll<number>().as('count')])
+      .groupBy(['destination', 'reason'])
+      .orderBy('destination')
+      .orderBy('reason');
+    if (filter.destination) query = query.where('destination', '=', filter.destination);
+    if (filter.reason) query = query.where('reason', '=', filter.reason);
+    const rows = await query.execute();
+    return rows.map((row) => ({ destination: row.destination, reason: row.reason, count: Number(row.count) }));
+  }
+
+  /** Items in id order after `afterId`, at most `limit`. */
+  async list(filter: DeadLetterFilter, afterId: number, limit: number): Promise<StoredDeadLetter[]> {
+    let query = this.db.selectFrom('delivery_dead_letters').selectAll().where('id', '>', afterId).orderBy('id').limit(limit);
+    if (filter.destination) query = query.where('destination', '=', filter.destination);
+    if (filter.reason) query = query.where('reason', '=', filter.reason);
+    return (await query.execute()).map(toStored);
+  }
+
+  /** Flags matching dead letters for replay; returns how many. */
+  async requestReplay(filter: DeadLetterFilter & { ids?: number[] }): Promise<number> {
+    let query = this.db.updateTable('delivery_dead_letters').set({ replay_requested: 1 }).where('replay_requested', '=', 0);
+    if (filter.destination) query = query.where('destination', '=', filter.destination);
+    if (filter.reason) query = query.where('reason', '=', filter.reason);
+    if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async pendingReplays(destination: string, limit: number): Promise<StoredDeadLetter[]> {
+    const rows = await this.db
+      .selectFrom('delivery_dead_letters')
+      .selectAll()
+      .where('destination', '=', destination)
+      .where('replay_requested', '=', 1)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toStored);
+  }
+
+  /** A replayed dead letter was delivered: it leaves the store. */
+  async deleteByIds(executor: Executor, ids: readonly number[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
+      await executor.deleteFrom('delivery_dead_letters').where('id', 'in', ids.slice(start, start + ROWS_PER_STATEMENT)).execute();
+    }
+  }
+
+  /** A replayed dead letter failed again: it stays, with the new reason, no longer pending. */
+  async markFailedAgain(executor: Executor, id: number, reason: DeadLetterReason, status: number | null, detail: string, now: number): Promise<void> {
+    await executor
+      .updateTable('delivery_dead_letters')
+      .set({ reason, status, detail, dead_lettered_at: now, replay_requested: 0 })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async purge(filter: DeadLetterFilter): Promise<number> {
+    let query = this.db.deleteFrom('delivery_dead_letters');
+    if (filter.destination) query = query.where('destination', '=', filter.destination);
+    if (filter.reason) query = query.where('reason', '=', filter.reason);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async deleteOlderThan(cutoff: number): Promise<number> {
+    const result = await this.db.deleteFrom('delivery_dead_letters').where('dead_lettered_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async deleteUser(executor: Executor, userId: string): Promise<number> {
+    const result = await executor.deleteFrom('delivery_dead_letters').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Creates a delivery consumer's position at the current end of the log when it
+   * has none: a destination enabled on an existing store forwards what arrives
+   * from then on, not the whole retained history.
+   */
+  async ensurePosition(consumer: string, now: number): Promise<void> {
+    const row = await this.db.selectFrom('ingest_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    await this.db
+      .insertInto('consumer_positions')
+      .values({ consumer, position: Number(row?.id ?? 0), updated_at: now })
+      .onConflict((conflict) => conflict.column('consumer').doNothing())
+      .execute();
+  }
+
+  /**
+   * Takes or renews the destination's lease for `owner` until `expiresAt`.
+   * True when `owner` holds it: it was free, expired, or already ours.
+   */
+  async acquireLease(destination: string, owner: string, now: number, expiresAt: number, executor: Executor = this.db): Promise<boolean> {
+    await executor
+      .insertInto('delivery_leases')
+      .values({ destination, owner, expires_at: expiresAt })
+      .onConflict((conflict) => conflict.column('destination').doNothing())
+      .execute();
+    const result = await executor
+      .updateTable('delivery_leases')
+      .set({ owner, expires_at: expiresAt })
+      .where('destination', '=', destination)
+      .where((eb) => eb.or([eb('owner', '=', owner), eb('expires_at', '<', now)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseLease(destination: string, owner: string): Promise<void> {
+    await this.db.deleteFrom('delivery_leases').where('destination', '=', destination).where('owner', '=', owner).execute();
+  }
+}
+
+function toStored(row: {
+  id: number;
+  destination: string;
+  log_id: number;
+  kind: IngestKind;
+  event_time: number;
+  received_at: number;
+  user_id: string | null;
+  payload: string;
+  reason: DeadLetterReason;
+  status: number | null;
+  detail: string;
+  dead_lettered_at: number;
+  replay_requested: number;
+}): StoredDeadLetter {
+  return {
+    id: Number(row.id),
+    destination: row.destination,
+    logId: Number(row.log_id),
+    kind: row.kind,
+    eventTime: Number(row.event_time),
+    receivedAt: Number(row.received_at),
+    userId: row.user_id,
+    payload: row.payload,
+    reason: row.reason,
+    status: row.status === null ? null : Number(row.status),
+    detail: row.detail,
+    deadLetteredAt: Number(row.dead_lettered_at),
+    replayRequested: Number(row.replay_requested) === 1,
+  };
+}
+
+/** Queue-depth queries over the ingest log, for the delivery core's byte bound and gauges. */
+export class IngestLogBacklog {
+  constructor(private readonly db: Db) {}
+
+  /** Count and stored bytes of entries of `kinds` with after < id <= upTo. */
+  async between(after: number, upTo: number, kinds: readonly IngestKind[]): Promise<{ items: number; bytes: number }> {
+    if (upTo <= after) return { items: 0, bytes: 0 };
+    const row = await this.db
+      .selectFrom('ingest_log')
+      .select((eb) => [eb.fn.countAll<number>().as('items'), eb.fn.sum<number>(eb.fn('length', ['payload'])).as('bytes')])
+      .where('id', '>', after)
+      .where('id', '<=', upTo)
+      .where('kind', 'in', kinds)
+      .executeTakeFirst();
+    return { items: Number(row?.items ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /** Receipt time of the first entry of `kinds` after `position`, null when none. */
+  async oldestReceivedAt(position: number, kinds: readonly IngestKind[]): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('ingest_log')
+      .select('received_at')
+      .where('id', '>', position)
+      .where('kind', 'in', kinds)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? Number(row.received_at) : null;
+  }
+
+  /** Ids and stored sizes of the oldest entries of `kinds` after `position` (the drop_oldest policy). */
+  async oldest(position: number, upTo: number, kinds: readonly IngestKind[], limit: number): Promise<Array<{ id: number; bytes: number }>> {
+    const rows = await this.db
+      .selectFrom('ingest_log')
+      .select((eb) => ['id', eb.fn<number>('length', ['payload']).as('bytes')])
+      .where('id', '>', position)
+      .where('id', '<=', upTo)
+      .where('kind', 'in', kinds)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: Number(row.id), bytes: Number(row.bytes) }));
+  }
+}

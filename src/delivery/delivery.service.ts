@@ -1,0 +1,203 @@
+import { BadRequestException, Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Clock } from '../common/clock.js';
+import { UserErasure } from '../common/user-erasure.js';
+import { DESTINATION_NAMES, type AppConfig, type DestinationName } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { ReadinessChecks } from '../health/health-checks.js';
+import { IngestHooks } from '../ingest/ingest-hooks.js';
+import { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
+import type { Db } from '../storage/database.js';
+import { DATABASE, isPostgres } from '../storage/database.provider.js';
+import { IngestLogRepository } from '../storage/ingest-log.repository.js';
+import { ConsumerRegistry, IngestLogSignal } from '../storage/log-consumers.js';
+import { RetentionJob } from '../storage/retention.job.js';
+import { DeliveryMetrics } from './delivery.metrics.js';
+import { DeliveryRepository, type DeadLetterFilter, type StoredDeadLetter } from './delivery.repository.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js';
+import { ClockSleeper, DEFAULT_BACKOFF } from './delivery.timing.js';
+import { DestinationRegistry } from './destination-registry.js';
+import { DestinationQueue, deliveryConsumerName } from './destination-queue.js';
+
+/** Dead letters are kept this long unless replayed or purged first. */
+const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
+/** Ingest refused by a full `block` queue is told to come back after this long. */
+const BLOCKED_RETRY_AFTER_SECONDS = 5;
+const MAX_LIST_LIMIT = 1000;
+
+export interface DeadLetterListing {
+  total: number;
+  counts: Array<{ destination: string; reason: DeadLetterReason; count: number }>;
+  items: StoredDeadLetter[];
+  nextAfter: number | null;
+}
+
+/**
+ * Starts one DestinationQueue per registered destination at bootstrap, stops them
+ * at shutdown, and holds what the rest of Vigil asks of delivery: ingest
+ * admission (`block` policy), readiness, the dead-letter operations.
+ */
+@Injectable()
+export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Delivery');
+  private readonly queues = new Map<string, DestinationQueue>();
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private unsubscribe: (() => void) | undefined;
+  /** A test may shorten the real-time grace given to in-flight requests at shutdown. */
+  shutdownGraceMs: number;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE) private readonly db: Db,
+    private readonly registry: DestinationRegistry,
+    private readonly repository: DeliveryRepository,
+    private readonly metrics: DeliveryMetrics,
+    private readonly log: IngestLogRepository,
+    private readonly positions: ConsumerPositionsRepository,
+    private readonly consumers: ConsumerRegistry,
+    private readonly signal: IngestLogSignal,
+    private readonly hooks: IngestHooks,
+    private readonly readiness: ReadinessChecks,
+    private readonly erasure: UserErasure,
+    private readonly retention: RetentionJob,
+    private readonly clock: Clock,
+  ) {
+    this.shutdownGraceMs = Math.min(5000, Math.floor(config.http.shutdownTimeoutMs / 2));
+  }
+
+  onModuleInit(): void {
+    this.erasure.register('delivery_dead_letters', (trx, userId) => this.repository.deleteUser(trx, userId));
+    this.retention.addTask({ name: 'delivery_dead_letters', run: (now) => this.repository.deleteOlderThan(now - DEAD_LETTER_RETENTION_MS) });
+    this.hooks.addAdmissionCheck((kind) => {
+      if (this.config.delivery.queueFullPolicy !== 'block') return null;
+      for (const queue of this.queues.values()) {
+        if (queue.isFull && queue.destination.kinds.includes(kind)) {
+          return {
+            reason: `The delivery queue for ${queue.name} is full (${queue.depth.bytes} of ${queue.depth.maxBytes} bytes); retry later`,
+            retryAfterSeconds: BLOCKED_RETRY_AFTER_SECONDS,
+          };
+        }
+      }
+      return null;
+    });
+    this.readiness.add({
+      name: 'delivery_queues',
+      problem: () => {
+        const full = [...this.queues.values()].filter((queue) => queue.isFull).map((queue) => queue.name);
+        return full.length === 0 ? null : `delivery queue full: ${full.join(', ')}`;
+      },
+    });
+  }
+
+  /** Every module has registered its destinations by now (they do it in onModuleInit). */
+  async onApplicationBootstrap(): Promise<void> {
+    const sleeper = new ClockSleeper(this.clock);
+    for (const destination of this.registry.all) {
+      const queue = new DestinationQueue(
+        destination,
+        {
+          maxBytes: this.config.delivery.queueMaxBytes[destination.name],
+          policy: this.config.delivery.queueFullPolicy,
+          flushIntervalMs: this.config.delivery.flushIntervalMs,
+          backoff: DEFAULT_BACKOFF,
+          maxPauseMs: 3_600_000,
+          leaseTtlMs: isPostgres(this.db) ? Math.max(15_000, 3 * this.config.delivery.flushIntervalMs) : null,
+          sendTimeoutMs: 60_000,
+        },
+        {
+          db: this.db,
+          log: this.log,
+          positions: this.positions,
+          repository: this.repository,
+          metrics: this.metrics,
+          clock: this.clock,
+          sleeper,
+          random: Math.random,
+          logger: new Logger(`Delivery:${destination.name}`),
+          owner: this.owner,
+        },
+      );
+      this.consumers.register(queue.consumer);
+      this.queues.set(destination.name, queue);
+      await queue.start();
+      this.logger.log(`Delivery queue for ${destination.name} started (kinds: ${destination.kinds.join(', ')})`);
+    }
+    this.unsubscribe = this.signal.subscribe(() => {
+      for (const queue of this.queues.values()) queue.wake();
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all([...this.queues.values()].map((queue) => queue.stop(this.shutdownGraceMs)));
+  }
+
+  /** Names of the running queues. */
+  get destinations(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  queue(name: string): DestinationQueue | undefined {
+    return this.queues.get(name);
+  }
+
+  async listDeadLetters(query: { destination?: string; reason?: string; limit?: string; after?: string }): Promise<DeadLetterListing> {
+    const filter = this.filterOf(query);
+    const limit = query.limit === undefined ? 100 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    const after = query.after === undefined ? 0 : Number(query.after);
+    if (!Number.isInteger(after) || after < 0) throw new BadRequestException('after must be a non-negative integer (the last id of the previous page)');
+    const counts = await this.repository.counts(filter);
+    const items = await this.repository.list(filter, after, limit + 1);
+    const page = items.slice(0, limit);
+    return {
+      total: counts.reduce((sum, row) => sum + row.count, 0),
+      counts,
+      items: page,
+      nextAfter: items.length > limit ? page[page.length - 1]!.id : null,
+    };
+  }
+
+  /** Flags dead letters for replay; each goes back only to the destination that refused it. */
+  async replayDeadLetters(body: unknown): Promise<{ replayRequested: number }> {
+    const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const filter = this.filterOf({
+      destination: raw['destination'] === undefined ? undefined : String(raw['destination']),
+      reason: raw['reason'] === undefined ? undefined : String(raw['reason']),
+    });
+    let ids: number[] | undefined;
+    if (raw['ids'] !== undefined) {
+      if (!Array.isArray(raw['ids']) || !raw['ids'].every((id) => Number.isInteger(id))) throw new BadRequestException('ids must be an array of integers');
+      ids = raw['ids'] as number[];
+    }
+    const replayRequested = await this.repository.requestReplay({ ...filter, ids });
+    for (const queue of this.queues.values()) {
+      if (filter.destination === undefined || filter.destination === queue.name) queue.wake({ replay: true });
+    }
+    return { replayRequested };
+  }
+
+  async purgeDeadLetters(query: { destination?: string; reason?: string }): Promise<{ purged: number }> {
+    return { purged: await this.repository.purge(this.filterOf(query)) };
+  }
+
+  private filterOf(query: { destination?: string; reason?: string }): DeadLetterFilter {
+    const filter: DeadLetterFilter = {};
+    if (query.destination !== undefined && query.destination !== '') {
+      if (!DESTINATION_NAMES.includes(query.destination as DestinationName)) {
+        throw new BadRequestException(`destination must be one of ${DESTINATION_NAMES.join(', ')}`);
+      }
+      filter.destination = query.destination;
+    }
+    if (query.reason !== undefined && query.reason !== '') {
+      if (!DEAD_LETTER_REASONS.includes(query.reason as DeadLetterReason)) {
+        throw new BadRequestException(`reason must be one of ${DEAD_LETTER_REASONS.join(', ')}`);
+      }
+      filter.reason = query.reason as DeadLetterReason;
+    }
+    return filter;
+  }
+}
+
+export { deliveryConsumerName };

@@ -16,6 +16,10 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { loggingOptions } from './logging.options.js';
+import { ElasticsearchModule } from './logs/elasticsearch/elasticsearch.module.js';
+import { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
+import { OwnLogsModule } from './logs/own-logs/own-logs.module.js';
+import { SplunkModule } from './logs/splunk/splunk.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SlaModule } from './sla/sla.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -29,6 +33,7 @@ export interface AppOverrides {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
+    const ownLogs = new OwnLogBuffer(config.shipOwnLogs);
     const common: Provider[] = [
       { provide: Clock, useValue: overrides.clock ?? new Clock() },
       HttpObservers,
@@ -45,13 +50,16 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggingOptions(config, overrides.logStream)),
+        LoggerModule.forRoot(loggingOptions(config, overrides.logStream, ownLogs)),
         ScheduleModule.forRoot(),
         MetricsModule,
         StorageModule,
         HealthModule,
         IngestModule,
         DeliveryModule,
+        ElasticsearchModule,
+        SplunkModule,
+        OwnLogsModule.forRoot(ownLogs),
         SlaModule,
         AnomaliesModule,
         AnalyticsModule,

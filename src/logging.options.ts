@@ -1,6 +1,8 @@
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { destination, type DestinationStream } from 'pino';
 import type { AppConfig } from './config/app.config.js';
+import type { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
+import { ownLogShippingStream } from './logs/own-logs/own-log.stream.js';
 import { requestContext } from './common/request-context.js';
 
 /** Header and field paths whose values are credentials; pino replaces them. */
@@ -23,8 +25,13 @@ export const REDACTED_PATHS = [
 /**
  * JSON logs on stdout (or a test's stream), with the request id on every line
  * written while serving a request. No line is ever written per ingested record.
+ *
+ * With VIGIL_SHIP_OWN_LOGS, `ownLogs` (made before the app, and handed to
+ * OwnLogsModule too) also receives every line at info and above, except the
+ * lines about shipping itself (see src/logs/own-logs/own-log.stream.ts).
  */
-export function loggingOptions(config: AppConfig, stream?: DestinationStream): Params {
+export function loggingOptions(config: AppConfig, stream?: DestinationStream, ownLogs?: OwnLogBuffer): Params {
+  const output = ownLogs?.collecting ? ownLogShippingStream(stream ?? destination(1), ownLogs) : stream;
   return {
     pinoHttp: {
       level: config.logLevel,
@@ -37,7 +44,7 @@ export function loggingOptions(config: AppConfig, stream?: DestinationStream): P
       // Request lines are written by the onResponse hook in app.factory.ts.
       autoLogging: false,
       base: { service: 'vigil', environment: config.environment },
-      ...(stream ? { stream } : {}),
+      ...(output ? { stream: output } : {}),
     },
   };
 }

@@ -4,6 +4,7 @@ import { ConfigurationError, type AppConfig } from './config/app.config.js';
 import { configFromProcessEnvironment } from './config/process-environment.js';
 import { GroupCommitter } from './ingest/group-committer.js';
 import { Lifecycle } from './health/health-checks.js';
+import { OwnLogShipper } from './logs/own-logs/own-log.shipper.js';
 
 /**
  * Bootstrap and shutdown order. This is the only place that exits the process.
@@ -52,8 +53,9 @@ async function main(): Promise<void> {
     deadline.unref();
     app.get(Lifecycle).beginDraining();
     app
-      .get(GroupCommitter)
-      .stop()
+      .get(OwnLogShipper)
+      .flush()
+      .then(() => app.get(GroupCommitter).stop())
       .then(() => app.close())
       .then(() => {
         logger.log('Shutdown complete');

@@ -47,6 +47,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'Internal server error';
     let itemErrors: ErrorBody['errors'];
+    if (exception instanceof HttpException && isHealthCheckResult(exception.getResponse())) {
+      // A failed health check answers with its check results (terminus' shape), not an error body.
+      void reply.status(exception.getStatus()).header('content-type', 'application/json; charset=utf-8').send(exception.getResponse());
+      return;
+    }
     if (exception instanceof HttpException) {
       status = exception.getStatus();
       message = messageOf(exception);
@@ -77,4 +82,8 @@ export function isFastifyClientError(error: unknown): error is Error & { statusC
 function isZlibError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('Z_');
+}
+
+function isHealthCheckResult(response: unknown): boolean {
+  return typeof response === 'object' && response !== null && 'details' in response && 'status' in response;
 }

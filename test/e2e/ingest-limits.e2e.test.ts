@@ -144,3 +144,24 @@ describe('protected mode and the metrics key', () => {
     }
   });
 });
+
+describe('readiness', () => {
+  test('503 with the failing check named while shutting down', async () => {
+    const vigil = await startApp({ DATABASE_URL: sqliteDatabase().url });
+    try {
+      const ready = await fetch(`${vigil.url}/health/ready`);
+      assert.equal(ready.status, 200);
+      const { Lifecycle } = await import('../../src/health/health-checks.js');
+      vigil.app.get(Lifecycle).beginDraining();
+      const draining = await fetch(`${vigil.url}/health/ready`);
+      assert.equal(draining.status, 503);
+      const body = (await draining.json()) as { status: string; details: Record<string, { status: string }> };
+      assert.equal(body.status, 'error');
+      assert.equal(body.details['lifecycle']?.status, 'down');
+      assert.equal(body.details['storage']?.status, 'up');
+      assert.equal((await fetch(`${vigil.url}/health/live`)).status, 200);
+    } finally {
+      await vigil.close();
+    }
+  });
+});

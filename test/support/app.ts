@@ -5,7 +5,11 @@ import type { AppOverrides } from '../../src/app.module.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { DerivedStateRunner } from '../../src/storage/log-consumers.js';
 
-/** Captures the app's JSON log lines (for redaction and "no per-record logging" checks). */
+/**
+ * Captures the app's JSON log lines (for redaction and "no per-record logging" checks).
+ * nestjs-pino keeps one root logger per process: only the FIRST app started in a
+ * test file writes to its capture, so log assertions need their own file.
+ */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {

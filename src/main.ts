@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigurationError, type AppConfig } from './config/app.config.js';
-import { configFromProcessEnvironment } from './config/process-environment.js';
+import { configFromProcessEnvironment, prepareNewRelicAgentEnvironment } from './config/process-environment.js';
 import { GroupCommitter } from './ingest/group-committer.js';
 import { Lifecycle } from './health/health-checks.js';
 import { OwnLogShipper } from './logs/own-logs/own-log.shipper.js';
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     throw error;
   }
   if (config.newRelic) {
-    // The agent must load before anything it instruments; without a key it is never loaded.
+    // The agent must load before anything it instruments (it names transactions by
+    // the Fastify route); without a key it is never loaded and costs nothing.
+    prepareNewRelicAgentEnvironment();
     await import('newrelic');
   }
   const { createVigilApp } = await import('./app.factory.js');

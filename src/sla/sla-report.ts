@@ -1,0 +1,46 @@
+import type { SlaStatusBody } from './sla-status.js';
+import type { SlaStatuses } from './sla.service.js';
+
+const RULE = '='.repeat(60);
+
+function icon(status: SlaStatusBody): string {
+  if (status.status === 'no_data') return '⚪';
+  if (status.target === null) return '➖';
+  return status.sla_met ? '✅' : '❌';
+}
+
+const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
+const milliseconds = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}ms`);
+const percent = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(3)}%`);
+
+/**
+ * The human report in the original design's layout: a header, then per service
+ * a ✅/❌ line and its P95/P99 against target, availability and error rate, with
+ * Vigil's additions (requests, error budget left, burn rate).
+ */
+export function renderReport(statuses: SlaStatuses, generatedAt: string, window: string | undefined): string {
+  const lines = [`SLA Report - ${generatedAt}`, `Window: ${window ?? "each target's window (30d when unset)"}`, RULE, ''];
+  if (statuses.size === 0) lines.push('No services with a target or with data.', '');
+  for (const status of statuses.values()) {
+    const { latency, availability, error_rate: errorRate, requests } = status.metrics;
+    const state = status.target === null && status.status !== 'no_data' ? 'no target' : status.status.replace('_', ' ');
+    lines.push(`${icon(status)} ${status.target ?? status.service} (${status.service}) - ${state}, window ${status.window}`);
+    const target = (value: number | null, unit: string) => (value === null ? '' : ` (target: ${value}${unit})`);
+    lines.push(`   P95: ${milliseconds(latency.p95_ms)}${target(latency.p95_target_ms, 'ms')}${mark(latency.p95_ok)}`);
+    lines.push(`   P99: ${milliseconds(latency.p99_ms)}${target(latency.p99_target_ms, 'ms')}${mark(latency.p99_ok)}`);
+    lines.push(`   Availability: ${percent(availability.current_percent)}${target(availability.target_percent, '%')}${mark(availability.ok)}`);
+    lines.push(`   Error Rate: ${percent(errorRate.current_percent)}${target(errorRate.target_percent, '%')}${mark(errorRate.ok)}`);
+    lines.push(`   Requests: ${requests.total} total, ${requests.successful} successful, ${requests.failed} failed`);
+    if (status.error_budget) {
+      const budget = status.error_budget;
+      lines.push(`   Error Budget Left: ${budget.remaining_percent.toFixed(3)}% of ${budget.allowed_failures} allowed failures over ${budget.window} (${budget.consumed_failures} used)`);
+    }
+    if (status.burn_rate) {
+      const rates = status.burn_rate.windows;
+      const firing = status.burn_rate.firing_tier ? `, ${status.burn_rate.firing_tier.toUpperCase()} alert firing` : '';
+      lines.push(`   Burn Rate: ${rates['1h']}x over 1h, ${rates['5m']}x over 5m, ${rates['6h']}x over 6h, ${rates['3d']}x over 3d${firing}`);
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n')}`;
+}

@@ -109,3 +109,15 @@ describe('checker messages and normalisation', () => {
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
 });
+
+describe('timestamps', () => {
+  test('a zone-less ISO date-time is UTC; offsets are honoured; dates are midnight UTC', () => {
+    const at = (timestamp: string) => (validateItem('metric', { name: 'a', value: 1, timestamp }, 'm', now) as { item: { timestamp: number } }).item.timestamp;
+    assert.equal(at('2025-03-04T05:06:07'), Date.UTC(2025, 2, 4, 5, 6, 7));
+    assert.equal(at('2025-03-04T05:06:07+02:00'), Date.UTC(2025, 2, 4, 3, 6, 7));
+    assert.equal(at('2025-03-04'), Date.UTC(2025, 2, 4));
+    assert.deepEqual(validateItem('metric', { name: 'a', value: 1, timestamp: '2025-13-45' }, 'm', now), {
+      error: 'm.timestamp must be epoch milliseconds (a number) or an ISO 8601 string',
+    });
+  });
+});

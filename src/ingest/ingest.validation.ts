@@ -1,3 +1,4 @@
+import { parseIsoInstant } from '../common/iso-time.js';
 import type { IngestKind } from '../storage/database.js';
 import type {
   AlertType,
@@ -42,8 +43,6 @@ export const LIMITS = {
 } as const;
 
 export const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,199}$/;
-// ISO 8601 date-time (or date), as Date.parse reads it reliably.
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 const METRIC_TYPES: readonly MetricType[] = ['gauge', 'count', 'distribution'];
 const ALERT_TYPES: readonly AlertType[] = ['info', 'warning', 'error', 'success'];
@@ -100,9 +99,10 @@ export function parseTimestamp(value: unknown, path: string, now: number): numbe
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) fail(path, 'must be epoch milliseconds (a non-negative number) or an ISO 8601 string');
     epochMs = Math.floor(value);
-  } else if (typeof value === 'string' && ISO_8601.test(value)) {
-    epochMs = Date.parse(value);
-    if (Number.isNaN(epochMs) || epochMs < 0) fail(path, 'must be a valid ISO 8601 time');
+  } else if (typeof value === 'string') {
+    const parsed = parseIsoInstant(value);
+    if (parsed === null || parsed < 0) fail(path, 'must be epoch milliseconds (a number) or an ISO 8601 string');
+    epochMs = parsed;
   } else {
     fail(path, 'must be epoch milliseconds (a number) or an ISO 8601 string');
   }

@@ -1,4 +1,45 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
+import { ConsumerRegistry, DerivedStateRunner } from '../storage/log-consumers.js';
+import { ANOMALY_REPLAY_POSITION, AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
+import { AnomalyStoreRepository } from './anomaly-store.repository.js';
+import { AnomalyTrainingJob } from './anomaly-training.job.js';
+import { AnomaliesController } from './anomalies.controller.js';
+import { AnomaliesMetrics } from './anomalies.metrics.js';
+import { AnomaliesService } from './anomalies.service.js';
 
-@Module({})
-export class AnomaliesModule {}
+/**
+ * Anomaly detection: one streaming detector per metric series and per service's request
+ * latency (src/anomalies/detection), fed exactly once from the ingest log; models trained on a
+ * schedule off the ingest path; anomalies stored, served by /anomalies, logged, counted on
+ * /metrics and sent as events to the APM destinations.
+ */
+@Module({
+  controllers: [AnomaliesController],
+  providers: [AnomalyStoreRepository, AnomalyDetectionConsumer, AnomalyTrainingJob, AnomaliesMetrics, AnomaliesService],
+  exports: [AnomalyDetectionConsumer],
+})
+export class AnomaliesModule implements OnModuleInit {
+  constructor(
+    private readonly runner: DerivedStateRunner,
+    private readonly consumer: AnomalyDetectionConsumer,
+    private readonly positions: ConsumerPositionsRepository,
+    private readonly registry: ConsumerRegistry,
+    private readonly metrics: AnomaliesMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // Retention keeps every log entry a reload may replay.
+    await this.positions.ensure(ANOMALY_REPLAY_POSITION, this.clock.now());
+    this.registry.register(ANOMALY_REPLAY_POSITION);
+    await this.runner.register(this.consumer);
+    this.metrics.registerGauges({
+      modelledSeries: () => this.consumer.modelledSeries,
+      seriesOverCap: () => this.consumer.seriesOverCap,
+      pointsOverCap: () => this.consumer.totalPointsOverCap,
+      trainingBacklog: () => this.consumer.trainingBacklog,
+    });
+  }
+}

@@ -1,8 +1,11 @@
 import { IsolationForest, type IsolationTreeNode } from 'ml-isolation-forest';
 import { SeededRandom } from './rng.js';
 
-/** Trees per forest. Training 256 rows x 3 features with 64 trees takes ~15-30 ms. */
-export const FOREST_TREES = 64;
+/**
+ * Trees per forest. 32 trees x 256 rows: training ~5-10 ms, scoring ~1 µs, ~6k nodes (~75 KB of
+ * typed arrays per series, not part of the snapshot).
+ */
+export const FOREST_TREES = 32;
 
 /** Average path length of an unsuccessful BST search, c(n), exactly as ml-isolation-forest computes it. */
 export function averagePathLength(n: number): number {
@@ -23,10 +26,9 @@ export function averagePathLength(n: number): number {
  */
 export class FlatForest {
   private constructor(
-    private readonly col: Int32Array, // -1 = leaf
-    private readonly split: Float64Array, // split value, or for leaves c(leaf size)
-    private readonly left: Int32Array,
-    private readonly right: Int32Array,
+    private readonly col: Int8Array, // feature index, -1 = leaf
+    private readonly split: Float64Array, // split value, or for leaves depth + c(leaf size)
+    private readonly left: Int32Array, // left child; the right child is left + 1
     private readonly roots: Int32Array,
     private readonly norm: number, // c(training size)
     /** Training scores, sorted ascending (used to calibrate the threshold). */
@@ -43,54 +45,59 @@ export class FlatForest {
     } finally {
       Math.random = saved;
     }
+    // Children of a node are allocated next to each other (right = left + 1), so a node is
+    // (col, split, left): 13 bytes.
     const col: number[] = [];
     const split: number[] = [];
     const left: number[] = [];
-    const right: number[] = [];
     const roots: number[] = [];
-    const visit = (node: IsolationTreeNode, depth: number): number => {
-      const id = col.length;
+    const alloc = (): number => {
       col.push(-1);
       split.push(0);
       left.push(-1);
-      right.push(-1);
+      return col.length - 1;
+    };
+    const fill = (node: IsolationTreeNode, id: number, depth: number): void => {
       if (node.left === undefined || node.right === undefined) {
         // leaf: store depth + c(size) so scoring just reads it
         split[id] = depth + averagePathLength(node.trainingSet ? node.trainingSet.length : 0);
-        return id;
+        return;
       }
       col[id] = node.splitColumn as number;
       split[id] = node.splitValue as number;
-      const l = visit(node.left, depth + 1);
-      const r = visit(node.right, depth + 1);
+      const l = alloc();
+      alloc();
       left[id] = l;
-      right[id] = r;
-      return id;
+      fill(node.left, l, depth + 1);
+      fill(node.right, l + 1, depth + 1);
     };
-    for (let t = 0; t < trees; t++) roots.push(visit(lib.forest[t], 0));
+    for (let t = 0; t < trees; t++) {
+      const root = alloc();
+      roots.push(root);
+      fill(lib.forest[t], root, 0);
+    }
     const f = new FlatForest(
-      Int32Array.from(col),
+      Int8Array.from(col),
       Float64Array.from(split),
       Int32Array.from(left),
-      Int32Array.from(right),
       Int32Array.from(roots),
       averagePathLength(sample.length),
       new Float64Array(0),
     );
     const scores = Float64Array.from(sample.map((row) => f.score(row))).sort();
-    const calibrated = new FlatForest(f.col, f.split, f.left, f.right, f.roots, f.norm, scores);
+    const calibrated = new FlatForest(f.col, f.split, f.left, f.roots, f.norm, scores);
     return { forest: calibrated, library: lib };
   }
 
   /** Isolation-forest anomaly score in (0, 1]; ~0.5 is ordinary, -> 1 is isolated. */
   score(row: ArrayLike<number>): number {
-    const { col, split, left, right, roots } = this;
+    const { col, split, left, roots } = this;
     let total = 0;
     for (let t = 0; t < roots.length; t++) {
       let i = roots[t];
       let c = col[i];
       while (c >= 0) {
-        i = row[c] < split[i] ? left[i] : right[i];
+        i = row[c] < split[i] ? left[i] : left[i] + 1;
         c = col[i];
       }
       total += split[i];

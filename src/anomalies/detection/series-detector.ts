@@ -2,28 +2,54 @@
  * Vigil streaming anomaly detector - one `SeriesDetector` per metric series.
  *
  * Pure TypeScript: no NestJS, no I/O, no clock, no Math.random (the isolation forest is trained
- * with a seeded generator). See README-style notes below and the public API at the bottom.
+ * with a seeded generator whose state is part of the snapshot).
  *
- * ALGORITHM (per point, causal: a point is judged only on the state built from earlier points)
- *  1. Robust baseline. Two candidate baselines are kept:
- *       local    - median of the last LOCAL_WINDOW raw values,
- *       seasonal - a daily (hour-of-day, UTC) profile is learnt from the last 7 days; values are
- *                  de-seasonalised with it and the baseline is the median of the last LOCAL_WINDOW
- *                  de-seasonalised values plus the profile offset at the point's time.
- *     The baseline used is the one with the lower recent absolute prediction error (EWMA), so a
- *     daily pattern is "expected" on seasonal series and ignored on the others. The robust
- *     z-score is |x - expected| / (1.4826 * MAD) of the same window (mean-abs-dev fallback).
- *  2. Isolation forest (ml-isolation-forest) on window features [value, change from previous,
- *     distance from the baseline]. It is trained OFF the hot path: `isTrainingDue()` / `train()`,
- *     on a strided sample of recent history (FOREST_SAMPLE rows, one every FOREST_STRIDE points).
- *     Its threshold is calibrated from its own training scores (FOREST_QUANTILE quantile).
- *  3. Raw score in [0,1): combination of the robust z (saturating transform) and the forest's
- *     exceedance over its calibrated threshold.
- *  4. Anomaly likelihood (as in NAB / Numenta): the short-term mean of raw scores is compared with
- *     the long-term distribution of that mean (exponentially weighted mean / variance); the tail
- *     probability under a normal model is the likelihood. A point is anomalous when it is improbable
- *     (tail < epsilon(sensitivity)), after warm-up, and outside the cooldown of the previous anomaly
- *     (one incident -> one anomaly).
+ * PUBLIC API
+ *   type Sensitivity = 'low' | 'medium' | 'high'            (medium = default, the tuned one)
+ *   interface DetectorSettings { sensitivity: Sensitivity }
+ *   interface PointVerdict { anomalous; score (0..1); expected; severity; methods: string[] }
+ *   class SeriesDetector {
+ *     static create(settings): SeriesDetector
+ *     static restore(settings, state: SeriesDetectorState): SeriesDetector   // resumes, no new warm-up
+ *     observe(timestampMs, value): PointVerdict     // hot path, a few µs
+ *     isTrainingDue(): boolean                       // first time after ~warm-up, then every TRAIN_EVERY_POINTS
+ *     train(): void                                  // retrains the isolation forest, ~5 ms; call off the hot path
+ *     snapshot(): SeriesDetectorState                // plain JSON-able object
+ *     get pointsSeen(): number
+ *   }
+ *   const TRAIN_EVERY_POINTS                         // shared by the service's scheduled job and the backtest
+ *
+ * ALGORITHM (per point, causal: a point is judged only on state built from earlier points)
+ *  1. Robust baseline. Two candidates: `local` = median of the last 128 values; `seasonal` = a daily
+ *     (hour-of-day, UTC) profile learnt from the last 7 days (median of each hour's daily means,
+ *     interpolated) plus the median of the last 128 de-seasonalised values. The one with the lower
+ *     recent absolute prediction error (EWMA) is used, so daily patterns are expected on seasonal
+ *     series and ignored elsewhere. Robust z = |x - expected| / (1.4826 MAD) of that window
+ *     (mean-absolute-deviation fallback when MAD = 0). Robust raw score rz = z / (z + 4).
+ *  2. Isolation forest (ml-isolation-forest, 32 trees) on [value, change from previous point,
+ *     value - baseline], trained by train() on the last 256 feature rows sampled every 4th point
+ *     (~1000 points of history). Threshold = 95th percentile of its own training scores; forest raw
+ *     score rf = exceedance over the threshold scaled to [0, 1]. Raw score = max(rz, rf).
+ *  3. Anomaly likelihood (NAB / Numenta idea): the mean raw score of the last 32 points and the
+ *     current raw score are compared with their long-term distributions (exponentially weighted mean
+ *     and variance, ~1000-point memory, std floor 0.03); tail = normal upper-tail probability.
+ *     Sustained channel fires when tail < epsilon, spike channel when tail < epsilon * 1e-4.
+ *     epsilon: low 1e-4, medium 1e-3, high 1e-2.
+ *  4. Cooldown: an exceedance within 100 points of the previous exceedance belongs to the same
+ *     incident and is not reported again (one incident -> one anomaly). Warm-up: 150 points.
+ *  score = min(1, -log10(tail) / 6) (medium fires at score 0.5, low at 0.67, high at 0.33);
+ *  severity from score (see severityOf).
+ *
+ * ORDERING: points must arrive in time order. A point with a timestamp OLDER than the last accepted
+ * one, or a non-finite value/timestamp, is ignored by the model (state unchanged, pointsSeen not
+ * incremented) and returned as not anomalous (with the current expected value). Equal timestamps
+ * are accepted as new points.
+ *
+ * STATE BOUND per series (independent of how many points were seen): 2 x 128 window values,
+ * 24 x (7 + 2) profile numbers, 32 recent raw scores, 3 x 256 forest sample rows, the 256 x 3 rows
+ * the current forest was trained on, ~15 scalars: about 2,100 numbers, < 40 KB as JSON.
+ * The trained forest itself (~6k nodes, ~75 KB of typed arrays) is not serialised: restore()
+ * re-trains it from the stored training rows and seed, which yields the identical forest.
  */
 import { FlatForest } from './forest.js';
 import { SeededRandom } from './rng.js';
@@ -40,7 +66,7 @@ export interface DetectorSettings {
 
 export interface PointVerdict {
   anomalous: boolean;
-  /** 0..1: -log10(likelihood tail) / 10, capped at 1. */
+  /** 0..1: -log10(likelihood tail) / 6, capped at 1 (0.5 = the medium threshold). */
   score: number;
   /** Baseline value expected at this point. */
   expected: number;
@@ -52,34 +78,42 @@ export interface PointVerdict {
 /** The service's scheduled job and the backtest both retrain every this many points per series. */
 export const TRAIN_EVERY_POINTS = 1000;
 
-/** Internal tuning (one parameter set for every series). Exported for tests / experiments only. */
+/**
+ * Internal tuning - ONE parameter set for every series (tuned on the NAB DEV half only).
+ * Exported read-only for tests and experiments; not part of the service API.
+ */
 export const TUNING = {
+  /** Rolling window (points) of the robust baselines. */
   localWindow: 128,
+  /** EWMA rate of the per-baseline absolute prediction error used to pick local vs seasonal. */
   errAlpha: 1 / 256,
-  warmupPoints: 300,
+  /** No verdict is anomalous before this many points (per series). */
+  warmupPoints: 150,
+  /** Raw robust score = z / (z + z0), in [0, 1). */
   z0: 4,
-  shortWindow: 8,
+  /** Horizon (points) of the sustained-change likelihood channel. */
+  shortWindow: 32,
+  /** EW rate of the long-term mean / variance of the raw scores (~1000-point memory). */
   longAlpha: 1 / 1024,
+  /** Floor of the long-term standard deviation (as NAB's likelihood). */
   minSigma: 0.03,
-  minLongCount: 200,
-  cooldownPoints: 250,
-  burstCooldown: false,
-  fastWindow: 0,
-  fastPenalty: 1,
-  escalation: 0,
+  /** Likelihood needs this many scored points. */
+  minLongCount: 100,
+  /** One incident -> one anomaly: no new anomaly until this many points after the last exceedance. */
+  cooldownPoints: 100,
+  /** The single-point (spike) channel must be this many times more improbable than epsilon. */
+  spikeFactor: 1e-4,
+  /** Forest training sample: the last FOREST_SAMPLE feature rows, one every FOREST_STRIDE points. */
   forestSample: 256,
   forestStride: 4,
   forestMinSample: 64,
-  forestQuantile: 0.99,
-  forestWeight: 0.5,
-  forestMode: 'none' as 'none' | 'blend' | 'max',
-  forestRaw: 'excess' as 'excess' | 'ecdf' | 'lin',
+  /** Forest threshold = this quantile of its own training scores. */
+  forestQuantile: 0.95,
+  /** 'robust_zscore' is listed in methods when z >= zFire. */
   zFire: 4,
-  rawMode: 'ratio' as 'ratio' | 'rank' | 'logp',
-  zHistory: 256,
-  logCap: 6,
-  epsilon: { low: 1e-6, medium: 1e-5, high: 1e-4 } as Record<Sensitivity, number>,
-};
+  /** Likelihood tail threshold per sensitivity (sustained channel; spike channel is x spikeFactor). */
+  epsilon: { low: 1e-4, medium: 1e-3, high: 1e-2 } as Record<Sensitivity, number>,
+} as const;
 
 export interface SeriesDetectorState {
   version: 1;
@@ -95,6 +129,8 @@ export interface SeriesDetectorState {
   longMean: number;
   longVar: number;
   longCount: number;
+  spikeMean: number;
+  spikeVar: number;
   sample: { value: number[]; change: number[]; residual: number[] };
   model: { seed: number; sample: number[][]; trainedAt: number } | null;
   rng: number;
@@ -104,7 +140,8 @@ export interface SeriesDetectorState {
 const MAD_TO_SIGMA = 1.4826;
 const MEAN_AD_TO_SIGMA = 1.2533;
 
-function severityOf(score: number): Severity {
+/** Severity from score: < 0.6 low, < 0.75 medium, < 0.9 high, else critical (score 0.9 = tail 1e-5.4). */
+export function severityOf(score: number): Severity {
   if (score >= 0.9) return 'critical';
   if (score >= 0.75) return 'high';
   if (score >= 0.6) return 'medium';
@@ -121,11 +158,8 @@ export class SeriesDetector {
   private errLocal = 0;
   private errSeasonal = 0;
   private short = new Ring(TUNING.shortWindow);
-  private fast = new Ring(Math.max(1, TUNING.fastWindow));
-  private fastMean = 0;
-  private fastVar = 0;
-  private incidentTail = 1;
-  private zHist = new SortedWindow(TUNING.zHistory);
+  private spikeMean = 0;
+  private spikeVar = 0;
   private longMean = 0;
   private longVar = 0;
   private longCount = 0;
@@ -199,13 +233,7 @@ export class SeriesDetector {
     const dev = Math.abs(value - expected);
     const floor = 1e-9 * Math.max(1, Math.abs(expected));
     const z = haveLocal ? (scale > floor ? dev / scale : dev > floor ? 1e3 : 0) : 0;
-    let rz: number;
-    if (T.rawMode === 'ratio') rz = z / (z + T.z0);
-    else {
-      const m = this.zHist.size;
-      const p = m > 0 ? (this.zHist.countAtLeast(z) + 1) / (m + 1) : 1;
-      rz = T.rawMode === 'rank' ? 1 - p : Math.min(-Math.log(p), T.logCap) / T.logCap;
-    }
+    const rz = z / (z + T.z0);
 
     // Forest.
     const change = Number.isFinite(this.lastX) ? value - this.lastX : 0;
@@ -216,39 +244,32 @@ export class SeriesDetector {
       this.feature[1] = change;
       this.feature[2] = value - expected;
       const f = this.forest.score(this.feature);
-      if (f > this.forestThreshold) forestFired = true;
-      if (T.forestRaw === 'excess') rf = forestFired ? Math.min(1, (f - this.forestThreshold) / Math.max(1e-6, 1 - this.forestThreshold)) : 0;
-      else if (T.forestRaw === 'ecdf') rf = this.forest.ecdf(f);
-      else rf = Math.max(0, (f - 0.5) * 2);
+      if (f > this.forestThreshold) {
+        // exceedance over the calibrated threshold, scaled to [0, 1]
+        forestFired = true;
+        rf = Math.min(1, (f - this.forestThreshold) / Math.max(1e-6, 1 - this.forestThreshold));
+      }
     }
-    let raw = rz;
-    if (this.forest && T.forestMode === 'blend') {
-      raw = (1 - T.forestWeight) * rz + T.forestWeight * rf;
-    } else if (this.forest && T.forestMode === 'max') raw = Math.max(rz, rf);
+    const raw = Math.max(rz, rf);
 
     // Likelihood of the short-term mean raw score under the long-term distribution
     // (two horizons: a fast one for spikes, a slow one for sustained changes).
     this.short.push(raw);
-    this.fast.push(raw);
     const sm = this.short.mean();
-    const fm = this.fast.mean();
+    const fm = raw;
     let tail = 1;
     if (this.longCount >= T.minLongCount) {
       const sigma = Math.max(Math.sqrt(this.longVar), T.minSigma);
       tail = normalTail((sm - this.longMean) / sigma);
-      if (T.fastWindow > 0) {
-        const fsig = Math.max(Math.sqrt(this.fastVar), T.minSigma);
-        tail = Math.min(tail, T.fastPenalty * normalTail((fm - this.fastMean) / fsig));
-      }
+      const fsig = Math.max(Math.sqrt(this.spikeVar), T.minSigma);
+      tail = Math.min(tail, normalTail((fm - this.spikeMean) / fsig) / T.spikeFactor);
     }
-    const score = Math.min(1, Math.max(0, -Math.log10(Math.max(tail, 1e-300)) / 10));
+    const score = Math.min(1, Math.max(0, -Math.log10(Math.max(tail, 1e-300)) / 6));
     const eps = T.epsilon[this.settings.sensitivity];
     const warm = this.n >= T.warmupPoints;
     const exceeds = warm && tail < eps;
-    const escalated = exceeds && this.n < this.cooldownUntil && tail < this.incidentTail * T.escalation;
-    const anomalous = exceeds && (this.n >= this.cooldownUntil || escalated);
-    if (exceeds && T.burstCooldown) this.cooldownUntil = this.n + T.cooldownPoints;
-    if (anomalous) this.incidentTail = tail;
+    const anomalous = exceeds && this.n >= this.cooldownUntil;
+    if (exceeds) this.cooldownUntil = this.n + T.cooldownPoints;
 
     const methods: string[] = [];
     if (anomalous) {
@@ -256,7 +277,6 @@ export class SeriesDetector {
       if (useSeasonal) methods.push('seasonal');
       if (forestFired) methods.push('isolation_forest');
       methods.push('likelihood');
-      this.cooldownUntil = this.n + T.cooldownPoints;
     }
 
     // ---- update state with this point ----
@@ -265,16 +285,15 @@ export class SeriesDetector {
       const d = sm - this.longMean;
       this.longMean += a * d;
       this.longVar = (1 - a) * (this.longVar + a * d * d);
-      const e = fm - this.fastMean;
-      this.fastMean += a * e;
-      this.fastVar = (1 - a) * (this.fastVar + a * e * e);
+      const e = fm - this.spikeMean;
+      this.spikeMean += a * e;
+      this.spikeVar = (1 - a) * (this.spikeVar + a * e * e);
     }
     this.longCount++;
     if (haveLocal) {
       this.errLocal += T.errAlpha * (Math.abs(value - expA) - this.errLocal);
       this.errSeasonal += T.errAlpha * (Math.abs(value - expB) - this.errSeasonal);
     }
-    if (haveLocal) this.zHist.push(z);
     this.local.push(value);
     this.deseason.push(value - off);
     this.profile.add(timestampMs, value);
@@ -304,6 +323,8 @@ export class SeriesDetector {
       longMean: this.longMean,
       longVar: this.longVar,
       longCount: this.longCount,
+      spikeMean: this.spikeMean,
+      spikeVar: this.spikeVar,
       sample: { value: this.sValue.toArray(), change: this.sChange.toArray(), residual: this.sResidual.toArray() },
       model: this.model ? { seed: this.model.seed, sample: this.model.sample.map((r) => r.slice()), trainedAt: this.model.trainedAt } : null,
       rng: this.rng.state,
@@ -325,6 +346,8 @@ export class SeriesDetector {
     d.longMean = s.longMean;
     d.longVar = s.longVar;
     d.longCount = s.longCount;
+    d.spikeMean = s.spikeMean;
+    d.spikeVar = s.spikeVar;
     d.sValue = Ring.fromArray(TUNING.forestSample, s.sample.value);
     d.sChange = Ring.fromArray(TUNING.forestSample, s.sample.change);
     d.sResidual = Ring.fromArray(TUNING.forestSample, s.sample.residual);

@@ -73,7 +73,8 @@ async function timed<Result>(work: () => Promise<Result>, repeats = 3): Promise<
 /**
  * 1M analytics events from 50k users in SQLite, seeded through the analytics
  * store repository (the consumer's write path) in transactions of 2,500 users
- * (~50k events), then the three heavy reports; and HTTP ingest of analytics batches.
+ * (~50k events), then every report over all of it; and HTTP ingest of analytics
+ * batches (accepted, and applied by the consumer, which shares SQLite's one connection).
  */
 export async function run(): Promise<BenchSection> {
   const rows: BenchRow[] = [];
@@ -104,8 +105,9 @@ export async function run(): Promise<BenchSection> {
     rows.push({ name: '4-step ordered funnel (14d window), 1M events', value: Math.round(await timed(() => service.funnel(FUNNEL, 'ordered', 14 * DAY, all))), unit: 'ms', target: '< 1000' });
     rows.push({ name: 'features report (top 10), 1M events', value: Math.round(await timed(() => service.features(all, 10))), unit: 'ms', target: '< 1000' });
     rows.push({ name: 'weekly retention table, 1M events', value: Math.round(await timed(() => service.retention(all, 'week'))), unit: 'ms', target: '< 1000' });
+    // The issue sets targets for the funnel, features and retention; the other reports are measured for the record.
     rows.push({ name: 'sessions report, 1M events', value: Math.round(await timed(() => service.sessions(all))), unit: 'ms' });
-    rows.push({ name: 'pages report, 1M events', value: Math.round(await timed(() => service.pages(all, 10))), unit: 'ms' });
+    rows.push({ name: 'pages report (top 10), 1M events', value: Math.round(await timed(() => service.pages(all, 10))), unit: 'ms' });
     rows.push({ name: 'active users (DAU/WAU/MAU per day), 1M events', value: Math.round(await timed(() => service.activeUsers(all))), unit: 'ms' });
     await db.destroy();
 

@@ -119,10 +119,10 @@ export class AnalyticsQueriesRepository {
     return this.rankedUsage(sql`select user_id, type as name, count(*) as n from analytics_events where ${filter} group by user_id, type`, limit);
   }
 
-  /** Page views by page. */
+  /** Page views by page. Counted per (page, user): the (type, page, user_id, occurred_at) index streams that grouping. */
   async pages(range: TimeRange, limit: number): Promise<RankedUsage> {
     const filter = sql`type = ${sql.lit(PAGE_VIEW)} and page is not null and ${this.rangeCondition(range)}`;
-    return this.rankedUsage(sql`select user_id, page as name, count(*) as n from analytics_events where ${filter} group by user_id, page`, limit);
+    return this.rankedUsage(sql`select page as name, user_id, count(*) as n from analytics_events where ${filter} group by page, user_id`, limit);
   }
 
   private async rankedUsage(perUser: RawBuilder<unknown>, limit: number): Promise<RankedUsage> {
@@ -151,6 +151,60 @@ export class AnalyticsQueriesRepository {
    * medians.
    */
   async orderedFunnel(steps: readonly string[], windowMs: number, range: TimeRange): Promise<FunnelAggregates> {
+    const distinct = steps.length > 1 && new Set(steps).size === steps.length;
+    const chosen = distinct ? this.chainedAttempts(steps, windowMs, range) : this.searchedAttempts(steps, windowMs, range);
+    return this.funnelFigures(steps.length, chosen);
+  }
+
+  /**
+   * Attempts of a funnel whose steps are all different types, in one sorted
+   * pass per step instead of one index search per step-1 event. The greedy
+   * step after a given time is the earliest event of the step's type at or
+   * after it, so the chain that follows a step-k event depends only on its
+   * time, and it does not move earlier when that time moves later. Going
+   * backwards from the last step, every step-k event gets the times of its
+   * chain (steps k+1..n) as running minima over the user's events at or after
+   * it: the minimum over the step-(k+1) events there is the earliest one's
+   * time, and, the chains being monotone, the minimum of their carried chain
+   * times is the earliest one's chain. Same answer as searchedAttempts.
+   */
+  private chainedAttempts(steps: readonly string[], windowMs: number, range: TimeRange): RawBuilder<unknown> {
+    const count = steps.length;
+    const time = (k: number) => sql.ref(`t${k}`);
+    const later = (k: number) => Array.from({ length: count - k }, (_, index) => k + 1 + index);
+    const ctes: RawBuilder<unknown>[] = [
+      sql`${sql.ref(`c${count}`)} as (select user_id, occurred_at as ${time(count)} from analytics_events where type = ${steps[count - 1]} and ${this.rangeCondition(range)})`,
+    ];
+    for (let k = count - 1; k >= 1; k--) {
+      const carried = later(k + 1);
+      const nextRows = sql`select user_id, null as log_id, 1 as is_next, ${time(k + 1)} as t${sql.join(carried.map((j) => sql`, ${time(j)}`), sql``)} from ${sql.ref(`c${k + 1}`)}`;
+      const ownRows = sql`select user_id, log_id, 0 as is_next, occurred_at as t${sql.join(carried.map(() => sql`, null`), sql``)} from analytics_events where type = ${steps[k - 1]} and ${this.rangeCondition(range)}`;
+      const window = sql`over (partition by user_id order by t desc)`;
+      const chain = sql.join(
+        [sql`min(case when is_next = 1 then t end) ${window} as ${time(k + 1)}`, ...carried.map((j) => sql`min(${time(j)}) ${window} as ${time(j)}`)],
+      );
+      ctes.push(sql`${sql.ref(`c${k}`)} as (
+        select user_id, log_id, t as ${time(k)}, ${sql.join(later(k).map((j) => time(j)))} from (
+          select user_id, log_id, is_next, t, ${chain} from (${nextRows} union all ${ownRows}) candidates
+        ) chained where is_next = 0)`);
+    }
+    const depth = sql.join(
+      Array.from({ length: count - 1 }, (_, index) => {
+        const k = count - index;
+        return sql`when ${time(k)} is not null and ${time(k)} <= t1 + ${sql.lit(windowMs)} then ${sql.lit(k)}`;
+      }),
+      sql` `,
+    );
+    ctes.push(sql`scored as (select user_id, log_id as id1, ${sql.join(Array.from({ length: count }, (_, index) => time(index + 1)))}, case ${depth} else 1 end as depth from c1)`);
+    return sql.join(ctes);
+  }
+
+  /**
+   * Attempts of any funnel, repeated step types included: for each step-1
+   * event, one index search per further step (and a repeated type's search
+   * skips the events its earlier steps took).
+   */
+  private searchedAttempts(steps: readonly string[], windowMs: number, range: TimeRange): RawBuilder<unknown> {
     const count = steps.length;
     const columnsUpTo = (k: number) => sql.join(
       [sql.ref('user_id'), ...Array.from({ length: k }, (_, index) => sql`${sql.ref(`id${index + 1}`)}, ${sql.ref(`t${index + 1}`)}`)],
@@ -181,7 +235,14 @@ export class AnalyticsQueriesRepository {
       sql` `,
     );
     ctes.push(sql`scored as (select ${columnsUpTo(count)}, case ${depth} else 1 end as depth from ${sql.ref(`p${count}`)})`);
-    ctes.push(sql`chosen as (select * from (select s.*, row_number() over (partition by user_id order by depth desc, t1, id1) as attempt from scored s) ranked where attempt = 1)`);
+    return sql.join(ctes);
+  }
+
+  /** Users per furthest step and median step times, from `scored` (user_id, id1, t1..tn, depth: one row per attempt). */
+  private async funnelFigures(count: number, scored: RawBuilder<unknown>): Promise<FunnelAggregates> {
+    const ctes: RawBuilder<unknown>[] = [scored];
+    // Materialized: it is read once per step below, and computing it is the whole cost (SQLite ≥ 3.35 and Postgres ≥ 12 accept the keyword).
+    ctes.push(sql`chosen as materialized (select * from (select s.*, row_number() over (partition by user_id order by depth desc, t1, id1) as attempt from scored s) ranked where attempt = 1)`);
     const durations = sql.join(
       Array.from({ length: count - 1 }, (_, index) => {
         const k = index + 2;

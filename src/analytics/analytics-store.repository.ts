@@ -30,10 +30,24 @@ export interface NewAnalyticsEvent {
 // 8 parameters a row: 1,000 rows stay under SQLite's 32,766 bound parameters.
 const EVENT_ROWS_PER_STATEMENT = 1000;
 const PAIRS_PER_STATEMENT = 5000;
-// Users and session keys per session-rebuild statement.
-const REBUILD_USERS_PER_STATEMENT = 400;
-const REBUILD_KEYS_PER_STATEMENT = 4000;
+// 9 parameters a row.
+const SESSION_ROWS_PER_STATEMENT = 2000;
+// (user, session key) pairs per session-rebuild statement: 2 parameters each, 4 with the user and key lists.
+const REBUILD_PAIRS_PER_STATEMENT = 2000;
+const INFERRED_KEY_PREFIX = inferredSessionKey(0).slice(0, 2);
 const LOG_IDS_PER_UPDATE = 5000;
+
+/** One batch's figures for one session. */
+interface SessionDelta {
+  userId: string;
+  key: string;
+  startedAt: number;
+  endedAt: number;
+  events: number;
+  actions: number;
+  pageViews: number;
+  closed: number;
+}
 
 function chunks<Item>(items: readonly Item[], size: number): Item[][] {
   const result: Item[][] = [];
@@ -63,24 +77,23 @@ export class AnalyticsStoreRepository {
   /**
    * Stores a batch of events and brings every derived row up to date. Events
    * after a user's last inferred session (the usual case) are sessionised in
-   * memory from that session's state; a late event that falls before it makes
-   * the user's inferred sessions be recomputed from the session that precedes
-   * the event to the user's latest event.
+   * memory from that session's state, and their sessions' rows are updated by
+   * adding the batch's figures (one upsert per chunk of sessions); a late event
+   * that falls before it makes the user's inferred sessions be recomputed from
+   * the session that precedes the event to the user's latest event, and that
+   * user's touched sessions be rebuilt from their events.
    */
-  async storeBatch(trx: Tx, events: readonly NewAnalyticsEvent[]): Promise<void> {
+  async storeBatch(trx: Tx, batch: readonly NewAnalyticsEvent[]): Promise<void> {
+    const events = await this.withoutStored(trx, batch);
     if (events.length === 0) return;
-    const affected = new Map<string, Set<string>>();
     const sessionKeys = new Map<number, string>();
     const inferredByUser = new Map<string, NewAnalyticsEvent[]>();
     for (const event of events) {
-      if (event.sessionId !== null) {
-        const key = givenSessionKey(event.sessionId);
-        sessionKeys.set(event.logId, key);
-        addKey(affected, event.userId, key);
-      } else {
-        const list = inferredByUser.get(event.userId) ?? [];
-        list.push(event);
-        inferredByUser.set(event.userId, list);
+      if (event.sessionId !== null) sessionKeys.set(event.logId, givenSessionKey(event.sessionId));
+      else {
+        const list = inferredByUser.get(event.userId);
+        if (list) list.push(event);
+        else inferredByUser.set(event.userId, [event]);
       }
     }
 
@@ -91,16 +104,10 @@ export class AnalyticsStoreRepository {
       const tail = tails.get(userId) ?? null;
       if (tail === null || list[0]!.occurredAt >= tail.lastAt) {
         const keys = inferSessions(list, tail);
-        list.forEach((event, index) => {
-          sessionKeys.set(event.logId, keys[index]!);
-          addKey(affected, userId, keys[index]!);
-        });
+        list.forEach((event, index) => sessionKeys.set(event.logId, keys[index]!));
       } else {
-        // Provisional keys (each event its own session, rebuilt below if it stays one); repairSessions assigns the real ones.
-        for (const event of list) {
-          sessionKeys.set(event.logId, inferredSessionKey(event.logId));
-          addKey(affected, userId, inferredSessionKey(event.logId));
-        }
+        // Provisional keys (each event its own session); repairSessions assigns the real ones.
+        for (const event of list) sessionKeys.set(event.logId, inferredSessionKey(event.logId));
         lateUsers.push({ userId, first: list[0]! });
       }
     }
@@ -120,15 +127,93 @@ export class AnalyticsStoreRepository {
             occurred_at: event.occurredAt,
           })),
         )
-        .onConflict((conflict) => conflict.column('log_id').doNothing())
         .execute();
     }
 
-    for (const { userId, first } of lateUsers) {
-      for (const key of await this.repairSessions(trx, userId, first)) addKey(affected, userId, key);
+    // Late users' sessions are rebuilt from their events; everyone else's get the batch's figures added.
+    const late = new Set(lateUsers.map((user) => user.userId));
+    const rebuild = new Map<string, Set<string>>();
+    const deltas = new Map<string, SessionDelta>();
+    for (const event of events) {
+      const key = sessionKeys.get(event.logId)!;
+      if (late.has(event.userId)) {
+        addKey(rebuild, event.userId, key);
+        continue;
+      }
+      const id = `${event.userId}\u0000${key}`;
+      let delta = deltas.get(id);
+      if (!delta) {
+        delta = { userId: event.userId, key, startedAt: event.occurredAt, endedAt: event.occurredAt, events: 0, actions: 0, pageViews: 0, closed: 0 };
+        deltas.set(id, delta);
+      }
+      if (event.occurredAt < delta.startedAt) delta.startedAt = event.occurredAt;
+      if (event.occurredAt > delta.endedAt) delta.endedAt = event.occurredAt;
+      delta.events++;
+      if (!MARKER_TYPES.includes(event.type)) delta.actions++;
+      if (event.type === PAGE_VIEW) delta.pageViews++;
+      if (event.type === SESSION_END) delta.closed = 1;
     }
-    await this.rebuildSessions(trx, affected);
+    for (const { userId, first } of lateUsers) {
+      for (const key of await this.repairSessions(trx, userId, first)) addKey(rebuild, userId, key);
+    }
+    await this.addToSessions(trx, [...deltas.values()]);
+    await this.rebuildSessions(trx, rebuild);
     await this.recordActivity(trx, events);
+  }
+
+  /**
+   * The events not stored yet. The consumer applies each log entry once, so
+   * this is the whole batch in practice; a replayed entry must not be counted
+   * twice in the session figures that storeBatch adds up.
+   */
+  private async withoutStored(trx: Tx, events: readonly NewAnalyticsEvent[]): Promise<readonly NewAnalyticsEvent[]> {
+    if (events.length === 0) return events;
+    let lowest = Infinity;
+    let highest = -Infinity;
+    for (const event of events) {
+      if (event.logId < lowest) lowest = event.logId;
+      if (event.logId > highest) highest = event.logId;
+    }
+    const stored = await trx.selectFrom('analytics_events').select('log_id').where('log_id', '>=', lowest).where('log_id', '<=', highest).execute();
+    const unique = new Map<number, NewAnalyticsEvent>();
+    for (const event of events) if (!unique.has(event.logId)) unique.set(event.logId, event);
+    if (stored.length === 0 && unique.size === events.length) return events;
+    for (const row of stored) unique.delete(Number(row.log_id));
+    return [...unique.values()];
+  }
+
+  /** Adds a batch's figures to its sessions' rows (creating those that are new). */
+  private async addToSessions(trx: Tx, deltas: readonly SessionDelta[]): Promise<void> {
+    const larger = (column: 'ended_at' | 'closed') =>
+      sql<number>`case when excluded.${sql.ref(column)} > analytics_sessions.${sql.ref(column)} then excluded.${sql.ref(column)} else analytics_sessions.${sql.ref(column)} end`;
+    for (const rows of chunks(deltas, SESSION_ROWS_PER_STATEMENT)) {
+      await trx
+        .insertInto('analytics_sessions')
+        .values(
+          rows.map((delta) => ({
+            user_id: delta.userId,
+            session_key: delta.key,
+            inferred: delta.key.startsWith(INFERRED_KEY_PREFIX) ? 1 : 0,
+            started_at: delta.startedAt,
+            ended_at: delta.endedAt,
+            events: delta.events,
+            actions: delta.actions,
+            page_views: delta.pageViews,
+            closed: delta.closed,
+          })),
+        )
+        .onConflict((conflict) =>
+          conflict.columns(['user_id', 'session_key']).doUpdateSet({
+            started_at: sql<number>`case when excluded.started_at < analytics_sessions.started_at then excluded.started_at else analytics_sessions.started_at end`,
+            ended_at: larger('ended_at'),
+            events: sql<number>`analytics_sessions.events + excluded.events`,
+            actions: sql<number>`analytics_sessions.actions + excluded.actions`,
+            page_views: sql<number>`analytics_sessions.page_views + excluded.page_views`,
+            closed: larger('closed'),
+          }),
+        )
+        .execute();
+    }
   }
 
   /** The last inferred session of each user (null-free map entries only for users that have one). */
@@ -231,18 +316,19 @@ export class AnalyticsStoreRepository {
   }
 
   /**
-   * Rebuilds the session rows of these (user, key) pairs from their events. A
-   * statement covers users × keys, a superset of the pairs: rebuilding an
-   * unchanged session is harmless, and a key that lost all its events loses its row.
+   * Rebuilds the session rows of these (user, key) pairs from their events; a
+   * key that lost all its events loses its row. Pairs are matched exactly (row
+   * values), so each statement probes the primary key once per pair.
    */
   async rebuildSessions(trx: Executor, affected: Map<string, Set<string>>): Promise<void> {
-    let users: string[] = [];
-    let keys = new Set<string>();
-    const flush = async () => {
-      if (users.length === 0) return;
-      const keyList = [...keys];
-      await trx.deleteFrom('analytics_sessions').where('user_id', 'in', users).where('session_key', 'in', keyList).execute();
-      const markers = sql.join(MARKER_TYPES.map((type) => sql.lit(type)));
+    const pairs: Array<[string, string]> = [];
+    for (const [userId, keys] of affected) for (const key of keys) pairs.push([userId, key]);
+    const markers = sql.join(MARKER_TYPES.map((type) => sql.lit(type)));
+    for (const chunk of chunks(pairs, REBUILD_PAIRS_PER_STATEMENT)) {
+      const exact = sql<boolean>`(user_id, session_key) in (values ${sql.join(chunk.map(([userId, key]) => sql`(${userId}, ${key})`))})`;
+      const users = [...new Set(chunk.map(([userId]) => userId))];
+      const keys = [...new Set(chunk.map(([, key]) => key))];
+      await trx.deleteFrom('analytics_sessions').where(exact).execute();
       await trx
         .insertInto('analytics_sessions')
         .columns(['user_id', 'session_key', 'inferred', 'started_at', 'ended_at', 'events', 'actions', 'page_views', 'closed'])
@@ -260,20 +346,14 @@ export class AnalyticsStoreRepository {
               sql<number>`sum(case when type = ${sql.lit(PAGE_VIEW)} then 1 else 0 end)`.as('page_views'),
               sql<number>`max(case when type = ${sql.lit(SESSION_END)} then 1 else 0 end)`.as('closed'),
             ])
+            // The user list lets the database find the events by user; the pairs pick the sessions.
             .where('user_id', 'in', users)
-            .where('session_key', 'in', keyList)
+            .where('session_key', 'in', keys)
+            .where(exact)
             .groupBy(['user_id', 'session_key']),
         )
         .execute();
-      users = [];
-      keys = new Set();
-    };
-    for (const [userId, userKeys] of affected) {
-      if (users.length >= REBUILD_USERS_PER_STATEMENT || keys.size + userKeys.size > REBUILD_KEYS_PER_STATEMENT) await flush();
-      users.push(userId);
-      for (const key of userKeys) keys.add(key);
     }
-    await flush();
   }
 
   /** User-days and last-seen rows. */

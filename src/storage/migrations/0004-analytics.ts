@@ -7,6 +7,9 @@ import { columnTypes } from './sql-types.js';
  *   look-ups (next event of a type after a time), features report (scanned in
  *   user/type order), erasure. SQLite appends the rowid (= log_id), so the
  *   index also orders events sharing a timestamp.
+ * - analytics_events (type, page, user_id, occurred_at), covering: one type's
+ *   events without reading the table — the pages report (streamed in page/user
+ *   order) and the funnel's per-step scans.
  * - analytics_events (occurred_at): from/to ranges, retention by age.
  * - analytics_sessions (user_id, inferred, started_at): a user's last inferred
  *   session when new events arrive; (started_at): the sessions report.
@@ -28,6 +31,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('occurred_at', types.bigint, (column) => column.notNull())
     .execute();
   await db.schema.createIndex('analytics_events_user_type_time').on('analytics_events').columns(['user_id', 'type', 'occurred_at']).execute();
+  await db.schema
+    .createIndex('analytics_events_type_page_user_time')
+    .on('analytics_events')
+    .columns(['type', 'page', 'user_id', 'occurred_at'])
+    .execute();
   await db.schema.createIndex('analytics_events_time').on('analytics_events').column('occurred_at').execute();
 
   await db.schema

@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import { parseLimit as parseLimitWithin, parseTimeRange, singleParameter } from '../common/query-params.js';
 import type { TimeRange } from './analytics-queries.repository.js';
 
 /**
@@ -13,52 +14,21 @@ export const MAX_FUNNEL_STEPS = 20;
 const MAX_STEP_LENGTH = 100;
 const MAX_WINDOW_MS = 366 * 86_400_000;
 const WINDOW_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export type FunnelMode = 'ordered' | 'any';
 export type RetentionInterval = 'day' | 'week';
 
-function single(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new BadRequestException(`${name} must be given at most once`);
-  return String(value);
-}
-
-/** ISO 8601 or epoch milliseconds; null when absent. */
-export function parseInstant(value: unknown, name: string): number | null {
-  const text = single(value, name);
-  if (text === undefined || text === '') return null;
-  if (/^-?\d+$/.test(text)) {
-    const epoch = Number(text);
-    if (Number.isSafeInteger(epoch)) return epoch;
-  } else if (ISO_8601.test(text)) {
-    // A date-time without a zone is UTC, not the server's local time.
-    const zoned = !/[T ]\d{2}:\d{2}/.test(text) || /(?:Z|[+-]\d{2}:?\d{2})$/.test(text);
-    const parsed = Date.parse(zoned ? text : `${text}Z`);
-    if (Number.isFinite(parsed)) return parsed;
-  }
-  throw new BadRequestException(`${name} must be an ISO 8601 date-time or epoch milliseconds`);
-}
-
 export function parseRange(query: Record<string, unknown>): TimeRange {
-  const from = parseInstant(query['from'], 'from');
-  const to = parseInstant(query['to'], 'to');
-  if (from !== null && to !== null && from > to) throw new BadRequestException('from must not be after to');
-  return { from, to };
+  return parseTimeRange(query);
 }
 
 export function parseLimit(value: unknown): number {
-  const text = single(value, 'limit');
-  if (text === undefined || text === '') return DEFAULT_LIMIT;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_LIMIT) {
-    throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
-  }
-  return Number(text);
+  return parseLimitWithin(value, { fallback: DEFAULT_LIMIT, max: MAX_LIMIT });
 }
 
 /** `30m`, `24h`, `14d` (also `s` and `w`) → milliseconds. */
 export function parseWindow(value: unknown): number {
-  const text = single(value, 'window') ?? DEFAULT_FUNNEL_WINDOW;
+  const text = singleParameter(value, 'window') ?? DEFAULT_FUNNEL_WINDOW;
   const match = /^(\d{1,6})([smhdw])$/.exec(text);
   const milliseconds = match ? Number(match[1]) * WINDOW_UNITS[match[2]!]! : NaN;
   if (!(milliseconds > 0) || milliseconds > MAX_WINDOW_MS) {
@@ -79,13 +49,13 @@ export function parseSteps(value: unknown): string[] {
 }
 
 export function parseMode(value: unknown): FunnelMode {
-  const text = single(value, 'mode') ?? 'ordered';
+  const text = singleParameter(value, 'mode') ?? 'ordered';
   if (text !== 'ordered' && text !== 'any') throw new BadRequestException('mode must be ordered or any');
   return text;
 }
 
 export function parseInterval(value: unknown): RetentionInterval {
-  const text = single(value, 'interval') ?? 'week';
+  const text = singleParameter(value, 'interval') ?? 'week';
   if (text !== 'day' && text !== 'week') throw new BadRequestException('interval must be day or week');
   return text;
 }

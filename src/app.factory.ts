@@ -72,10 +72,12 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     httpObservers.notify({ route, method: request.method, statusCode: reply.statusCode, durationMs: reply.elapsedTime, finishedAt: clock.now() });
     // One line per request: successes at debug (ingest volume would drown the log), 4xx at warn, 5xx at error.
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'debug';
-    PinoLogger.root[level](
-      { request_id: request.id, method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
-      'request completed',
-    );
+    if (PinoLogger.root.isLevelEnabled(level)) {
+      PinoLogger.root[level](
+        { request_id: request.id, method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
+        'request completed',
+      );
+    }
   });
 
   if (config.rateLimit.maxPerWindow > 0) {

@@ -132,19 +132,6 @@ export class DeliveryRepository {
     return Number(result.numDeletedRows);
   }
 
-  /**
-   * Creates a delivery consumer's position at the current end of the log when it
-   * has none: a destination enabled on an existing store forwards what arrives
-   * from then on, not the whole retained history.
-   */
-  async ensurePosition(consumer: string, now: number): Promise<void> {
-    const row = await this.db.selectFrom('ingest_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-    await this.db
-      .insertInto('consumer_positions')
-      .values({ consumer, position: Number(row?.id ?? 0), updated_at: now })
-      .onConflict((conflict) => conflict.column('consumer').doNothing())
-      .execute();
-  }
 
   /**
    * Takes or renews the destination's lease for `owner` until `expiresAt`.
@@ -200,49 +187,4 @@ function toStored(row: {
     deadLetteredAt: Number(row.dead_lettered_at),
     replayRequested: Number(row.replay_requested) === 1,
   };
-}
-
-/** Queue-depth queries over the ingest log, for the delivery core's byte bound and gauges. */
-export class IngestLogBacklog {
-  constructor(private readonly db: Db) {}
-
-  /** Count and stored bytes of entries of `kinds` with after < id <= upTo. */
-  async between(after: number, upTo: number, kinds: readonly IngestKind[]): Promise<{ items: number; bytes: number }> {
-    if (upTo <= after) return { items: 0, bytes: 0 };
-    const row = await this.db
-      .selectFrom('ingest_log')
-      .select((eb) => [eb.fn.countAll<number>().as('items'), eb.fn.sum<number>(eb.fn('length', ['payload'])).as('bytes')])
-      .where('id', '>', after)
-      .where('id', '<=', upTo)
-      .where('kind', 'in', kinds)
-      .executeTakeFirst();
-    return { items: Number(row?.items ?? 0), bytes: Number(row?.bytes ?? 0) };
-  }
-
-  /** Receipt time of the first entry of `kinds` after `position`, null when none. */
-  async oldestReceivedAt(position: number, kinds: readonly IngestKind[]): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('ingest_log')
-      .select('received_at')
-      .where('id', '>', position)
-      .where('kind', 'in', kinds)
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? Number(row.received_at) : null;
-  }
-
-  /** Ids and stored sizes of the oldest entries of `kinds` after `position` (the drop_oldest policy). */
-  async oldest(position: number, upTo: number, kinds: readonly IngestKind[], limit: number): Promise<Array<{ id: number; bytes: number }>> {
-    const rows = await this.db
-      .selectFrom('ingest_log')
-      .select((eb) => ['id', eb.fn<number>('length', ['payload']).as('bytes')])
-      .where('id', '>', position)
-      .where('id', '<=', upTo)
-      .where('kind', 'in', kinds)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => ({ id: Number(row.id), bytes: Number(row.bytes) }));
-  }
 }

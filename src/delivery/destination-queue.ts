@@ -6,7 +6,7 @@ import type { ConsumerPositionsRepository } from '../storage/consumer-positions.
 import type { Db, IngestKind } from '../storage/database.js';
 import type { IngestLogRepository, LogEntry } from '../storage/ingest-log.repository.js';
 import type { DeliveryMetrics } from './delivery.metrics.js';
-import { IngestLogBacklog, type DeliveryRepository, type NewDeadLetter, type StoredDeadLetter } from './delivery.repository.js';
+import { type DeliveryRepository, type NewDeadLetter, type StoredDeadLetter } from './delivery.repository.js';
 import type { DeadLetterReason } from './delivery.tables.js';
 import { backoffDelay, type BackoffPolicy, type ClockSleeper } from './delivery.timing.js';
 import type { Destination, SendResult } from './destination.js';
@@ -86,7 +86,6 @@ const REJECTION_LOG_INTERVAL_MS = 60_000;
  */
 export class DestinationQueue {
   readonly consumer: string;
-  private readonly backlog: IngestLogBacklog;
   private position = 0;
   /** Highest log id whose entries are counted in `accepted` and the depth. */
   private counted = 0;
@@ -116,7 +115,6 @@ export class DestinationQueue {
     private readonly deps: QueueDependencies,
   ) {
     this.consumer = deliveryConsumerName(destination.name);
-    this.backlog = new IngestLogBacklog(deps.db);
     deps.metrics.maxBytes.set({ destination: destination.name }, settings.maxBytes);
     for (const outcome of ['accepted', 'delivered', 'dead_lettered', 'dropped']) deps.metrics.items.inc({ destination: destination.name, outcome }, 0);
   }
@@ -135,7 +133,9 @@ export class DestinationQueue {
 
   /** The position and depth come from the store before the loop starts, so admission checks work at once. */
   async start(): Promise<void> {
-    await this.deps.repository.ensurePosition(this.consumer, this.deps.clock.now());
+    // A destination enabled on an existing store forwards what arrives from now
+    // on, not the whole retained history.
+    await this.deps.positions.ensure(this.consumer, this.deps.clock.now(), await this.deps.log.highestId());
     await this.reload();
     this.running = this.run();
   }
@@ -416,7 +416,7 @@ export class DestinationQueue {
     let droppedItems = 0;
     let target = this.position;
     scan: while (droppedBytes < goal) {
-      const rows = await this.backlog.oldest(target, this.counted, this.destination.kinds, DROP_SCAN_ROWS);
+      const rows = await this.deps.log.entrySizesAfter(target, this.counted, this.destination.kinds, DROP_SCAN_ROWS);
       if (rows.length === 0) break;
       for (const row of rows) {
         droppedBytes += row.bytes;
@@ -489,7 +489,7 @@ export class DestinationQueue {
   /** Counts entries committed since the last look as accepted by this queue. */
   private async refreshAccepted(highWater: number): Promise<void> {
     if (highWater <= this.counted) return;
-    const added = await this.backlog.between(this.counted, highWater, this.destination.kinds);
+    const added = await this.deps.log.countBetween(this.counted, highWater, this.destination.kinds);
     this.counted = highWater;
     if (added.items === 0) return;
     this.depthItems += added.items;
@@ -503,7 +503,7 @@ export class DestinationQueue {
   private async reload(): Promise<void> {
     this.position = await this.deps.positions.get(this.consumer);
     const highWater = await this.deps.log.highestId(this.deps.db);
-    const backlog = await this.backlog.between(this.position, highWater, this.destination.kinds);
+    const backlog = await this.deps.log.countBetween(this.position, highWater, this.destination.kinds);
     const previous = this.depthItems;
     this.depthItems = backlog.items;
     this.depthBytes = backlog.bytes;
@@ -517,7 +517,7 @@ export class DestinationQueue {
 
   /** Recounts the depth (rows erased for privacy leave without an outcome). */
   private async resync(): Promise<void> {
-    const backlog = await this.backlog.between(this.position, this.counted, this.destination.kinds);
+    const backlog = await this.deps.log.countBetween(this.position, this.counted, this.destination.kinds);
     this.depthItems = backlog.items;
     this.depthBytes = backlog.bytes;
     this.lastResync = this.deps.clock.now();
@@ -527,7 +527,7 @@ export class DestinationQueue {
     const name = this.name;
     const metrics = this.deps.metrics;
     const now = this.deps.clock.now();
-    this.oldestReceivedAt = this.depthItems > 0 ? await this.backlog.oldestReceivedAt(this.position, this.destination.kinds) : null;
+    this.oldestReceivedAt = this.depthItems > 0 ? await this.deps.log.oldestReceivedAfter(this.position, this.destination.kinds) : null;
     metrics.depthItems.set({ destination: name }, this.depthItems);
     metrics.depthBytes.set({ destination: name }, this.depthBytes);
     metrics.oldestAge.set({ destination: name }, this.oldestReceivedAt === null ? 0 : Math.max(0, (now - this.oldestReceivedAt) / 1000));

@@ -10,11 +10,11 @@ export class ConsumerPositionsRepository {
     this.postgres = isPostgres(db);
   }
 
-  /** Creates the consumer's row at position 0 if it has none. */
-  async ensure(consumer: string, now: number): Promise<void> {
+  /** Creates the consumer's row at `startAt` (default: the beginning) if it has none. */
+  async ensure(consumer: string, now: number, startAt = 0): Promise<void> {
     await this.db
       .insertInto('consumer_positions')
-      .values({ consumer, position: 0, updated_at: now })
+      .values({ consumer, position: startAt, updated_at: now })
       .onConflict((conflict) => conflict.column('consumer').doNothing())
       .execute();
   }

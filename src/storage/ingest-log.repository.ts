@@ -115,23 +115,44 @@ export class IngestLogRepository {
     }));
   }
 
-  /** Count and stored bytes of the entries of these kinds after a position: a queue's depth. */
-  async backlog(position: number, kinds: readonly IngestKind[]): Promise<{ items: number; bytes: number; oldestReceivedAt: number | null }> {
+  /** Count and stored bytes of the entries of `kinds` with after < id <= upTo: part of a queue's depth. */
+  async countBetween(after: number, upTo: number, kinds: readonly IngestKind[]): Promise<{ items: number; bytes: number }> {
+    if (upTo <= after) return { items: 0, bytes: 0 };
     const row = await this.db
       .selectFrom('ingest_log')
-      .select((eb) => [
-        eb.fn.countAll<number>().as('items'),
-        eb.fn.sum<number>(sql<number>`length(payload)`).as('bytes'),
-        eb.fn.min('received_at').as('oldest'),
-      ])
-      .where('id', '>', position)
+      .select((eb) => [eb.fn.countAll<number>().as('items'), eb.fn.sum<number>(eb.fn('length', ['payload'])).as('bytes')])
+      .where('id', '>', after)
+      .where('id', '<=', upTo)
       .where('kind', 'in', kinds)
       .executeTakeFirst();
-    return {
-      items: Number(row?.items ?? 0),
-      bytes: Number(row?.bytes ?? 0),
-      oldestReceivedAt: row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest),
-    };
+    return { items: Number(row?.items ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /** Receipt time of the first entry of `kinds` after `position`, null when none. */
+  async oldestReceivedAfter(position: number, kinds: readonly IngestKind[]): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('ingest_log')
+      .select('received_at')
+      .where('id', '>', position)
+      .where('kind', 'in', kinds)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? Number(row.received_at) : null;
+  }
+
+  /** Ids and stored sizes of the oldest entries of `kinds` with position < id <= upTo. */
+  async entrySizesAfter(position: number, upTo: number, kinds: readonly IngestKind[], limit: number): Promise<Array<{ id: number; bytes: number }>> {
+    const rows = await this.db
+      .selectFrom('ingest_log')
+      .select((eb) => ['id', eb.fn<number>('length', ['payload']).as('bytes')])
+      .where('id', '>', position)
+      .where('id', '<=', upTo)
+      .where('kind', 'in', kinds)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: Number(row.id), bytes: Number(row.bytes) }));
   }
 
   /**

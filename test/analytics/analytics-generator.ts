@@ -1,3 +1,6 @@
+import { seededRandom } from '../support/random.js';
+
+export { seededRandom };
 /**
  * A seeded generator of analytics traffic: users with sessions (given sessionIds
  * and sessionless ones), session markers, equal timestamps, gaps around the 30
@@ -13,16 +16,6 @@ export interface GeneratedEvent {
   timestamp: number;
 }
 
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -54,9 +54,7 @@ export async function startApp(env: Record<string, string | undefined>, override
   };
 }
 
-/** POSTs JSON and returns status, parsed body and headers. */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function readResponse(response: Response) {
   const text = await response.text();
   let json: unknown = undefined;
   try {
@@ -67,14 +65,11 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { status: response.status, body: json as Record<string, unknown>, text, headers: response.headers };
 }
 
+/** POSTs JSON and returns status, parsed body and headers. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return readResponse(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+}
+
 export async function getJson(url: string, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { headers });
-  const text = await response.text();
-  let json: unknown = undefined;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, body: json as Record<string, unknown>, text, headers: response.headers };
+  return readResponse(await fetch(url, { headers }));
 }

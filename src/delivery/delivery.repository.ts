@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Db, Executor, IngestKind } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
-import type { DeadLetterReason } from './delivery.tables.js';
+import type { Selectable } from 'kysely';
+import type { DeadLetterReason, DeadLetterTable } from './delivery.tables.js';
 
 /** A dead letter about to be stored. */
 export interface NewDeadLetter {
@@ -157,21 +158,7 @@ export class DeliveryRepository {
   }
 }
 
-function toStored(row: {
-  id: number;
-  destination: string;
-  log_id: number;
-  kind: IngestKind;
-  event_time: number;
-  received_at: number;
-  user_id: string | null;
-  payload: string;
-  reason: DeadLetterReason;
-  status: number | null;
-  detail: string;
-  dead_lettered_at: number;
-  replay_requested: number;
-}): StoredDeadLetter {
+function toStored(row: Selectable<DeadLetterTable>): StoredDeadLetter {
   return {
     id: Number(row.id),
     destination: row.destination,

@@ -233,7 +233,8 @@ for (const makeSubject of SUBJECTS) {
       });
     }
 
-    test('4b. per-item refusals (Elasticsearch mapping errors) dead-letter those items only, never retried', { skip: subject.perItemRejection === null ? `${subject.name} has no per-item results` : false }, async () => {
+    // Only Elasticsearch answers per item; the others refuse whole batches (scenario 4).
+    if (subject.perItemRejection !== null) test('4b. per-item refusals (Elasticsearch mapping errors) dead-letter those items only, never retried', async () => {
       const rejection = subject.perItemRejection!;
       const since = subject.tap.requests.length;
       rejection.inject('s4b-bad');
@@ -255,7 +256,7 @@ for (const makeSubject of SUBJECTS) {
       }
     });
 
-    test('5. 413 splits the batch in half; every item arrives once', { skip: subject.inject413 === null }, async () => {
+    if (subject.inject413 !== null) test('5. 413 splits the batch in half; every item arrives once', async () => {
       const since = subject.tap.requests.length;
       subject.inject413!();
       const sent = ids('s5', 8);

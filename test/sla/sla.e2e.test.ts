@@ -269,7 +269,7 @@ for (const { name, make } of BOTH_DATABASES) {
       await monitor.evaluate();
       await monitor.evaluate();
       const events = async () => {
-        const rows = await vigil.app.get<Db>(DATABASE).selectFrom('ingest_log').select('payload').where('kind', '=', 'event').execute();
+        const rows = await vigil.app.get<Db>(DATABASE).selectFrom('ingest_log').select('payload').where('kind', '=', 'event').orderBy('id').execute();
         return rows.map((row) => JSON.parse(row.payload) as { title: string; alertType: string; source: string; tags: Record<string, string> }).filter((event) => event.tags['service'] === 'flaky');
       };
       const violated = await events();

@@ -1,4 +1,4 @@
-import { postgresDatabase } from '../support/databases.js';
+import { POSTGRES_AVAILABLE, postgresDatabase } from '../support/databases.js';
 import { ownLogsScenario } from './own-logs.scenario.js';
 
-ownLogsScenario('postgres', postgresDatabase);
+if (POSTGRES_AVAILABLE) ownLogsScenario('postgres', postgresDatabase);

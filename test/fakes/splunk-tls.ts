@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export interface TestCertificates {
   directory: string;
@@ -14,22 +12,18 @@ export interface TestCertificates {
 }
 
 /**
- * A private CA and a server certificate it signed (for 127.0.0.1), made with
- * the openssl CLI at test time; nothing is checked in.
+ * A private CA and a server certificate it signed (for 127.0.0.1), checked in
+ * under test/fixtures/tls (test-only; see its README), so the tests need no
+ * openssl binary.
  */
 export function makeTestCertificates(): TestCertificates {
-  const directory = mkdtempSync(join(tmpdir(), 'vigil-hec-tls-'));
-  const file = (name: string) => join(directory, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=Vigil Test CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
-  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext'));
+  const directory = resolve('test/fixtures/tls');
+  const caFile = join(directory, 'ca.pem');
   return {
     directory,
-    caFile: file('ca.pem'),
-    caPem: readFileSync(file('ca.pem'), 'utf8'),
-    key: readFileSync(file('server.key'), 'utf8'),
-    cert: readFileSync(file('server.pem'), 'utf8'),
+    caFile,
+    caPem: readFileSync(caFile, 'utf8'),
+    key: readFileSync(join(directory, 'server.key'), 'utf8'),
+    cert: readFileSync(join(directory, 'server.pem'), 'utf8'),
   };
 }

@@ -110,6 +110,6 @@ describe('Splunk destination over HTTPS with a private CA', () => {
 
   test('an unreadable or non-PEM CA file stops the start', () => {
     assert.throws(() => createHecAgent({ url, token: 't', tlsVerify: true, caFile: `${certificates.directory}/missing.pem` }), SplunkTlsConfigurationError);
-    assert.throws(() => createHecAgent({ url, token: 't', tlsVerify: true, caFile: `${certificates.directory}/server.ext` }), /holds no PEM certificate/);
+    assert.throws(() => createHecAgent({ url, token: 't', tlsVerify: true, caFile: `${certificates.directory}/README.md` }), /holds no PEM certificate/);
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../metrics/vigil.metrics.js';
-import type { Db } from '../storage/database.js';
+import type { Db, IngestKind } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { IngestLogRepository, type NewLogEntry } from '../storage/ingest-log.repository.js';
 import { IngestLogSignal } from '../storage/log-consumers.js';
@@ -75,7 +75,9 @@ export class GroupCommitter {
         this.metrics.commitDuration.observe((performance.now() - started) / 1000);
         this.metrics.commitEntries.observe(count);
         for (const waiting of group) waiting.resolve();
-        this.signal.notify(new Set(group.flatMap((waiting) => waiting.entries.map((entry) => entry.kind))));
+        const kinds = new Set<IngestKind>();
+        for (const waiting of group) for (const entry of waiting.entries) kinds.add(entry.kind);
+        this.signal.notify(kinds);
       } catch (error) {
         for (const waiting of group) waiting.reject(error);
       }

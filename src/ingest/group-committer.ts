@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { requestContext } from '../common/request-context.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../metrics/vigil.metrics.js';
 import type { Db, IngestKind } from '../storage/database.js';
@@ -49,7 +50,10 @@ export class GroupCommitter {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ entries, resolve, reject });
       this.waitingEntries += entries.length;
-      if (this.committing === null) this.committing = this.commitLoop();
+      // The loop outlives the request that starts it: run it outside that request's
+      // log context, so what it triggers (consumer drains, their logs) is not
+      // attributed to an unrelated request id.
+      if (this.committing === null) this.committing = requestContext.exit(() => this.commitLoop());
     });
   }
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { IngestKind } from '../storage/database.js';
 import type { ItemByKind } from './ingest.types.js';
 
@@ -15,12 +15,14 @@ export type CommittedItemsObserver<Kind extends IngestKind> = (items: ReadonlyAr
  * Extension points of the ingest path for other modules: admission checks run
  * before validation (a full `block` queue answers 503), observers see items right
  * after they committed (in-process views such as the Prometheus re-exposition).
- * Observers must be cheap and must not throw.
+ * Observers must be cheap; one that throws is logged and skipped.
  */
 @Injectable()
 export class IngestHooks {
   private readonly checks: AdmissionCheck[] = [];
   private readonly observers = new Map<IngestKind, Array<CommittedItemsObserver<IngestKind>>>();
+  private readonly failingObservers = new Set<CommittedItemsObserver<IngestKind>>();
+  private readonly logger = new Logger('IngestHooks');
 
   addAdmissionCheck(check: AdmissionCheck): void {
     this.checks.push(check);
@@ -40,7 +42,20 @@ export class IngestHooks {
     return null;
   }
 
+  /**
+   * Runs after the items are durable: an observer's failure must not turn the
+   * 202 into an error (the client would retry and duplicate them). It is logged
+   * once per failure streak.
+   */
   committed<Kind extends IngestKind>(kind: Kind, items: ReadonlyArray<ItemByKind[Kind]>): void {
-    for (const observer of this.observers.get(kind) ?? []) observer(items);
+    for (const observer of this.observers.get(kind) ?? []) {
+      try {
+        observer(items);
+        this.failingObservers.delete(observer);
+      } catch (error) {
+        if (!this.failingObservers.has(observer)) this.logger.error({ err: error, kind }, 'An observer of committed items failed; the items are stored');
+        this.failingObservers.add(observer);
+      }
+    }
   }
 }

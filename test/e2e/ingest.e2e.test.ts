@@ -5,6 +5,7 @@ import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { postJson, startApp, type RunningApp } from '../support/app.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import type { Db } from '../../src/storage/database.js';
+import { IngestHooks } from '../../src/ingest/ingest-hooks.js';
 
 for (const { name, make } of BOTH_DATABASES) {
   describe(`ingest on ${name}`, () => {
@@ -43,6 +44,16 @@ for (const { name, make } of BOTH_DATABASES) {
         ],
       });
       assert.equal((await storedCount('metric')) - before, 1);
+    });
+
+    test('an observer of committed items that throws does not turn the 202 into an error', async () => {
+      const before = await storedCount('event');
+      vigil.app.get(IngestHooks).observeCommitted('event', () => {
+        throw new Error('observer bug');
+      });
+      const response = await postJson(`${vigil.url}/ingest/events`, { events: [{ title: 'stored anyway' }] }, auth);
+      assert.equal(response.status, 202);
+      assert.equal((await storedCount('event')) - before, 1);
     });
 
     test('401 without a key, 403 with a key of the wrong scope', async () => {

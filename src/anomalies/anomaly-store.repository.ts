@@ -15,17 +15,8 @@ export interface NewAnomaly {
   methods: string[];
 }
 
-export interface StoredAnomaly {
-  id: number;
-  metric: string;
-  tags: Record<string, string>;
-  pointTime: number;
-  value: number;
-  score: number;
-  expected: number;
-  severity: string;
-  methods: string[];
-}
+/** An anomaly as read back: its row id instead of the log and series ids it was written with. */
+export type StoredAnomaly = Omit<NewAnomaly, 'logId' | 'seriesId'> & { id: number };
 
 export interface SeriesSnapshotRow {
   seriesId: string;

@@ -154,6 +154,20 @@ function tagValue(tags: string[], key: string): string | undefined {
   return tags.find((tag) => tag.startsWith(`${key}:`))?.slice(key.length + 1);
 }
 
+/** Start and stop of a fake with the Tap in front of it: the app talks to the tap. */
+function behindTap(fake: { start(): Promise<unknown>; url: string }, tap: Tap, closeFake: () => Promise<unknown>): Pick<Subject, 'start' | 'stop'> {
+  return {
+    start: async () => {
+      await fake.start();
+      await tap.start(fake.url);
+    },
+    stop: async () => {
+      await tap.stop();
+      await closeFake();
+    },
+  };
+}
+
 export function datadogSubject(clock: ManualClock): Subject {
   const fake = new FakeDatadog(DATADOG_KEY, () => clock.now());
   const tap = new Tap(() => clock.now());
@@ -164,14 +178,7 @@ export function datadogSubject(clock: ManualClock): Subject {
     takesEvents: true,
     dataPath,
     tap,
-    start: async () => {
-      await fake.start();
-      await tap.start(fake.url);
-    },
-    stop: async () => {
-      await tap.stop();
-      await fake.close();
-    },
+    ...behindTap(fake, tap, () => fake.close()),
     env: () => ({ DATADOG_API_KEY: DATADOG_KEY, DATADOG_API_URL: tap.url }),
     item: (id, value, timestampMs) => ({ name: 'contract.item', value, timestamp: timestampMs, tags: { id } }),
     arrivals: () => [
@@ -204,14 +211,7 @@ export function newRelicSubject(clock: ManualClock): Subject {
     takesEvents: true,
     dataPath,
     tap,
-    start: async () => {
-      await fake.start();
-      await tap.start(fake.url);
-    },
-    stop: async () => {
-      await tap.stop();
-      await fake.close();
-    },
+    ...behindTap(fake, tap, () => fake.close()),
     env: () => ({
       NEW_RELIC_LICENSE_KEY: NEW_RELIC_KEY,
       NEW_RELIC_METRIC_API_URL: `${tap.url}/metric/v1`,
@@ -250,14 +250,7 @@ export function elasticsearchSubject(clock: ManualClock): Subject & { fake: Fake
     takesEvents: false,
     dataPath,
     tap,
-    start: async () => {
-      await fake.start();
-      await tap.start(fake.url);
-    },
-    stop: async () => {
-      await tap.stop();
-      await fake.stop();
-    },
+    ...behindTap(fake, tap, () => fake.stop()),
     env: () => ({ ELASTICSEARCH_URL: tap.url, ELASTICSEARCH_INDEX_PREFIX: 'contract' }),
     item: (id, value, timestampMs) => ({ message: id, level: value % 2 === 0 ? 'info' : 'error', timestamp: timestampMs, service: 'contract' }),
     arrivals: () =>
@@ -316,14 +309,7 @@ export function splunkSubject(clock: ManualClock): Subject & { fake: FakeSplunkH
     takesEvents: false,
     dataPath,
     tap,
-    start: async () => {
-      await fake.start();
-      await tap.start(fake.url);
-    },
-    stop: async () => {
-      await tap.stop();
-      await fake.stop();
-    },
+    ...behindTap(fake, tap, () => fake.stop()),
     env: () => ({ SPLUNK_HEC_URL: tap.url, SPLUNK_HEC_TOKEN: HEC_TOKEN }),
     item: (id, value, timestampMs) => ({ message: id, level: value % 2 === 0 ? 'info' : 'error', timestamp: timestampMs, service: 'contract' }),
     arrivals: () =>

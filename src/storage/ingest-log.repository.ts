@@ -30,17 +30,25 @@ const ROWS_PER_STATEMENT = 2000;
 // Serialises appends on Postgres so ids become visible in id order: a consumer
 // that has read up to id N can never later find a smaller id committed.
 const APPEND_LOCK_KEY = 7_021_977;
+// SQLite appends bind this many rows per statement call: one call per row spent
+// as much time crossing into the native binding as inserting (measured ~30 %
+// less per row at 64 than at 1); larger statements gained nothing more.
+const SQLITE_ROWS_PER_CALL = 64;
+const COLUMNS = 5;
 
 @Injectable()
 export class IngestLogRepository {
   private readonly postgres: boolean;
-  private readonly sqliteInsert: Statement | undefined;
+  private readonly sqliteInsert: { one: Statement; many: Statement; parameters: unknown[] } | undefined;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.postgres = isPostgres(db);
-    this.sqliteInsert = rawSqliteOf(db)?.prepare(
-      'insert into ingest_log (kind, received_at, event_time, user_id, payload) values (?, ?, ?, ?, ?)',
-    );
+    const connection = rawSqliteOf(db);
+    if (connection) {
+      const insert = (rows: number) =>
+        connection.prepare(`insert into ingest_log (kind, received_at, event_time, user_id, payload) values ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      this.sqliteInsert = { one: insert(1), many: insert(SQLITE_ROWS_PER_CALL), parameters: new Array(SQLITE_ROWS_PER_CALL * COLUMNS) };
+    }
   }
 
   /**
@@ -49,13 +57,31 @@ export class IngestLogRepository {
    */
   async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<void> {
     if (entries.length === 0) return;
-    // The hottest write of the service gets a fast path per store. SQLite: one
-    // prepared single-row statement run per entry on the connection that holds
+    // The hottest write of the service gets a fast path per store. SQLite: two
+    // statements prepared once (64 rows, 1 row), run on the connection that holds
     // Kysely's open transaction (Kysely would prepare a new 5,000-parameter
     // statement for every batch, ~8x slower). Postgres: one unnest() insert with
     // five array parameters, whatever the batch size.
     if (this.sqliteInsert) {
-      for (const entry of entries) this.sqliteInsert.run(entry.kind, receivedAt, entry.eventTime, entry.userId, entry.payload);
+      const { one, many, parameters } = this.sqliteInsert;
+      let next = 0;
+      for (; next + SQLITE_ROWS_PER_CALL <= entries.length; next += SQLITE_ROWS_PER_CALL) {
+        for (let row = 0; row < SQLITE_ROWS_PER_CALL; row++) {
+          const entry = entries[next + row]!;
+          const offset = row * COLUMNS;
+          parameters[offset] = entry.kind;
+          parameters[offset + 1] = receivedAt;
+          parameters[offset + 2] = entry.eventTime;
+          parameters[offset + 3] = entry.userId;
+          parameters[offset + 4] = entry.payload;
+        }
+        many.run(parameters);
+      }
+      for (; next < entries.length; next++) {
+        const entry = entries[next]!;
+        one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, entry.payload);
+      }
+      parameters.fill(undefined);
       return;
     }
     if (this.postgres) {

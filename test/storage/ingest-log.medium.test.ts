@@ -146,5 +146,26 @@ for (const { name, make } of BOTH_DATABASES) {
       const remaining = await db.selectFrom('ingest_log').select('user_id').where('user_id', 'is not', null).execute();
       assert.deepEqual(remaining.map((row) => row.user_id), ['user-b']);
     });
+
+    test('an append stores every entry in order, whatever its size against the rows bound per statement', async () => {
+      const log = context.get(IngestLogRepository);
+      const db = context.get<Db>(DATABASE);
+      for (const size of [1, 63, 64, 65, 129, 200]) {
+        const before = await log.highestId();
+        const entries = Array.from({ length: size }, (_, index) => ({
+          kind: index % 3 === 0 ? ('log' as const) : ('metric' as const),
+          eventTime: clock.now() - index,
+          userId: index % 5 === 0 ? `user-${size}-${index}` : null,
+          payload: JSON.stringify({ size, index }),
+        }));
+        await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+        const rows = await db.selectFrom('ingest_log').selectAll().where('id', '>', before).orderBy('id').execute();
+        assert.deepEqual(
+          rows.map((row) => [Number(row.id), row.kind, Number(row.received_at), Number(row.event_time), row.user_id, row.payload]),
+          entries.map((entry, index) => [before + index + 1, entry.kind, clock.now(), entry.eventTime, entry.userId, entry.payload]),
+          `batch of ${size}`,
+        );
+      }
+    });
   });
 }

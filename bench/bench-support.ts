@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,10 +71,38 @@ export interface LoadResult {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /**
+   * CPU seconds the server process (every thread) used per second of load, when
+   * the server's process id was given and /proc can be read (Linux).
+   */
+  serverCores?: number;
 }
 
-/** autocannon against one POST endpoint with a fixed body. */
-export async function load(url: string, path: string, body: string, options: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<LoadResult> {
+/** User plus system CPU seconds of a process so far, from /proc (undefined elsewhere). */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * autocannon against one POST endpoint with a fixed body. With the server's pid,
+ * also how much CPU the server spent: on a shared machine throughput moves with
+ * neighbours, while CPU per request is the steadier measure of the server's cost.
+ */
+export async function load(
+  url: string,
+  path: string,
+  body: string,
+  options: { connections: number; seconds: number; headers?: Record<string, string>; serverPid?: number },
+): Promise<LoadResult> {
+  const cpuBefore = processCpuSeconds(options.serverPid);
+  const started = performance.now();
   const result = await autocannon({
     url: `${url}${path}`,
     method: 'POST',
@@ -83,11 +111,14 @@ export async function load(url: string, path: string, body: string, options: { c
     headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
     body,
   });
+  const cpuAfter = processCpuSeconds(options.serverPid);
+  const elapsedSeconds = (performance.now() - started) / 1000;
   return {
     requestsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    serverCores: cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / elapsedSeconds : undefined,
   };
 }
 

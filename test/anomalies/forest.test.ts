@@ -29,6 +29,23 @@ describe('isolation forest (ml-isolation-forest, seeded, flattened)', () => {
     assert.notDeepEqual(probe.map((p) => a.score(p)), probe.map((p) => c.score(p)));
   });
 
+  test('scoreIfAbove gives the score exactly when it exceeds the threshold, and null otherwise', () => {
+    const { forest } = FlatForest.train(sample(10, 256), 11);
+    const probe = [...sample(11, 2000), [8, 30, 0.5], [-6, -20, 2]];
+    const thresholds = [0, 0.3, forest.trainingQuantile(0.5), forest.trainingQuantile(0.95), forest.trainingQuantile(0.999), 0.99999, 1];
+    let above = 0;
+    for (const threshold of thresholds) {
+      for (const row of probe) {
+        const score = forest.score(row);
+        const expected = score > threshold ? score : null;
+        assert.equal(forest.scoreIfAbove(row, threshold), expected, `row ${row.join(',')} threshold ${threshold}`);
+        if (expected !== null) above++;
+      }
+    }
+    // The cases are not all on one side of the thresholds.
+    assert.ok(above > 2000 && above < thresholds.length * probe.length - 2000, `${above} above`);
+  });
+
   test('outliers score above the calibrated threshold, inliers mostly below', () => {
     const { forest } = FlatForest.train(sample(5, 256), 9);
     const thr = forest.trainingQuantile(0.95);

@@ -105,6 +105,32 @@ export class FlatForest {
     return 2 ** (-(total / roots.length) / this.norm);
   }
 
+  /**
+   * score(row) when it exceeds `threshold`, else null; the same verdict as
+   * `score(row) > threshold`, for less work on ordinary points. Every tree adds a
+   * non-negative path length, so once the running total passes the total at which
+   * the score falls to the threshold, the remaining trees cannot bring it back.
+   */
+  scoreIfAbove(row: ArrayLike<number>, threshold: number): number | null {
+    if (threshold >= 1) return null;
+    const { col, split, left, roots } = this;
+    // Margin of 1e-9 relative: a point is cut short only when clearly below the threshold.
+    const cutoff = -roots.length * this.norm * Math.log2(threshold) * (1 + 1e-9);
+    let total = 0;
+    for (let t = 0; t < roots.length; t++) {
+      let i = roots[t];
+      let c = col[i];
+      while (c >= 0) {
+        i = row[c] < split[i] ? left[i] : left[i] + 1;
+        c = col[i];
+      }
+      total += split[i];
+      if (total > cutoff) return null;
+    }
+    const score = 2 ** (-(total / roots.length) / this.norm);
+    return score > threshold ? score : null;
+  }
+
   /** Empirical quantile q in [0,1] of the training scores. */
   trainingQuantile(q: number): number {
     const s = this.trainingScores;

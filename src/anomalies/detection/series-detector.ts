@@ -243,8 +243,8 @@ export class SeriesDetector {
       this.feature[0] = value;
       this.feature[1] = change;
       this.feature[2] = value - expected;
-      const f = this.forest.score(this.feature);
-      if (f > this.forestThreshold) {
+      const f = this.forest.scoreIfAbove(this.feature, this.forestThreshold);
+      if (f !== null) {
         // exceedance over the calibrated threshold, scaled to [0, 1]
         forestFired = true;
         rf = Math.min(1, (f - this.forestThreshold) / Math.max(1e-6, 1 - this.forestThreshold));

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock.js';
 import { UserErasure } from '../common/user-erasure.js';
-import { DESTINATION_NAMES, type AppConfig, type DestinationName } from '../config/app.config.js';
+import { DESTINATION_NAMES, secretsOf, type AppConfig, type DestinationName } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ReadinessChecks } from '../health/health-checks.js';
 import { IngestHooks } from '../ingest/ingest-hooks.js';
@@ -19,6 +19,7 @@ import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js
 import { ClockSleeper, DEFAULT_BACKOFF } from './delivery.timing.js';
 import { DestinationRegistry } from './destination-registry.js';
 import { DestinationQueue, deliveryConsumerName } from './destination-queue.js';
+import { CredentialRedactor } from './redaction.js';
 
 /** Dead letters are kept this long unless replayed or purged first. */
 const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
@@ -93,6 +94,7 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
   /** Every module has registered its destinations by now (they do it in onModuleInit). */
   async onApplicationBootstrap(): Promise<void> {
     const sleeper = new ClockSleeper(this.clock);
+    const redactor = new CredentialRedactor(secretsOf(this.config));
     for (const destination of this.registry.all) {
       const queue = new DestinationQueue(
         destination,
@@ -115,6 +117,7 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
           sleeper,
           random: Math.random,
           logger: new Logger(`Delivery:${destination.name}`),
+          redactor,
           owner: this.owner,
         },
       );

@@ -10,6 +10,7 @@ import { type DeliveryRepository, type NewDeadLetter, type StoredDeadLetter } fr
 import type { DeadLetterReason } from './delivery.tables.js';
 import { backoffDelay, type BackoffPolicy, type ClockSleeper } from './delivery.timing.js';
 import type { Destination, SendResult } from './destination.js';
+import type { CredentialRedactor } from './redaction.js';
 
 /** The position of a destination's queue in `consumer_positions`. */
 export function deliveryConsumerName(destination: string): string {
@@ -47,6 +48,8 @@ export interface QueueDependencies {
   sleeper: ClockSleeper;
   random: () => number;
   logger: QueueLogger;
+  /** Applied to everything a destination says before it is logged or stored as a dead letter's detail. */
+  redactor: CredentialRedactor;
   /** Identifies this process in leases. */
   owner: string;
 }
@@ -322,7 +325,15 @@ export class DestinationQueue {
       result = { outcome: 'retryable', reason: `request failed: ${error instanceof Error ? error.message : String(error)}` };
     }
     this.deps.metrics.requests.inc({ destination: this.name, outcome: result.outcome });
-    return result;
+    return this.redacted(result);
+  }
+
+  /** The result with its reasons redacted: from here on they reach logs and dead letters. */
+  private redacted(result: SendResult): SendResult {
+    const redact = (reason: string) => this.deps.redactor.redact(reason);
+    if (result.outcome === 'delivered') return result;
+    if (result.outcome === 'partial') return { ...result, items: result.items.map((item) => (item.outcome === 'delivered' ? item : { ...item, reason: redact(item.reason) })) };
+    return { ...result, reason: redact(result.reason) };
   }
 
   /** Resolves entries older than the destination accepts as `expired`; returns the rest. */
@@ -572,7 +583,7 @@ export class DestinationQueue {
     this.failingSince = this.deps.clock.now();
     this.deps.metrics.paused.set({ destination: this.name }, 1);
     this.deps.logger.warn(
-      { destination: this.name, reason, detail: detail instanceof Error ? detail.message : detail },
+      { destination: this.name, reason, detail: this.deps.redactor.redact(detail instanceof Error ? detail.message : String(detail)) },
       `Delivery to ${this.name} failing (${reason}); retrying with backoff, nothing is lost meanwhile`,
     );
   }

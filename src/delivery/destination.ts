@@ -25,7 +25,9 @@ export interface Destination {
   /**
    * Encodes and sends one batch (already within `limits`). Must not throw for a
    * vendor's answer: every answer maps to a SendResult. A thrown error is treated
-   * as a network failure (retryable).
+   * as a network failure (retryable). Reasons (and a thrown error's message)
+   * may quote the client's error and the vendor's answer as they are: the core
+   * redacts credentials from them (see redaction.ts) before logging or storing them.
    */
   send(batch: readonly LogEntry[], signal: AbortSignal): Promise<SendResult>;
 }

@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { DestinationRegistry } from '../../delivery/destination-registry.js';
+import { displayUrl } from '../../delivery/redaction.js';
 import { DatadogDestination, datadogBaseUrl } from './datadog.destination.js';
 
 /** Registers the Datadog destination when DATADOG_API_KEY is set. */
@@ -24,6 +25,6 @@ export class DatadogModule implements OnModuleInit {
     // already logs failures once per streak, as JSON.
     datadogClientLogger.setLevel('silent');
     this.registry.register(new DatadogDestination(datadog, this.config.environment, this.clock));
-    this.logger.log(`Forwarding metrics, events and request timings to Datadog at ${datadogBaseUrl(datadog)}`);
+    this.logger.log(`Forwarding metrics, events and request timings to Datadog at ${displayUrl(datadogBaseUrl(datadog))}`);
   }
 }

@@ -3,7 +3,7 @@ import { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { DestinationRegistry } from '../../delivery/destination-registry.js';
-import { displayUrl } from '../url.js';
+import { displayUrl } from '../../delivery/redaction.js';
 import { ElasticsearchDestination } from './elasticsearch.destination.js';
 
 /**

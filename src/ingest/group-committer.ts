@@ -73,9 +73,8 @@ export class GroupCommitter {
       this.waitingEntries = 0;
       const started = performance.now();
       try {
-        await this.db.transaction().execute(async (trx) => {
-          await this.log.append(trx, group.flatMap((waiting) => waiting.entries), this.clock.now());
-        });
+        const appended = await this.db.transaction().execute((trx) => this.log.append(trx, group.flatMap((waiting) => waiting.entries), this.clock.now()));
+        this.log.committed(appended);
         this.metrics.commitDuration.observe((performance.now() - started) / 1000);
         this.metrics.commitEntries.observe(count);
         for (const waiting of group) waiting.resolve();

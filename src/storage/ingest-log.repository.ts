@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Executor, IngestKind, Tx } from './database.js';
 import { DATABASE, isPostgres, rawSqliteOf } from './database.provider.js';
+import { RecentEntries } from './recent-entries.js';
 
 /** One accepted item, as appended to the ingest log. */
 export interface NewLogEntry {
@@ -11,6 +12,14 @@ export interface NewLogEntry {
   userId: string | null;
   /** The normalised item, serialised once by the writer. */
   payload: string;
+}
+
+/** What append() wrote, to hand to committed() once its transaction has committed. */
+export interface AppendedEntries {
+  firstId: number;
+  entries: readonly NewLogEntry[];
+  receivedAt: number;
+  generation: number;
 }
 
 /** One item read back from the ingest log. */
@@ -35,11 +44,20 @@ const APPEND_LOCK_KEY = 7_021_977;
 // less per row at 64 than at 1); larger statements gained nothing more.
 const SQLITE_ROWS_PER_CALL = 64;
 const COLUMNS = 5;
+// Newest entries kept in memory for consumers that keep up: a few seconds of
+// ingest at full speed, at most ~32 MiB of JSON text.
+const RECENT_ENTRIES = 100_000;
+const RECENT_CHARACTERS = 32 * 1024 * 1024;
 
 @Injectable()
 export class IngestLogRepository {
   private readonly postgres: boolean;
   private readonly sqliteInsert: { one: Statement; many: Statement; parameters: unknown[] } | undefined;
+  /**
+   * SQLite only: one process owns the file, so every id is appended here. On
+   * Postgres other replicas append too, and consumers always read the store.
+   */
+  private readonly recent: RecentEntries | undefined;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.postgres = isPostgres(db);
@@ -48,15 +66,18 @@ export class IngestLogRepository {
       const insert = (rows: number) =>
         connection.prepare(`insert into ingest_log (kind, received_at, event_time, user_id, payload) values ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`);
       this.sqliteInsert = { one: insert(1), many: insert(SQLITE_ROWS_PER_CALL), parameters: new Array(SQLITE_ROWS_PER_CALL * COLUMNS) };
+      this.recent = new RecentEntries(RECENT_ENTRIES, RECENT_CHARACTERS);
     }
   }
 
   /**
    * Appends entries inside the caller's transaction (which, on Postgres, then
-   * holds the append lock until it ends: keep such transactions short).
+   * holds the append lock until it ends: keep such transactions short). Pass the
+   * result to committed() after the transaction commits to let consumers read
+   * these entries from memory; not doing so only costs them a read of the store.
    */
-  async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<void> {
-    if (entries.length === 0) return;
+  async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
+    if (entries.length === 0) return undefined;
     // The hottest write of the service gets a fast path per store. SQLite: two
     // statements prepared once (64 rows, 1 row), run on the connection that holds
     // Kysely's open transaction (Kysely would prepare a new 5,000-parameter
@@ -64,6 +85,7 @@ export class IngestLogRepository {
     // five array parameters, whatever the batch size.
     if (this.sqliteInsert) {
       const { one, many, parameters } = this.sqliteInsert;
+      let lastId = 0;
       let next = 0;
       for (; next + SQLITE_ROWS_PER_CALL <= entries.length; next += SQLITE_ROWS_PER_CALL) {
         for (let row = 0; row < SQLITE_ROWS_PER_CALL; row++) {
@@ -75,14 +97,15 @@ export class IngestLogRepository {
           parameters[offset + 3] = entry.userId;
           parameters[offset + 4] = entry.payload;
         }
-        many.run(parameters);
+        lastId = Number(many.run(parameters).lastInsertRowid);
       }
       for (; next < entries.length; next++) {
         const entry = entries[next]!;
-        one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, entry.payload);
+        lastId = Number(one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, entry.payload).lastInsertRowid);
       }
       parameters.fill(undefined);
-      return;
+      // One connection writes, and AUTOINCREMENT gives each row the next id: the ids are consecutive.
+      return { firstId: lastId - entries.length + 1, entries, receivedAt, generation: this.recent!.generation };
     }
     if (this.postgres) {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
@@ -91,7 +114,7 @@ export class IngestLogRepository {
         from unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.eventTime)}::bigint[],
                     ${entries.map((entry) => entry.userId)}::text[], ${entries.map((entry) => entry.payload)}::text[])
              as appended(kind, event_time, user_id, payload)`.execute(trx);
-      return;
+      return undefined;
     }
     for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
       const rows = entries.slice(start, start + ROWS_PER_STATEMENT).map((entry) => ({
@@ -103,6 +126,12 @@ export class IngestLogRepository {
       }));
       await trx.insertInto('ingest_log').values(rows).execute();
     }
+    return undefined;
+  }
+
+  /** The transaction that appended these entries has committed. */
+  committed(appended: AppendedEntries | undefined): void {
+    if (appended) this.recent?.add(appended.firstId, appended.entries, appended.receivedAt, appended.generation);
   }
 
   async highestId(executor: Executor = this.db): Promise<number> {
@@ -122,6 +151,8 @@ export class IngestLogRepository {
     kinds: readonly IngestKind[],
     limit: number,
   ): Promise<LogEntry[]> {
+    const recent = this.recent?.read(position, upTo, kinds, limit);
+    if (recent) return recent;
     const rows = await executor
       .selectFrom('ingest_log')
       .select(['id', 'kind', 'received_at', 'event_time', 'payload'])
@@ -220,6 +251,7 @@ export class IngestLogRepository {
 
   /** Erases every entry that names this user (privacy erasure). */
   async deleteUser(executor: Executor, userId: string): Promise<number> {
+    this.recent?.clear();
     const result = await executor.deleteFrom('ingest_log').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }

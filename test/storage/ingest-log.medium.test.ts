@@ -167,5 +167,44 @@ for (const { name, make } of BOTH_DATABASES) {
         );
       }
     });
+
+    test('reads of recently committed entries match the store, across uncommitted-to-memory appends and erasure', async () => {
+      const log = context.get(IngestLogRepository);
+      const db = context.get<Db>(DATABASE);
+      const fromStore = async (after: number, upTo: number, kinds: readonly ('metric' | 'log')[], limit: number) =>
+        (await db.selectFrom('ingest_log').select(['id', 'kind', 'received_at', 'event_time', 'payload']).where('id', '>', after).where('id', '<=', upTo)
+          .where('kind', 'in', kinds).orderBy('id').limit(limit).execute())
+          .map((row) => ({ id: Number(row.id), kind: row.kind, receivedAt: Number(row.received_at), eventTime: Number(row.event_time), payload: JSON.parse(row.payload) as unknown, bytes: row.payload.length }));
+      const start = await log.highestId();
+      // As the group committer does: append, commit, then tell the repository.
+      const commit = async (count: number, userId: string | null, tell = true) => {
+        const entries = Array.from({ length: count }, (_, index) => ({
+          kind: index % 2 === 0 ? ('metric' as const) : ('log' as const),
+          eventTime: clock.now() + index,
+          userId,
+          payload: JSON.stringify({ name: 'm', value: index, userId }),
+        }));
+        const appended = await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+        if (tell) log.committed(appended);
+      };
+      await commit(70, null);
+      await commit(5, null, false); // an internal event's append: memory never hears of it
+      await commit(90, 'user-r');
+      await commit(30, null);
+      const end = await log.highestId();
+      for (const [after, upTo, kinds, limit] of [
+        [start, end, ['metric'], 1000],
+        [start + 60, end, ['metric', 'log'], 40],
+        [start + 75, end, ['log'], 1000],
+        [start + 100, start + 150, ['metric', 'log'], 1000],
+        [end, end, ['metric'], 10],
+      ] as Array<[number, number, Array<'metric' | 'log'>, number]>) {
+        assert.deepEqual(await log.readAfter(db, after, upTo, kinds, limit), await fromStore(after, upTo, kinds, limit), `${after - start}..${upTo - start}`);
+      }
+      await db.transaction().execute((trx) => context.get(UserErasure).eraseAll(trx, 'user-r'));
+      const afterErasure = await log.readAfter(db, start + 75, end, ['metric', 'log'], 1000);
+      assert.equal(afterErasure.length, 30);
+      assert.deepEqual(afterErasure, await fromStore(start + 75, end, ['metric', 'log'], 1000));
+    });
   });
 }

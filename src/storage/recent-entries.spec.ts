@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { IngestKind } from './database.js';
+import type { NewLogEntry } from './ingest-log.repository.js';
+import { RecentEntries } from './recent-entries.js';
+
+const KINDS: IngestKind[] = ['metric', 'log', 'request'];
+
+/** Entries whose payload names their own id, so a read can be checked against it. */
+function entriesFrom(firstId: number, count: number): NewLogEntry[] {
+  return Array.from({ length: count }, (_, index) => ({
+    kind: KINDS[(firstId + index) % KINDS.length]!,
+    eventTime: 1000 + firstId + index,
+    userId: null,
+    payload: JSON.stringify({ id: firstId + index }),
+  }));
+}
+
+/** What the store would answer, computed over the ids alone. */
+function expected(first: number, last: number, after: number, upTo: number, kinds: readonly IngestKind[], limit: number) {
+  const ids: number[] = [];
+  for (let id = Math.max(first, after + 1); id <= Math.min(last, upTo) && ids.length < limit; id++) {
+    if (kinds.includes(KINDS[id % KINDS.length]!)) ids.push(id);
+  }
+  return ids;
+}
+
+describe('RecentEntries', () => {
+  test('answers any range it holds wholly, filtered by kind and limited, as the store would', () => {
+    const recent = new RecentEntries(1000, 1_000_000);
+    recent.add(11, entriesFrom(11, 30), 5, recent.generation);
+    recent.add(41, entriesFrom(41, 20), 6, recent.generation);
+    for (const [after, upTo, kinds, limit] of [
+      [10, 60, ['metric'], 100],
+      [10, 60, ['metric', 'log', 'request'], 7],
+      [25, 44, ['log', 'request'], 100],
+      [60, 60, ['metric'], 100],
+      [40, 41, ['metric', 'log', 'request'], 1],
+    ] as Array<[number, number, IngestKind[], number]>) {
+      const read = recent.read(after, upTo, kinds, limit)!;
+      assert.deepEqual(read.map((entry) => entry.id), expected(11, 60, after, upTo, kinds, limit), `${after}..${upTo} ${kinds.join()}`);
+      for (const entry of read) {
+        assert.deepEqual(entry.payload, { id: entry.id });
+        assert.equal(entry.eventTime, 1000 + entry.id);
+        assert.equal(entry.receivedAt, entry.id <= 40 ? 5 : 6);
+        assert.equal(entry.bytes, JSON.stringify({ id: entry.id }).length);
+      }
+    }
+    // Each read parses afresh: one consumer cannot change what another sees.
+    assert.notEqual(recent.read(10, 11, KINDS, 1)![0]!.payload, recent.read(10, 11, KINDS, 1)![0]!.payload);
+  });
+
+  test('declines ranges that start before or end after what it holds', () => {
+    const recent = new RecentEntries(1000, 1_000_000);
+    assert.equal(recent.read(0, 0, KINDS, 10)?.length, undefined);
+    recent.add(11, entriesFrom(11, 10), 5, recent.generation);
+    assert.equal(recent.read(9, 15, KINDS, 10), undefined);
+    assert.equal(recent.read(10, 21, KINDS, 10), undefined);
+    assert.equal(recent.read(10, 20, KINDS, 100)?.length, 10);
+  });
+
+  test('an append it was not told about starts a new run, never a run with a hole', () => {
+    const recent = new RecentEntries(1000, 1_000_000);
+    recent.add(1, entriesFrom(1, 10), 5, recent.generation);
+    // Ids 11 and 12 went to the store behind its back (an internal event).
+    recent.add(13, entriesFrom(13, 5), 5, recent.generation);
+    assert.equal(recent.size, 5);
+    assert.equal(recent.read(10, 17, KINDS, 100), undefined);
+    assert.deepEqual(recent.read(12, 17, KINDS, 100)!.map((entry) => entry.id), [13, 14, 15, 16, 17]);
+  });
+
+  test('forgets its oldest entries past either bound', () => {
+    const byCount = new RecentEntries(50, 1_000_000);
+    for (let first = 1; first <= 10_000; first += 100) byCount.add(first, entriesFrom(first, 100), 5, byCount.generation);
+    assert.equal(byCount.size, 50);
+    assert.equal(byCount.read(9949, 10_000, KINDS, 100), undefined);
+    assert.deepEqual(byCount.read(9950, 10_000, KINDS, 100)!.map((entry) => entry.id), expected(9951, 10_000, 9950, 10_000, KINDS, 100));
+
+    const payloadLength = JSON.stringify({ id: 12345 }).length;
+    const byCharacters = new RecentEntries(1000, payloadLength * 20);
+    byCharacters.add(12_300, entriesFrom(12_300, 100), 5, byCharacters.generation);
+    assert.equal(byCharacters.size, 20);
+  });
+
+  test('after clear, an append that began before it is not taken in', () => {
+    const recent = new RecentEntries(1000, 1_000_000);
+    recent.add(1, entriesFrom(1, 10), 5, recent.generation);
+    const generation = recent.generation;
+    recent.clear();
+    recent.add(11, entriesFrom(11, 10), 5, generation);
+    assert.equal(recent.size, 0);
+    recent.add(21, entriesFrom(21, 10), 5, recent.generation);
+    assert.equal(recent.size, 10);
+  });
+});

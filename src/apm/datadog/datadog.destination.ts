@@ -179,7 +179,8 @@ export class DatadogDestination implements Destination {
       httpConfig: { signal: callSignal, compress: true },
       enableRetry: false,
       fetch: async (url: string, init: RequestInit) => {
-        const response = await fetch(url, init);
+        // A redirect is answered, not followed: fetch would resend DD-API-KEY to wherever it points.
+        const response = await fetch(url, { ...init, redirect: 'manual' });
         responseHeaders = response.headers;
         return response;
       },

@@ -145,6 +145,8 @@ export class NewRelicDestination implements Destination {
         headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'api-key': this.config.licenseKey },
         body,
         signal: callSignal,
+        // A redirect is answered, not followed: fetch would resend the Api-Key header to wherever it points.
+        redirect: 'manual',
       });
       const text = (await response.text()).slice(0, 300);
       return classifyHttpStatus(response.status, `New Relic answered ${response.status}: ${text}`, response.headers.get('retry-after'), this.clock.now()) as PartOutcome;

@@ -10,8 +10,12 @@ import { parentPort, workerData } from 'node:worker_threads';
  * the next commit starts, so the writer never rewinds the WAL and it would grow
  * to the fallback bound. Once the WAL holds `restartFrames` and a passive pass
  * has copied nearly all of it, a RESTART checkpoint copies the few frames left
- * while holding off the writer (for about a millisecond), and the next commit
- * writes from the start of the WAL again.
+ * while holding off the writer, and the next commit writes from the start of the
+ * WAL again. A RESTART blocks writers for as long as it waits (for the current
+ * write transaction, then for readers still on the WAL), and the main thread's
+ * writer waits synchronously: so it gives up after RESTART_WAIT_MS and is tried
+ * again on a later tick; should it keep failing, the main connection's fallback
+ * checkpoint bounds the WAL.
  *
  * Messages to the parent: `{ checkpoint: { frames, checkpointed } }` after each
  * checkpoint that found frames, `{ failed: message }` once before exiting on an error.
@@ -25,6 +29,8 @@ export interface WalCheckpointWorkerData {
 export type WalCheckpointWorkerMessage = { checkpoint: { frames: number; checkpointed: number } } | { failed: string };
 
 const { path, intervalMs, restartFrames } = workerData as WalCheckpointWorkerData;
+// The longest a RESTART may hold up the request thread's writes.
+const RESTART_WAIT_MS = 20;
 // Frames a passive pass may leave behind and still count as caught up.
 const CAUGHT_UP_FRAMES = 256;
 const port = parentPort!;
@@ -41,8 +47,7 @@ function stop(): void {
 
 try {
   database = new BetterSqlite3(path, { fileMustExist: true });
-  // How long a RESTART checkpoint waits for the writer's current transaction.
-  database.pragma('busy_timeout = 1000');
+  database.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
   const passive = database.prepare('pragma wal_checkpoint(PASSIVE)');
   const restart = database.prepare('pragma wal_checkpoint(RESTART)');
   timer = setInterval(() => {

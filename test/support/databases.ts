@@ -42,14 +42,19 @@ export async function postgresDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 3000 });
+/** Null when the test Postgres answers, else why not. */
+async function postgresProblem(): Promise<string | null> {
+  // A refused connection fails at once; the timeout only bounds a host that never answers. It is
+  // long because this probe runs while the test file's other imports (the whole app) are still
+  // being evaluated on the same thread: on a slow machine a 3 s timer fired before the answer
+  // that had already arrived could be read.
+  const client = new pg.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 20_000 });
   try {
     await client.connect();
     await client.query('select 1');
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -62,10 +67,11 @@ async function postgresAnswers(): Promise<boolean> {
  * `npm ci && npm test` works with nothing but Node.js installed.
  */
 export const POSTGRES_AVAILABLE: boolean = await (async () => {
-  if (await postgresAnswers()) return true;
+  const problem = await postgresProblem();
+  if (problem === null) return true;
   const required = process.env['CI'] === 'true' || process.env['VIGIL_TEST_REQUIRE_POSTGRES'] === 'true';
-  if (required) throw new Error(`The test Postgres at ${POSTGRES_BASE} does not answer, and CI requires it`);
-  process.stderr.write(`warning: no Postgres at ${POSTGRES_BASE}: the Postgres suites are left out (set VIGIL_TEST_POSTGRES_URL)\n`);
+  if (required) throw new Error(`The test Postgres at ${POSTGRES_BASE} does not answer (${problem}), and CI requires it`);
+  process.stderr.write(`warning: no Postgres at ${POSTGRES_BASE} (${problem}): the Postgres suites are left out (set VIGIL_TEST_POSTGRES_URL)\n`);
   return false;
 })();
 

@@ -164,6 +164,10 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
         if (applied === null || applied.entries.length === 0 && applied.exhausted) break;
         if (applied.entries.length > 0) consumer.afterCommit?.(applied.entries);
         if (applied.exhausted) break;
+        // better-sqlite3 answers synchronously, so awaiting a batch never reaches the
+        // event loop: without this, draining a backlog held up every request (and
+        // health check) until the last batch, measured at 0.4-0.5 s under load.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (this.failing.delete(consumer.name)) this.logger.log(`Consumer ${consumer.name} recovered`);
     } catch (error) {

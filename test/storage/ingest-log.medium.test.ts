@@ -206,5 +206,30 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(afterErasure.length, 30);
       assert.deepEqual(afterErasure, await fromStore(start + 75, end, ['metric', 'log'], 1000));
     });
+
+    test('draining a backlog lets the event loop run between batches', async () => {
+      const batchesBeforeTimer: number[] = [];
+      let batches = 0;
+      let timerFired = false;
+      const consumer: DerivedStateConsumer = {
+        name: 'test-backlog',
+        kinds: ['analytics'],
+        batchSize: 10,
+        apply: async () => {
+          batches++;
+          if (!timerFired) batchesBeforeTimer.push(batches);
+        },
+      };
+      const runner = context.get(DerivedStateRunner);
+      await runner.register(consumer);
+      const db = context.get<Db>(DATABASE);
+      const entries = Array.from({ length: 100 }, (_, index) => ({ kind: 'analytics' as const, eventTime: clock.now(), userId: null, payload: JSON.stringify({ index }) }));
+      await db.transaction().execute((trx) => context.get(IngestLogRepository).append(trx, entries, clock.now()));
+      setImmediate(() => (timerFired = true));
+      await runner.drainAll();
+      assert.equal(batches, 10);
+      // On SQLite every query answers synchronously: without a yield all ten batches would run before the timer.
+      assert.ok(batchesBeforeTimer.length < 10, `the event loop ran only after ${batchesBeforeTimer.length} batches`);
+    });
   });
 }

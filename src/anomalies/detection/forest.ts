@@ -91,18 +91,7 @@ export class FlatForest {
 
   /** Isolation-forest anomaly score in (0, 1]; ~0.5 is ordinary, -> 1 is isolated. */
   score(row: ArrayLike<number>): number {
-    const { col, split, left, roots } = this;
-    let total = 0;
-    for (let t = 0; t < roots.length; t++) {
-      let i = roots[t];
-      let c = col[i];
-      while (c >= 0) {
-        i = row[c] < split[i] ? left[i] : left[i] + 1;
-        c = col[i];
-      }
-      total += split[i];
-    }
-    return 2 ** (-(total / roots.length) / this.norm);
+    return this.scoreOfTotal(this.pathTotal(row, Infinity));
   }
 
   /**
@@ -113,11 +102,19 @@ export class FlatForest {
    */
   scoreIfAbove(row: ArrayLike<number>, threshold: number): number | null {
     if (threshold >= 1) return null;
-    const { col, split, left, roots } = this;
     // Margin of 1e-9 relative: a point is cut short only when clearly below the threshold.
-    const cutoff = -roots.length * this.norm * Math.log2(threshold) * (1 + 1e-9);
+    const cutoff = -this.roots.length * this.norm * Math.log2(threshold) * (1 + 1e-9);
+    const total = this.pathTotal(row, cutoff);
+    if (total > cutoff) return null;
+    const score = this.scoreOfTotal(total);
+    return score > threshold ? score : null;
+  }
+
+  /** Sum over the trees of the row's path length; stops as soon as it exceeds `cutoff`. */
+  private pathTotal(row: ArrayLike<number>, cutoff: number): number {
+    const { col, split, left, roots } = this;
     let total = 0;
-    for (let t = 0; t < roots.length; t++) {
+    for (let t = 0; t < roots.length && total <= cutoff; t++) {
       let i = roots[t];
       let c = col[i];
       while (c >= 0) {
@@ -125,10 +122,12 @@ export class FlatForest {
         c = col[i];
       }
       total += split[i];
-      if (total > cutoff) return null;
     }
-    const score = 2 ** (-(total / roots.length) / this.norm);
-    return score > threshold ? score : null;
+    return total;
+  }
+
+  private scoreOfTotal(total: number): number {
+    return 2 ** (-(total / this.roots.length) / this.norm);
   }
 
   /** Empirical quantile q in [0,1] of the training scores. */

@@ -5,6 +5,7 @@ import type { ItemByKind } from '../ingest/ingest.types.js';
 import type { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
 import type { Db, IngestKind } from '../storage/database.js';
 import type { IngestLogRepository, LogEntry } from '../storage/ingest-log.repository.js';
+import { logEntryOf } from '../storage/log-entry.js';
 import type { DeliveryMetrics } from './delivery.metrics.js';
 import { type DeliveryRepository, type NewDeadLetter, type StoredDeadLetter } from './delivery.repository.js';
 import type { DeadLetterReason } from './delivery.tables.js';
@@ -614,12 +615,5 @@ function retryReason(result: SendResult | { outcome: string; status?: number }):
 }
 
 function entryOfDeadLetter(letter: StoredDeadLetter): LogEntry {
-  return {
-    id: letter.id,
-    kind: letter.kind,
-    receivedAt: letter.receivedAt,
-    eventTime: letter.eventTime,
-    payload: JSON.parse(letter.payload) as unknown,
-    bytes: letter.payload.length,
-  };
+  return logEntryOf(letter.id, letter.kind, letter.receivedAt, letter.eventTime, letter.payload);
 }

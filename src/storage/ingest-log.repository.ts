@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Executor, IngestKind, Tx } from './database.js';
 import { DATABASE, isPostgres, rawSqliteOf } from './database.provider.js';
+import { logEntryOf } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
 
 /** One accepted item, as appended to the ingest log. */
@@ -162,14 +163,7 @@ export class IngestLogRepository {
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({
-      id: Number(row.id),
-      kind: row.kind,
-      receivedAt: Number(row.received_at),
-      eventTime: Number(row.event_time),
-      payload: JSON.parse(row.payload) as unknown,
-      bytes: row.payload.length,
-    }));
+    return rows.map((row) => logEntryOf(Number(row.id), row.kind, Number(row.received_at), Number(row.event_time), row.payload));
   }
 
   /** Count and stored bytes of the entries of `kinds` with after < id <= upTo: part of a queue's depth. */

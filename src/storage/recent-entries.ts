@@ -1,5 +1,6 @@
 import type { IngestKind } from './database.js';
 import type { LogEntry, NewLogEntry } from './ingest-log.repository.js';
+import { logEntryOf } from './log-entry.js';
 
 /**
  * The newest committed ingest-log entries, held in memory so that consumers
@@ -74,15 +75,7 @@ export class RecentEntries {
     for (let index = this.head + Math.max(0, after + 1 - this.firstId); index < end && entries.length < limit; index++) {
       const kind = this.kinds[index]!;
       if (!kinds.includes(kind)) continue;
-      const payload = this.payloads[index]!;
-      entries.push({
-        id: this.firstId + (index - this.head),
-        kind,
-        receivedAt: this.receivedAts[index]!,
-        eventTime: this.eventTimes[index]!,
-        payload: JSON.parse(payload) as unknown,
-        bytes: payload.length,
-      });
+      entries.push(logEntryOf(this.firstId + (index - this.head), kind, this.receivedAts[index]!, this.eventTimes[index]!, this.payloads[index]!));
     }
     return entries;
   }

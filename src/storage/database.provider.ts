@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
@@ -27,6 +27,31 @@ export function rawSqliteOf(db: Kysely<Database>): BetterSqlite3.Database | unde
   return sqliteHandles.get(db);
 }
 
+/**
+ * SQLite transactions begin IMMEDIATE: they take the write lock up front, waiting
+ * on busy_timeout if another connection holds it. A DEFERRED transaction that read
+ * first and then writes cannot wait: when the lock is taken meanwhile (by the WAL
+ * checkpointer's RESTART, which holds it while readers finish), SQLite fails the
+ * write with SQLITE_BUSY at once, since waiting could deadlock. Consumer batches
+ * read their position before writing, and failed that way under load. All of this
+ * process's queries share one connection, so taking the lock early costs nothing.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
 export function openDatabase(config: AppConfig['database']): Kysely<Database> {
   if (config.dialect === 'sqlite') {
     const path = config.sqlitePath!;
@@ -40,7 +65,7 @@ export function openDatabase(config: AppConfig['database']): Kysely<Database> {
     // updated in random key order, which thrashes a small cache.
     database.pragma('cache_size = -65536');
     database.pragma('temp_store = MEMORY');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
     sqliteHandles.set(db, database);
     return db;
   }

@@ -52,7 +52,7 @@ export class IngestService {
         continue;
       }
       items.push(verdict.item);
-      entries.push({ kind, eventTime: verdict.item.timestamp, userId: userIdOf(kind, verdict.item), payload: JSON.stringify(verdict.item) });
+      entries.push({ kind, eventTime: verdict.item.timestamp, userId: userIdOf(kind, verdict.item), item: verdict.item });
     }
     if (items.length === 0) {
       this.metrics.ingestedItems.inc({ kind, outcome: 'rejected' }, rejected);

@@ -23,7 +23,7 @@ export class InternalEvents {
       kind: 'event' as const,
       eventTime: event.timestamp,
       userId: null,
-      payload: JSON.stringify({ ...event, source: event.source ?? 'vigil' }),
+      item: { ...event, source: event.source ?? 'vigil' },
     }));
     await this.log.append(trx, entries, this.clock.now());
   }

@@ -11,14 +11,20 @@ export interface NewLogEntry {
   kind: IngestKind;
   eventTime: number;
   userId: string | null;
-  /** The normalised item, serialised once by the writer. */
-  payload: string;
+  /**
+   * The normalised item, a JSON value: append() stores it serialised. Once its
+   * transaction commits it is frozen and shared with the consumers that read it
+   * from memory, so the caller must not change it afterwards.
+   */
+  item: unknown;
 }
 
 /** What append() wrote, to hand to committed() once its transaction has committed. */
 export interface AppendedEntries {
   firstId: number;
   entries: readonly NewLogEntry[];
+  /** Length of each entry's stored JSON. */
+  payloadLengths: number[];
   receivedAt: number;
   generation: number;
 }
@@ -29,6 +35,7 @@ export interface LogEntry<Payload = unknown> {
   kind: IngestKind;
   receivedAt: number;
   eventTime: number;
+  /** Deeply frozen, and possibly shared with other consumers. */
   payload: Payload;
   /** Size of the stored JSON, for byte-bounded queues and batches. */
   bytes: number;
@@ -86,34 +93,39 @@ export class IngestLogRepository {
     // five array parameters, whatever the batch size.
     if (this.sqliteInsert) {
       const { one, many, parameters } = this.sqliteInsert;
+      const payloadLengths = new Array<number>(entries.length);
       let lastId = 0;
       let next = 0;
       for (; next + SQLITE_ROWS_PER_CALL <= entries.length; next += SQLITE_ROWS_PER_CALL) {
         for (let row = 0; row < SQLITE_ROWS_PER_CALL; row++) {
           const entry = entries[next + row]!;
+          const payload = JSON.stringify(entry.item);
+          payloadLengths[next + row] = payload.length;
           const offset = row * COLUMNS;
           parameters[offset] = entry.kind;
           parameters[offset + 1] = receivedAt;
           parameters[offset + 2] = entry.eventTime;
           parameters[offset + 3] = entry.userId;
-          parameters[offset + 4] = entry.payload;
+          parameters[offset + 4] = payload;
         }
         lastId = Number(many.run(parameters).lastInsertRowid);
       }
       for (; next < entries.length; next++) {
         const entry = entries[next]!;
-        lastId = Number(one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, entry.payload).lastInsertRowid);
+        const payload = JSON.stringify(entry.item);
+        payloadLengths[next] = payload.length;
+        lastId = Number(one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, payload).lastInsertRowid);
       }
       parameters.fill(undefined);
       // One connection writes, and AUTOINCREMENT gives each row the next id: the ids are consecutive.
-      return { firstId: lastId - entries.length + 1, entries, receivedAt, generation: this.recent!.generation };
+      return { firstId: lastId - entries.length + 1, entries, payloadLengths, receivedAt, generation: this.recent!.generation };
     }
     if (this.postgres) {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
       await sql`insert into ingest_log (kind, received_at, event_time, user_id, payload)
         select kind, ${receivedAt}::bigint, event_time, user_id, payload
         from unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.eventTime)}::bigint[],
-                    ${entries.map((entry) => entry.userId)}::text[], ${entries.map((entry) => entry.payload)}::text[])
+                    ${entries.map((entry) => entry.userId)}::text[], ${entries.map((entry) => JSON.stringify(entry.item))}::text[])
              as appended(kind, event_time, user_id, payload)`.execute(trx);
       return undefined;
     }
@@ -123,7 +135,7 @@ export class IngestLogRepository {
         received_at: receivedAt,
         event_time: entry.eventTime,
         user_id: entry.userId,
-        payload: entry.payload,
+        payload: JSON.stringify(entry.item),
       }));
       await trx.insertInto('ingest_log').values(rows).execute();
     }
@@ -132,7 +144,7 @@ export class IngestLogRepository {
 
   /** The transaction that appended these entries has committed. */
   committed(appended: AppendedEntries | undefined): void {
-    if (appended) this.recent?.add(appended.firstId, appended.entries, appended.receivedAt, appended.generation);
+    if (appended) this.recent?.add(appended);
   }
 
   async highestId(executor: Executor = this.db): Promise<number> {

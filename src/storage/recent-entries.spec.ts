@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IngestKind } from './database.js';
-import type { NewLogEntry } from './ingest-log.repository.js';
+import type { AppendedEntries } from './ingest-log.repository.js';
 import { RecentEntries } from './recent-entries.js';
 
 const KINDS: IngestKind[] = ['metric', 'log', 'request'];
 
-/** Entries whose payload names their own id, so a read can be checked against it. */
-function entriesFrom(firstId: number, count: number): NewLogEntry[] {
-  return Array.from({ length: count }, (_, index) => ({
+/** An append of `count` entries from `firstId` whose payloads name their own id, so a read can be checked against it. */
+function appended(firstId: number, count: number, receivedAt: number, generation: number): AppendedEntries {
+  const entries = Array.from({ length: count }, (_, index) => ({
     kind: KINDS[(firstId + index) % KINDS.length]!,
     eventTime: 1000 + firstId + index,
     userId: null,
-    payload: JSON.stringify({ id: firstId + index }),
+    item: { id: firstId + index },
   }));
+  return { firstId, entries, payloadLengths: entries.map((entry) => JSON.stringify(entry.item).length), receivedAt, generation };
 }
 
 /** What the store would answer, computed over the ids alone. */
@@ -28,8 +29,8 @@ function expected(first: number, last: number, after: number, upTo: number, kind
 describe('RecentEntries', () => {
   test('answers any range it holds wholly, filtered by kind and limited, as the store would', () => {
     const recent = new RecentEntries(1000, 1_000_000);
-    recent.add(11, entriesFrom(11, 30), 5, recent.generation);
-    recent.add(41, entriesFrom(41, 20), 6, recent.generation);
+    recent.add(appended(11, 30, 5, recent.generation));
+    recent.add(appended(41, 20, 6, recent.generation));
     for (const [after, upTo, kinds, limit] of [
       [10, 60, ['metric'], 100],
       [10, 60, ['metric', 'log', 'request'], 7],
@@ -46,14 +47,19 @@ describe('RecentEntries', () => {
         assert.equal(entry.bytes, JSON.stringify({ id: entry.id }).length);
       }
     }
-    // Each read parses afresh: one consumer cannot change what another sees.
-    assert.notEqual(recent.read(10, 11, KINDS, 1)![0]!.payload, recent.read(10, 11, KINDS, 1)![0]!.payload);
+    // Readers share one frozen payload: none can change what another sees.
+    const [first] = recent.read(10, 11, KINDS, 1)!;
+    assert.ok(Object.isFrozen(first!.payload));
+    assert.throws(() => {
+      (first!.payload as { id: number }).id = 0;
+    }, TypeError);
+    assert.deepEqual(recent.read(10, 11, KINDS, 1)![0]!.payload, { id: 11 });
   });
 
   test('declines ranges that start before or end after what it holds', () => {
     const recent = new RecentEntries(1000, 1_000_000);
     assert.equal(recent.read(0, 0, KINDS, 10)?.length, undefined);
-    recent.add(11, entriesFrom(11, 10), 5, recent.generation);
+    recent.add(appended(11, 10, 5, recent.generation));
     assert.equal(recent.read(9, 15, KINDS, 10), undefined);
     assert.equal(recent.read(10, 21, KINDS, 10), undefined);
     assert.equal(recent.read(10, 20, KINDS, 100)?.length, 10);
@@ -61,9 +67,9 @@ describe('RecentEntries', () => {
 
   test('an append it was not told about starts a new run, never a run with a hole', () => {
     const recent = new RecentEntries(1000, 1_000_000);
-    recent.add(1, entriesFrom(1, 10), 5, recent.generation);
+    recent.add(appended(1, 10, 5, recent.generation));
     // Ids 11 and 12 went to the store behind its back (an internal event).
-    recent.add(13, entriesFrom(13, 5), 5, recent.generation);
+    recent.add(appended(13, 5, 5, recent.generation));
     assert.equal(recent.size, 5);
     assert.equal(recent.read(10, 17, KINDS, 100), undefined);
     assert.deepEqual(recent.read(12, 17, KINDS, 100)!.map((entry) => entry.id), [13, 14, 15, 16, 17]);
@@ -71,25 +77,25 @@ describe('RecentEntries', () => {
 
   test('forgets its oldest entries past either bound', () => {
     const byCount = new RecentEntries(50, 1_000_000);
-    for (let first = 1; first <= 10_000; first += 100) byCount.add(first, entriesFrom(first, 100), 5, byCount.generation);
+    for (let first = 1; first <= 10_000; first += 100) byCount.add(appended(first, 100, 5, byCount.generation));
     assert.equal(byCount.size, 50);
     assert.equal(byCount.read(9949, 10_000, KINDS, 100), undefined);
     assert.deepEqual(byCount.read(9950, 10_000, KINDS, 100)!.map((entry) => entry.id), expected(9951, 10_000, 9950, 10_000, KINDS, 100));
 
     const payloadLength = JSON.stringify({ id: 12345 }).length;
     const byCharacters = new RecentEntries(1000, payloadLength * 20);
-    byCharacters.add(12_300, entriesFrom(12_300, 100), 5, byCharacters.generation);
+    byCharacters.add(appended(12_300, 100, 5, byCharacters.generation));
     assert.equal(byCharacters.size, 20);
   });
 
   test('after clear, an append that began before it is not taken in', () => {
     const recent = new RecentEntries(1000, 1_000_000);
-    recent.add(1, entriesFrom(1, 10), 5, recent.generation);
+    recent.add(appended(1, 10, 5, recent.generation));
     const generation = recent.generation;
     recent.clear();
-    recent.add(11, entriesFrom(11, 10), 5, generation);
+    recent.add(appended(11, 10, 5, generation));
     assert.equal(recent.size, 0);
-    recent.add(21, entriesFrom(21, 10), 5, recent.generation);
+    recent.add(appended(21, 10, 5, recent.generation));
     assert.equal(recent.size, 10);
   });
 });

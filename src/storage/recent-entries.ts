@@ -1,6 +1,6 @@
 import type { IngestKind } from './database.js';
-import type { LogEntry, NewLogEntry } from './ingest-log.repository.js';
-import { logEntryOf } from './log-entry.js';
+import type { AppendedEntries, LogEntry } from './ingest-log.repository.js';
+import { deepFreeze } from './log-entry.js';
 
 /**
  * The newest committed ingest-log entries, held in memory so that consumers
@@ -16,8 +16,9 @@ import { logEntryOf } from './log-entry.js';
  *   dropped, so it never serves an entry the store no longer holds for a user.
  * - Bounded by entries and by payload characters; when full it forgets its
  *   oldest entries, and consumers that far behind read the store.
- * - Payloads are kept as the stored JSON text and parsed per read, so each
- *   consumer gets objects of its own, exactly as from the store.
+ * - Payloads are kept as the values the writer serialised, deeply frozen, and
+ *   every reader shares them: parsing the JSON again for each consumer cost more
+ *   than reading the row. Entries read from the store are frozen alike.
  */
 export class RecentEntries {
   private firstId = 0;
@@ -25,7 +26,9 @@ export class RecentEntries {
   private kinds: IngestKind[] = [];
   private receivedAts: number[] = [];
   private eventTimes: number[] = [];
-  private payloads: string[] = [];
+  private items: unknown[] = [];
+  /** Length of each entry's stored JSON: its `bytes`, and what maxCharacters bounds. */
+  private lengths: number[] = [];
   private characters = 0;
   private currentGeneration = 0;
 
@@ -44,15 +47,17 @@ export class RecentEntries {
   }
 
   /** Entries committed with consecutive ids from `firstId`, appended when `generation` was current. */
-  add(firstId: number, entries: readonly NewLogEntry[], receivedAt: number, generation: number): void {
+  add({ firstId, entries, payloadLengths, receivedAt, generation }: AppendedEntries): void {
     if (generation !== this.currentGeneration || entries.length === 0) return;
     if (this.size === 0 || firstId !== this.firstId + this.size) this.reset(firstId);
-    for (const entry of entries) {
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
       this.kinds.push(entry.kind);
       this.receivedAts.push(receivedAt);
       this.eventTimes.push(entry.eventTime);
-      this.payloads.push(entry.payload);
-      this.characters += entry.payload.length;
+      this.items.push(deepFreeze(entry.item));
+      this.lengths.push(payloadLengths[index]!);
+      this.characters += payloadLengths[index]!;
     }
     this.evict();
   }
@@ -75,7 +80,14 @@ export class RecentEntries {
     for (let index = this.head + Math.max(0, after + 1 - this.firstId); index < end && entries.length < limit; index++) {
       const kind = this.kinds[index]!;
       if (!kinds.includes(kind)) continue;
-      entries.push(logEntryOf(this.firstId + (index - this.head), kind, this.receivedAts[index]!, this.eventTimes[index]!, this.payloads[index]!));
+      entries.push({
+        id: this.firstId + (index - this.head),
+        kind,
+        receivedAt: this.receivedAts[index]!,
+        eventTime: this.eventTimes[index]!,
+        payload: this.items[index],
+        bytes: this.lengths[index]!,
+      });
     }
     return entries;
   }
@@ -86,14 +98,15 @@ export class RecentEntries {
     this.kinds = [];
     this.receivedAts = [];
     this.eventTimes = [];
-    this.payloads = [];
+    this.items = [];
+    this.lengths = [];
     this.characters = 0;
   }
 
   private evict(): void {
     while (this.size > 0 && (this.size > this.maxEntries || this.characters > this.maxCharacters)) {
-      this.characters -= this.payloads[this.head]!.length;
-      this.payloads[this.head] = '';
+      this.characters -= this.lengths[this.head]!;
+      this.items[this.head] = undefined;
       this.head++;
       this.firstId++;
     }
@@ -102,7 +115,8 @@ export class RecentEntries {
       this.kinds = this.kinds.slice(this.head);
       this.receivedAts = this.receivedAts.slice(this.head);
       this.eventTimes = this.eventTimes.slice(this.head);
-      this.payloads = this.payloads.slice(this.head);
+      this.items = this.items.slice(this.head);
+      this.lengths = this.lengths.slice(this.head);
       this.head = 0;
     }
   }

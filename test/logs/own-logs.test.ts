@@ -85,7 +85,7 @@ describe('OwnLogShipper', () => {
     for (let index = 0; index < 2500; index++) buffer.offer(item(`line ${index}`));
     await shipper.flush();
     assert.deepEqual(appended.map((entries) => entries.length), [1000, 1000, 500]);
-    assert.deepEqual(appended[0]![0], { kind: 'log', eventTime: 1, userId: null, payload: JSON.stringify(item('line 0')) });
+    assert.deepEqual(appended[0]![0], { kind: 'log', eventTime: 1, userId: null, item: item('line 0') });
     assert.equal(buffer.size, 0);
   });
 

@@ -29,19 +29,19 @@ describe('background WAL checkpoints (SQLite)', () => {
     assert.equal(connection.pragma('wal_autocheckpoint', { simple: true }), FALLBACK_AUTOCHECKPOINT_PAGES);
 
     const log = new IngestLogRepository(db);
-    const payload = 'x'.repeat(1000);
+    const item = { text: 'x'.repeat(1000) };
     const commits = 200;
     const perCommit = 200;
     let largestWal = 0;
     for (let commit = 0; commit < commits; commit++) {
-      const entries = Array.from({ length: perCommit }, () => ({ kind: 'log' as const, eventTime: 1, userId: null, payload }));
+      const entries = Array.from({ length: perCommit }, () => ({ kind: 'log' as const, eventTime: 1, userId: null, item }));
       await db.transaction().execute((trx) => log.append(trx, entries, 1));
       // 200 kB every 5 ms, 40 MB/s: faster than this machine ingests, slow
       // enough for checkpoints every 100 ms to matter.
       await new Promise((resolve) => setTimeout(resolve, 5));
       largestWal = Math.max(largestWal, statSync(`${path}-wal`).size);
     }
-    const written = commits * perCommit * payload.length;
+    const written = commits * perCommit * JSON.stringify(item).length;
     await until(() => checkpointer.lastCheckpoint !== undefined && checkpointer.lastCheckpoint.checkpointed === checkpointer.lastCheckpoint.frames, 'a complete checkpoint');
     // Without the worker, the WAL would hold all ~40 MB: the fallback bound (64 MiB) is never reached.
     assert.ok(largestWal < written / 2, `WAL grew to ${largestWal} bytes for ${written} written`);

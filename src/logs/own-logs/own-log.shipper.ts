@@ -84,7 +84,7 @@ export class OwnLogShipper implements OnApplicationBootstrap, BeforeApplicationS
   private async appendWaiting(): Promise<void> {
     while (this.buffer.size > 0) {
       const items = this.buffer.take(LINES_PER_APPEND);
-      const entries: NewLogEntry[] = items.map((item) => ({ kind: 'log', eventTime: item.timestamp, userId: null, payload: JSON.stringify(item) }));
+      const entries: NewLogEntry[] = items.map((item) => ({ kind: 'log', eventTime: item.timestamp, userId: null, item }));
       try {
         // Own lines obey the same admission as clients' logs: while a log
         // destination's queue is full (`block`), the 503s it causes must not

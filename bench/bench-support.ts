@@ -54,12 +54,18 @@ export async function startBareFastify(): Promise<Server> {
   return startProcess([fileURLToPath(new URL('./bare-fastify.js', import.meta.url)), String(port)], {}, '/', port);
 }
 
-/** Vigil as in production: its own process, auth on, durable SQLite in a temp dir. */
+/** The Node flags of `npm run start:prod`, so the bench runs Vigil as production does. */
+function productionNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> };
+  return manifest.scripts['start:prod']!.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
+/** Vigil as in production: its own process and Node flags, auth on, durable SQLite in a temp dir. */
 export async function startVigil(env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   return startProcess(
-    [fileURLToPath(new URL('../src/main.js', import.meta.url))],
+    [...productionNodeFlags(), fileURLToPath(new URL('../src/main.js', import.meta.url))],
     { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, VIGIL_INGEST_KEYS: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
     '/health/live',
     port,
@@ -120,6 +126,17 @@ export async function load(
     errors: result.errors,
     serverCores: cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / elapsedSeconds : undefined,
   };
+}
+
+/** Peak resident memory of a process so far, in MiB, from /proc (undefined elsewhere). */
+export function peakResidentMebibytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kibibytes = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kibibytes === undefined ? undefined : Number(kibibytes) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 export function round(value: number, digits = 2): number {

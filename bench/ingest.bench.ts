@@ -1,5 +1,5 @@
 import type { BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, round, startBareFastify, startVigil, type LoadResult } from './bench-support.js';
+import { BENCH_KEY, load, peakResidentMebibytes, round, startBareFastify, startVigil, type LoadResult } from './bench-support.js';
 
 const SECONDS = 5;
 
@@ -53,6 +53,7 @@ export async function run(): Promise<BenchSection> {
     vigilBatch: [],
     vigilLogBatch: [],
   };
+  let peakMebibytes: { bare: number | undefined; vigil: number | undefined } = { bare: undefined, vigil: undefined };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       rounds.bareSingle.push(await load(bare.url, '/ingest/metrics', single, { connections: 50, seconds: SECONDS, ...bareOptions }));
@@ -63,6 +64,7 @@ export async function run(): Promise<BenchSection> {
       rounds.vigilBatch.push(await load(vigil.url, '/ingest/metrics', batch, { connections: 10, seconds: SECONDS, ...vigilOptions }));
       rounds.vigilLogBatch.push(await load(vigil.url, '/ingest/logs', logBatch, { connections: 10, seconds: SECONDS, ...vigilOptions }));
     }
+    peakMebibytes = { bare: peakResidentMebibytes(bare.process.pid), vigil: peakResidentMebibytes(vigil.process.pid) };
   } finally {
     await Promise.all([bare.stop(), vigil.stop()]);
   }
@@ -111,6 +113,15 @@ export async function run(): Promise<BenchSection> {
         ratio: round(vigilLogBatch.requestsPerSecond / bareBatch.requestsPerSecond),
         note: `p99 ${vigilLogBatch.p99Ms} ms${cpu(vigilLogBatch, 1000, 'item')}${failures(vigilLogBatch)}`,
       },
+      ...(peakMebibytes.vigil !== undefined && peakMebibytes.bare !== undefined
+        ? [{
+            name: 'peak resident memory over every round above (VmHWM)',
+            value: round(peakMebibytes.vigil, 0),
+            unit: 'MiB',
+            ratio: round(peakMebibytes.vigil / peakMebibytes.bare),
+            note: `bare Fastify ${round(peakMebibytes.bare, 0)} MiB; Vigil runs with the Node flags of npm run start:prod`,
+          }]
+        : []),
     ],
   };
 }

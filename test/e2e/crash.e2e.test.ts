@@ -71,6 +71,16 @@ for (const { name, make } of BOTH_DATABASES) {
 }
 
 describe('graceful shutdown', () => {
+  test('SIGTERM sent to `npm run start:prod` reaches Vigil, which drains and exits 0', async () => {
+    const { sqliteDatabase } = await import('../support/databases.js');
+    const vigil = await startChildVigil({ DATABASE_URL: sqliteDatabase().url, LOG_LEVEL: 'info' }, 'start:prod');
+    vigil.process.kill('SIGTERM'); // npm's pid: the service is its child
+    assert.deepEqual(await vigil.exited, { code: 0, signal: null });
+    assert.match(vigil.output(), /Shutdown complete/);
+    // Nothing is left serving (an orphaned server would still answer).
+    await assert.rejects(fetch(`${vigil.url}/health/live`));
+  });
+
   test('SIGTERM under load: every 202 is stored, later requests are refused, exit 0', async () => {
     const { sqliteDatabase } = await import('../support/databases.js');
     const database = sqliteDatabase();

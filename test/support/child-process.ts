@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The compiled service entry point beside the compiled tests. */
 export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+/** The repository root (tests compile to dist/test), where package.json's scripts run. */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,10 +26,15 @@ export interface ChildVigil {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `node dist/src/main.js` as a real child process and waits until it is ready. */
-export async function startChildVigil(env: Record<string, string>): Promise<ChildVigil> {
+/**
+ * Runs `node dist/src/main.js` as a real child process, or with `npmScript` the
+ * package.json script that starts it (`npm run <script>`), and waits until it is ready.
+ */
+export async function startChildVigil(env: Record<string, string>, npmScript?: string): Promise<ChildVigil> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN_JS], {
+  const [command, args] = npmScript ? ['npm', ['run', '--silent', npmScript]] : [process.execPath, [MAIN_JS]];
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -23,8 +23,8 @@ export interface NewLogEntry {
 export interface AppendedEntries {
   firstId: number;
   entries: readonly NewLogEntry[];
-  /** Length of each entry's stored JSON. */
-  payloadLengths: number[];
+  /** Each entry's stored JSON. */
+  payloads: readonly string[];
   receivedAt: number;
   generation: number;
 }
@@ -86,6 +86,7 @@ export class IngestLogRepository {
    */
   async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
     if (entries.length === 0) return undefined;
+    const payloads = entries.map((entry) => JSON.stringify(entry.item));
     // The hottest write of the service gets a fast path per store. SQLite: two
     // statements prepared once (64 rows, 1 row), run on the connection that holds
     // Kysely's open transaction (Kysely would prepare a new 5,000-parameter
@@ -93,49 +94,44 @@ export class IngestLogRepository {
     // five array parameters, whatever the batch size.
     if (this.sqliteInsert) {
       const { one, many, parameters } = this.sqliteInsert;
-      const payloadLengths = new Array<number>(entries.length);
       let lastId = 0;
       let next = 0;
       for (; next + SQLITE_ROWS_PER_CALL <= entries.length; next += SQLITE_ROWS_PER_CALL) {
         for (let row = 0; row < SQLITE_ROWS_PER_CALL; row++) {
           const entry = entries[next + row]!;
-          const payload = JSON.stringify(entry.item);
-          payloadLengths[next + row] = payload.length;
           const offset = row * COLUMNS;
           parameters[offset] = entry.kind;
           parameters[offset + 1] = receivedAt;
           parameters[offset + 2] = entry.eventTime;
           parameters[offset + 3] = entry.userId;
-          parameters[offset + 4] = payload;
+          parameters[offset + 4] = payloads[next + row];
         }
         lastId = Number(many.run(parameters).lastInsertRowid);
       }
       for (; next < entries.length; next++) {
         const entry = entries[next]!;
-        const payload = JSON.stringify(entry.item);
-        payloadLengths[next] = payload.length;
-        lastId = Number(one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, payload).lastInsertRowid);
+        lastId = Number(one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, payloads[next]).lastInsertRowid);
       }
       parameters.fill(undefined);
       // One connection writes, and AUTOINCREMENT gives each row the next id: the ids are consecutive.
-      return { firstId: lastId - entries.length + 1, entries, payloadLengths, receivedAt, generation: this.recent!.generation };
+      return { firstId: lastId - entries.length + 1, entries, payloads, receivedAt, generation: this.recent!.generation };
     }
     if (this.postgres) {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
       await sql`insert into ingest_log (kind, received_at, event_time, user_id, payload)
         select kind, ${receivedAt}::bigint, event_time, user_id, payload
         from unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.eventTime)}::bigint[],
-                    ${entries.map((entry) => entry.userId)}::text[], ${entries.map((entry) => JSON.stringify(entry.item))}::text[])
+                    ${entries.map((entry) => entry.userId)}::text[], ${payloads}::text[])
              as appended(kind, event_time, user_id, payload)`.execute(trx);
       return undefined;
     }
     for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
-      const rows = entries.slice(start, start + ROWS_PER_STATEMENT).map((entry) => ({
+      const rows = entries.slice(start, start + ROWS_PER_STATEMENT).map((entry, index) => ({
         kind: entry.kind,
         received_at: receivedAt,
         event_time: entry.eventTime,
         user_id: entry.userId,
-        payload: JSON.stringify(entry.item),
+        payload: payloads[start + index]!,
       }));
       await trx.insertInto('ingest_log').values(rows).execute();
     }

@@ -14,7 +14,7 @@ function appended(firstId: number, count: number, receivedAt: number, generation
     userId: null,
     item: { id: firstId + index },
   }));
-  return { firstId, entries, payloadLengths: entries.map((entry) => JSON.stringify(entry.item).length), receivedAt, generation };
+  return { firstId, entries, payloads: entries.map((entry) => JSON.stringify(entry.item)), receivedAt, generation };
 }
 
 /** What the store would answer, computed over the ids alone. */

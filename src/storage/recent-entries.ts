@@ -47,7 +47,7 @@ export class RecentEntries {
   }
 
   /** Entries committed with consecutive ids from `firstId`, appended when `generation` was current. */
-  add({ firstId, entries, payloadLengths, receivedAt, generation }: AppendedEntries): void {
+  add({ firstId, entries, payloads, receivedAt, generation }: AppendedEntries): void {
     if (generation !== this.currentGeneration || entries.length === 0) return;
     if (this.size === 0 || firstId !== this.firstId + this.size) this.reset(firstId);
     for (let index = 0; index < entries.length; index++) {
@@ -56,8 +56,9 @@ export class RecentEntries {
       this.receivedAts.push(receivedAt);
       this.eventTimes.push(entry.eventTime);
       this.items.push(deepFreeze(entry.item));
-      this.lengths.push(payloadLengths[index]!);
-      this.characters += payloadLengths[index]!;
+      const length = payloads[index]!.length;
+      this.lengths.push(length);
+      this.characters += length;
     }
     this.evict();
   }

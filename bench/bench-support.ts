@@ -143,3 +143,22 @@ export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
+
+const CONSUMER_LAG = /^vigil_consumer_lag_seconds\{consumer="[^"]*"\} (\S+)$/gm;
+
+/**
+ * Waits until every derived-state consumer of the server has applied everything
+ * ingested (each vigil_consumer_lag_seconds is 0) and returns the seconds it took.
+ * Ingest does not wait for the consumers, so after a burst this is how long the
+ * derived state (SLA, anomalies, analytics) still trails it.
+ */
+export async function waitForConsumers(url: string, timeoutSeconds = 600): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const exposition = await (await fetch(`${url}/metrics`)).text();
+    const lags = [...exposition.matchAll(CONSUMER_LAG)].map((match) => Number(match[1]));
+    if (lags.length > 0 && lags.every((seconds) => seconds === 0)) return (performance.now() - started) / 1000;
+    if (performance.now() - started > timeoutSeconds * 1000) throw new Error(`consumers still behind after ${timeoutSeconds} s: ${lags.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -118,6 +118,22 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * Per registered consumer, the seconds since receipt of the oldest entry of its
+   * kinds that it has not applied yet (0 when caught up): how far its derived
+   * state trails ingest. Positions are read from the store, so on Postgres this
+   * also covers consumers another replica advances.
+   */
+  async lagSeconds(now: number): Promise<Map<string, number>> {
+    const positions = new Map((await this.positions.all()).map((row) => [row.consumer, row.position]));
+    const lag = new Map<string, number>();
+    for (const consumer of this.consumers) {
+      const oldest = await this.log.oldestReceivedAfter(positions.get(consumer.name) ?? 0, consumer.kinds);
+      lag.set(consumer.name, oldest === null ? 0 : Math.max(0, now - oldest) / 1000);
+    }
+    return lag;
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);

@@ -152,6 +152,7 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.match(exposition, /vigil_anomalies_detected_total\{metric="test\.spike"\} 1\n/);
       assert.match(exposition, /vigil_anomaly_series 6\n/);
       assert.match(exposition, /vigil_anomaly_series_over_cap 0\n/);
+      for (const consumer of ['anomalies', 'sla', 'analytics']) assert.match(exposition, new RegExp(`vigil_consumer_lag_seconds\\{consumer="${consumer}"\\} 0\n`));
     });
 
     test('/anomalies filters by metric and inclusive time range, newest first, and validates its parameters', async () => {

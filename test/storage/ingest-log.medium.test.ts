@@ -103,6 +103,21 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(await positions.get('test-sum'), await context.get(IngestLogRepository).highestId());
     });
 
+    test('lagSeconds is the age of the oldest entry of its kinds a consumer has not applied', async () => {
+      const runner = context.get(DerivedStateRunner);
+      await runner.drainAll();
+      assert.equal((await runner.lagSeconds(clock.now())).get('test-sum'), 0);
+      await append([500], 'log'); // not a kind it reads: never counts as lag
+      clock.advance(3000);
+      await append([30]);
+      clock.advance(2500);
+      await append([31]);
+      clock.advance(1500);
+      assert.equal((await runner.lagSeconds(clock.now())).get('test-sum'), 4);
+      await runner.drainAll();
+      assert.equal((await runner.lagSeconds(clock.now())).get('test-sum'), 0);
+    });
+
     test('retention deletes old entries only up to the slowest consumer, in id order', async () => {
       const log = context.get(IngestLogRepository);
       const positions = context.get(ConsumerPositionsRepository);

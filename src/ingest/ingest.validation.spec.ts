@@ -106,6 +106,8 @@ describe('checker messages and normalisation', () => {
     const verdict = validateItem('metric', raw, 'm', now) as { item: { tags: Record<string, string> } };
     assert.equal(Object.getPrototypeOf(verdict.item.tags), Object.prototype);
     assert.equal(verdict.item.tags['constructor'], 'y');
+    assert.equal(Object.getOwnPropertyDescriptor(verdict.item.tags, '__proto__')?.value, 'x');
+    assert.equal(JSON.stringify(verdict.item.tags), '{"__proto__":"x","constructor":"y"}');
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
 });

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -13,7 +12,8 @@ import { IngestLogRepository, type LogEntry } from '../storage/ingest-log.reposi
 import type { DerivedStateConsumer } from '../storage/log-consumers.js';
 import { AnomalyStoreRepository, POINTS_OVER_CAP, type NewAnomaly, type SeriesSnapshotRow } from './anomaly-store.repository.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
-import { SeriesDetector, type DetectorSettings, type PointVerdict, type SeriesDetectorState } from './detection/index.js';
+import { SeriesDetector, type DetectorSettings, type ForestModel, type PointVerdict, type SeriesDetectorState } from './detection/index.js';
+import { ForestTrainer } from './forest-trainer.js';
 import { countPoint, emptyCounters, mergeCounters, type SeriesCounters } from './series-counters.js';
 import { pointOf, seriesIdentity, type SeriesPoint, type SeriesSource } from './series-identity.js';
 
@@ -37,6 +37,8 @@ const MAX_REMEMBERED_REFUSED = 100_000;
 /** Log lines per batch for detected anomalies; past it, one summary line. */
 const MAX_ANOMALY_LOG_LINES = 100;
 const REPLAY_CHUNK = 5000;
+/** Trainings handed to the ForestTrainer at once: bounds what a reload or shutdown waits behind. */
+const TRAININGS_PER_ROUND = 32;
 const MAX_EVENT_TAGS = 32;
 
 /** One modelled series. `snapshotId`, `dirty`... describe its stored snapshot relative to memory. */
@@ -143,6 +145,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   /** A checkpoint failed after changing memory: the next batch reloads first. */
   private suspect = false;
   private announcements: NewAnomaly[] = [];
+  private training: Promise<number> | undefined;
 
   constructor(
     @Inject(DATABASE) private readonly db: Db,
@@ -153,6 +156,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     private readonly internalEvents: InternalEvents,
     private readonly metrics: AnomaliesMetrics,
     private readonly clock: Clock,
+    private readonly trainer: ForestTrainer,
   ) {
     this.settings = { sensitivity: config.anomalies.sensitivity };
     this.muted = new Set(config.anomalies.mutedMetrics);
@@ -302,26 +306,55 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   }
 
   /**
-   * Trains due series until the time budget is spent (called by the scheduled job, never on
-   * the ingest path). Returns how many were trained.
+   * Retrains every series whose model is due, on the ForestTrainer's worker thread, in rounds
+   * of at most TRAININGS_PER_ROUND, until none is due (called by the scheduled job, never on
+   * the ingest path). Resolves with how many models were installed; rejects, after installing
+   * the rest of its round, when a training failed (that series stays due). A call while a
+   * previous one runs joins it.
+   *
+   * Exactly once still holds: a model is installed in a continuation of its own, so between
+   * batches, never between a batch's points and its snapshot decisions, and installing marks
+   * the series trainedSinceSnapshot, so the next batch that touches it snapshots it.
    */
-  trainDue(budgetMs: number): number {
-    if (this.reloading) return 0;
-    const models = this.models;
-    const deadline = performance.now() + budgetMs;
+  trainDue(): Promise<number> {
+    this.training ??= this.trainRounds().finally(() => (this.training = undefined));
+    return this.training;
+  }
+
+  private async trainRounds(): Promise<number> {
     let trained = 0;
-    for (const series of models.trainingDue) {
-      if (performance.now() >= deadline) break;
-      models.trainingDue.delete(series);
-      const detector = this.detectorOf(series);
-      if (!detector.isTrainingDue()) continue;
-      detector.train();
-      series.trained = true;
-      series.trainedSinceSnapshot = true;
-      trained++;
+    for (;;) {
+      if (this.reloading) return trained;
+      const models = this.models;
+      const round: Array<{ series: ModelledSeries; model: ForestModel }> = [];
+      for (const series of models.trainingDue) {
+        if (round.length >= TRAININGS_PER_ROUND) break;
+        models.trainingDue.delete(series);
+        const model = this.detectorOf(series).isTrainingDue() ? this.detectorOf(series).trainingRequest() : null;
+        if (model) round.push({ series, model });
+      }
+      if (round.length === 0) return trained;
+      const forests = await Promise.allSettled(round.map(({ model }) => this.trainer.train(model)));
+      let failure: unknown;
+      let installed = 0;
+      for (const [index, { series, model }] of round.entries()) {
+        const forest = forests[index]!;
+        // A reload since the request replaced these models: what it restored trains anew.
+        if (models !== this.models) break;
+        if (forest.status === 'rejected') {
+          failure ??= forest.reason;
+          models.trainingDue.add(series);
+          continue;
+        }
+        this.detectorOf(series).installModel(model, forest.value);
+        series.trained = true;
+        series.trainedSinceSnapshot = true;
+        installed++;
+      }
+      if (installed > 0) this.metrics.trainings.inc(installed);
+      trained += installed;
+      if (failure !== undefined) throw failure;
     }
-    if (trained > 0) this.metrics.trainings.inc(trained);
-    return trained;
   }
 
   /**

@@ -2,14 +2,12 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { AnomalyDetectionConsumer, SNAPSHOT_MAX_AGE_MS } from './anomaly-detection.consumer.js';
 
-/** Event-loop time one training tick may take (~4 ms per series: about 25 series a tick). */
-export const TRAINING_BUDGET_MS = 100;
-
 /**
  * The anomaly models' schedule, off the ingest path: every second, retrain the series whose
- * isolation forest is due (within a time budget; the rest wait for the next tick, oldest first);
- * every 15 s, checkpoint series with points not snapshotted for SNAPSHOT_MAX_AGE_MS (so idle
- * series do not hold back log retention or lengthen a replay); at shutdown, checkpoint all.
+ * isolation forest is due (on the ForestTrainer's worker thread, until none is due; a tick that
+ * finds the previous one still training joins it); every 15 s, checkpoint series with points not
+ * snapshotted for SNAPSHOT_MAX_AGE_MS (so idle series do not hold back log retention or lengthen
+ * a replay); at shutdown, checkpoint all.
  */
 @Injectable()
 export class AnomalyTrainingJob implements OnApplicationShutdown {
@@ -20,14 +18,15 @@ export class AnomalyTrainingJob implements OnApplicationShutdown {
   constructor(private readonly detection: AnomalyDetectionConsumer) {}
 
   @Interval('anomaly-training', 1000)
-  train(): void {
+  async train(): Promise<void> {
     if (this.stopped) return;
     try {
-      this.detection.trainDue(TRAINING_BUDGET_MS);
+      await this.detection.trainDue();
       if (this.failing) this.logger.log('Anomaly model training recovered');
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.logger.error({ err: error }, 'Anomaly model training failed; it is retried on the next tick');
+      // Shutting down closes the training worker under a running round: not a failure.
+      if (!this.failing && !this.stopped) this.logger.error({ err: error }, 'Anomaly model training failed; it is retried on the next tick');
       this.failing = true;
     }
   }

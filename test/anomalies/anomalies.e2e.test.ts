@@ -96,7 +96,7 @@ for (const { name, make } of BOTH_DATABASES) {
 
     test('the report counts every point exactly, by metric name', async () => {
       // Training runs on a 1 s schedule; run one tick now so the count does not depend on timing.
-      vigil.app.get(AnomalyTrainingJob).train();
+      await vigil.app.get(AnomalyTrainingJob).train();
       const body = await report(vigil);
       const all = await anomalies(vigil);
       const expectedMetrics: Record<string, number[]> = { 'request.duration_ms': requests.map((request) => request.durationMs), 'test.noise': noise.map((point) => point.value) };

@@ -14,6 +14,8 @@
  *     observe(timestampMs, value): PointVerdict     // hot path, a few µs
  *     isTrainingDue(): boolean                       // first time after ~warm-up, then every TRAIN_EVERY_POINTS
  *     train(): void                                  // retrains the isolation forest, ~5 ms; call off the hot path
+ *     trainingRequest(): ForestModel | null          // train() in two halves, so the fitting can run
+ *     installModel(model, forest): void              //   on another thread (FlatForest.train(sample, seed))
  *     snapshot(): SeriesDetectorState                // plain JSON-able object
  *     get pointsSeen(): number
  *   }
@@ -137,6 +139,9 @@ export interface SeriesDetectorState {
   cooldownUntil: number;
 }
 
+/** What an isolation forest is fitted on: its training rows and seed (the forest itself is derived). */
+export type ForestModel = NonNullable<SeriesDetectorState['model']>;
+
 const MAD_TO_SIGMA = 1.4826;
 const MEAN_AD_TO_SIGMA = 1.2533;
 
@@ -189,20 +194,35 @@ export class SeriesDetector {
     return this.model === null || this.n - this.model.trainedAt >= every;
   }
 
+  /** Retrains the isolation forest here and now: trainingRequest() fitted and installed at once. */
   train(): void {
+    const model = this.trainingRequest();
+    if (model) this.installModel(model, FlatForest.train(model.sample, model.seed).forest);
+  }
+
+  /**
+   * The model train() would fit now, for fitting elsewhere (a worker thread): the current
+   * training sample and a seed drawn from this detector's generator, which advances exactly as
+   * train() advances it. Null when the sample is too small. Hand the forest fitted on it,
+   * `FlatForest.train(model.sample, model.seed).forest`, to installModel().
+   */
+  trainingRequest(): ForestModel | null {
     const rows: number[][] = [];
     for (let i = 0; i < this.sValue.size; i++) rows.push([this.sValue.at(i), this.sChange.at(i), this.sResidual.at(i)]);
-    if (rows.length < 2) return;
+    if (rows.length < 2) return null;
     const seed = Math.floor(this.rng.next() * 4294967296) >>> 0;
-    this.model = { seed, sample: rows, trainedAt: this.n };
-    this.fit();
+    return { seed, sample: rows, trainedAt: this.n };
+  }
+
+  /** From now on points are scored by `forest`, which must have been fitted on `model`. */
+  installModel(model: ForestModel, forest: FlatForest): void {
+    this.model = model;
+    this.forest = forest;
+    this.forestThreshold = forest.trainingQuantile(TUNING.forestQuantile);
   }
 
   private fit(): void {
-    if (!this.model) return;
-    const { forest } = FlatForest.train(this.model.sample, this.model.seed);
-    this.forest = forest;
-    this.forestThreshold = forest.trainingQuantile(TUNING.forestQuantile);
+    if (this.model) this.installModel(this.model, FlatForest.train(this.model.sample, this.model.seed).forest);
   }
 
   observe(timestampMs: number, value: number): PointVerdict {

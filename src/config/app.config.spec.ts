@@ -57,13 +57,27 @@ describe('loadConfig', () => {
       SPLUNK_HEC_TOKEN: 'tok',
     });
     assert.equal(config.datadog?.site, 'datadoghq.com');
-    assert.equal(config.newRelic?.metricApiUrl, 'https://metric-api.eu01.nr-data.net/metric/v1');
+    assert.equal(config.newRelic?.metricApiUrl, 'https://metric-api.eu.newrelic.com/metric/v1');
     assert.equal(config.newRelic?.eventApiUrl, 'https://insights-collector.eu01.nr-data.net/v1/accounts/42/events');
     assert.equal(config.elasticsearch?.url, 'http://es:9200');
+    const us = loadConfig({ NEW_RELIC_LICENSE_KEY: 'nr', NEW_RELIC_ACCOUNT_ID: '42' });
+    assert.equal(us.newRelic?.metricApiUrl, 'https://metric-api.newrelic.com/metric/v1');
+    assert.equal(us.newRelic?.eventApiUrl, 'https://insights-collector.newrelic.com/v1/accounts/42/events');
     assert.equal(config.elasticsearch?.indexPrefix, 'vigil-logs');
     assert.equal(config.splunk?.url, 'https://splunk:8088');
     assert.equal(config.splunk?.tlsVerify, true);
     assert.deepEqual(secretsOf(config).sort(), ['dd', 'nr', 'tok']);
+  });
+
+  test('true/false variables mean the same written as 1/0', () => {
+    const splunk = { SPLUNK_HOST: 'splunk', SPLUNK_HEC_TOKEN: 'tok' };
+    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '0', VIGIL_SHIP_OWN_LOGS: '1' }).splunk?.tlsVerify, false);
+    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '0', VIGIL_SHIP_OWN_LOGS: '1' }).shipOwnLogs, true);
+    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: 'false', VIGIL_SHIP_OWN_LOGS: 'true' }).splunk?.tlsVerify, false);
+    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '1', VIGIL_SHIP_OWN_LOGS: '0' }).shipOwnLogs, false);
+    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '1' }).splunk?.tlsVerify, true);
+    assert.equal(loadConfig(splunk).splunk?.tlsVerify, true);
+    assert.equal(loadConfig(splunk).shipOwnLogs, false);
   });
 
   test('per-destination queue bounds fall back to VIGIL_QUEUE_MAX_BYTES', () => {

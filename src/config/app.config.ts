@@ -86,6 +86,11 @@ function flatten(errors: ValidationError[]): string[] {
  * Parses the environment into an AppConfig or throws one ConfigurationError that
  * lists every bad variable. Values are never echoed, since several are secrets.
  */
+/** A variable validated by @IsBooleanString: true/false or 1/0; unset gives `fallback`. */
+function booleanOf(value: string | undefined, fallback: boolean): boolean {
+  return value === undefined ? fallback : value === 'true' || value === '1';
+}
+
 export function loadConfig(environment: Record<string, string | undefined>): AppConfig {
   const present = Object.fromEntries(
     Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
@@ -117,7 +122,9 @@ export function loadConfig(environment: Record<string, string | undefined>): App
 
   const queueDefault = env.VIGIL_QUEUE_MAX_BYTES ?? 256 * MIB;
   const newRelicRegion = env.NEW_RELIC_REGION === 'eu' ? 'eu' : 'us';
-  const newRelicHost = newRelicRegion === 'eu' ? 'eu01.nr-data.net' : 'nr-data.net';
+  // The hosts New Relic documents per region (docs.newrelic.com, "Report metrics via the Metric
+  // API" and "Introduction to the Event API"): the Event API's EU host is the only nr-data.net one.
+  const newRelicMetricHost = newRelicRegion === 'eu' ? 'metric-api.eu.newrelic.com' : 'metric-api.newrelic.com';
   const newRelicInsightsHost = newRelicRegion === 'eu' ? 'insights-collector.eu01.nr-data.net' : 'insights-collector.newrelic.com';
 
   return {
@@ -156,7 +163,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
           licenseKey: env.NEW_RELIC_LICENSE_KEY,
           accountId: env.NEW_RELIC_ACCOUNT_ID,
           region: newRelicRegion,
-          metricApiUrl: env.NEW_RELIC_METRIC_API_URL ?? `https://metric-api.${newRelicHost}/metric/v1`,
+          metricApiUrl: env.NEW_RELIC_METRIC_API_URL ?? `https://${newRelicMetricHost}/metric/v1`,
           eventApiUrl:
             env.NEW_RELIC_EVENT_API_URL ??
             (env.NEW_RELIC_ACCOUNT_ID ? `https://${newRelicInsightsHost}/v1/accounts/${env.NEW_RELIC_ACCOUNT_ID}/events` : undefined),
@@ -177,11 +184,11 @@ export function loadConfig(environment: Record<string, string | undefined>): App
             url: splunkUrl.replace(/\/+$/, ''),
             token: env.SPLUNK_HEC_TOKEN,
             index: env.SPLUNK_INDEX || undefined,
-            tlsVerify: env.SPLUNK_TLS_VERIFY !== 'false',
+            tlsVerify: booleanOf(env.SPLUNK_TLS_VERIFY, true),
             caFile: env.SPLUNK_CA_FILE,
           }
         : null,
-    shipOwnLogs: env.VIGIL_SHIP_OWN_LOGS === 'true',
+    shipOwnLogs: booleanOf(env.VIGIL_SHIP_OWN_LOGS, false),
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE },
     anomalies: {
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',

@@ -3,16 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { AppModule, type AppOverrides } from './app.module.js';
-import { presentedKey } from './common/api-keys.js';
+import { ApiKeyRing, presentedKey } from './common/api-keys.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { requestContext } from './common/request-context.js';
-import { AllExceptionsFilter } from './common/error.filter.js';
+import { AllExceptionsFilter, errorBody } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
 import type { AppConfig } from './config/app.config.js';
+import { Lifecycle } from './health/health-checks.js';
 import { VigilMetrics } from './metrics/vigil.metrics.js';
 import { DerivedStateRunner } from './storage/log-consumers.js';
 
@@ -20,18 +20,27 @@ class UnsupportedEncodingError extends Error {
   readonly statusCode = 415;
 }
 
+/** Seconds a client refused during shutdown is asked to wait. */
+const DRAINING_RETRY_AFTER_SECONDS = 5;
+
 /**
  * Builds the whole Vigil application on Fastify, initialised but not listening:
  * main.ts listens on it, tests use it over HTTP on an ephemeral port.
  */
 export async function createVigilApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
+    // Path parameters are user ids (up to 128 characters, any of which may arrive
+    // percent-encoded as up to 12) and service names; Fastify's default of 100
+    // would answer 414 to a valid id, which could then never be erased.
+    maxParamLength: 2048,
     // Applies to the decompressed stream too: a gzip body is limited after expansion.
     bodyLimit: config.http.maxBodyBytes,
     genReqId: requestIdFor,
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
-    return503OnClosing: true,
+    // While draining, the onRequest hook below answers 503 itself, with Retry-After
+    // and the error body of every other error.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     bufferLogs: true,
@@ -43,8 +52,18 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   // JSON only: any other media type answers 415.
   fastify.removeContentTypeParser(['text/plain']);
 
+  const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // From SIGTERM on, only health checks are served (readiness reports the drain);
+    // anything else is refused before its body is read, to be retried elsewhere.
+    if (lifecycle.isDraining && !request.url.startsWith('/health/')) {
+      void reply
+        .code(503)
+        .header('retry-after', String(DRAINING_RETRY_AFTER_SECONDS))
+        .send(errorBody(503, 'Vigil is shutting down; retry on another replica or shortly', String(request.id)));
+      return;
+    }
     // done() runs the rest of the request lifecycle inside the context.
     requestContext.run({ requestId: String(request.id) }, done);
   });
@@ -81,14 +100,17 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   });
 
   if (config.rateLimit.maxPerWindow > 0) {
+    const keyRing = app.get(ApiKeyRing);
     await app.register(rateLimit, {
       global: true,
       max: config.rateLimit.maxPerWindow,
       timeWindow: config.rateLimit.windowSeconds * 1000,
-      // One bucket per API key (by a digest, never the key), else per client address.
+      // One bucket per configured API key (by its id, never the key), else per client
+      // address: an unknown key shares its address's bucket, so inventing keys gains nothing.
       keyGenerator: (request) => {
         const key = presentedKey(request.headers);
-        return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}` : `ip:${request.ip}`;
+        const known = key === null ? null : keyRing.resolve(key);
+        return known ? `key:${known.id}` : `ip:${request.ip}`;
       },
       allowList: (request) => request.url.startsWith('/health') || request.url === '/metrics',
       errorResponseBuilder: (_request, context) =>

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { requestContext } from '../common/request-context.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
@@ -17,8 +17,12 @@ interface Waiting {
 /**
  * Entries that may wait for the next commit. Past it, ingest answers 503 with
  * Retry-After instead of buffering without bound (the store is not keeping up).
+ * One request larger than this (VIGIL_MAX_BATCH allows up to 1,000,000 items) is
+ * admitted when nothing else waits, so that it can ever succeed.
  */
 const MAX_WAITING_ENTRIES = 200_000;
+/** Seconds a client is asked to wait when the store failed a commit. */
+const STORE_FAILURE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Group commit for the ingest log. At most one commit is in flight; everything
@@ -33,6 +37,8 @@ export class GroupCommitter {
   private waitingEntries = 0;
   private committing: Promise<void> | null = null;
   private stopped = false;
+  private failing = false;
+  private readonly logger = new Logger('GroupCommitter');
 
   constructor(
     @Inject(DATABASE) private readonly db: Db,
@@ -44,7 +50,7 @@ export class GroupCommitter {
 
   append(entries: NewLogEntry[]): Promise<void> {
     if (this.stopped) return Promise.reject(new HttpExceptionWithHeaders('Vigil is shutting down; retry on another replica or shortly', 503, { 'retry-after': '5' }));
-    if (this.waitingEntries + entries.length > MAX_WAITING_ENTRIES) {
+    if (this.waitingEntries > 0 && this.waitingEntries + entries.length > MAX_WAITING_ENTRIES) {
       return Promise.reject(new HttpExceptionWithHeaders('Ingest is saturated; retry shortly', 503, { 'retry-after': '1' }));
     }
     return new Promise<void>((resolve, reject) => {
@@ -81,8 +87,17 @@ export class GroupCommitter {
         const kinds = new Set<IngestKind>();
         for (const waiting of group) for (const entry of waiting.entries) kinds.add(entry.kind);
         this.signal.notify(kinds);
+        if (this.failing) this.logger.log('Ingest commits succeed again');
+        this.failing = false;
       } catch (error) {
-        for (const waiting of group) waiting.reject(error);
+        // The store, not the request, failed: a 503 the client retries, and one log line
+        // with the cause per failure streak rather than one per request.
+        if (!this.failing) this.logger.error({ err: error }, 'Ingest commit failed; ingest answers 503 until a commit succeeds');
+        this.failing = true;
+        const unavailable = new HttpExceptionWithHeaders('Storage is unavailable; nothing of this request was stored, retry shortly', 503, {
+          'retry-after': String(STORE_FAILURE_RETRY_AFTER_SECONDS),
+        });
+        for (const waiting of group) waiting.reject(unavailable);
       }
     }
     this.committing = null;

@@ -165,10 +165,11 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual((await anomalies(vigil, { from: String(spikeTime + 1), metric: 'test.spike' })).length, 0);
       assert.deepEqual((await anomalies(vigil, { to: String(spikeTime - 1), metric: 'test.spike' })).length, 0);
       assert.equal((await anomalies(vigil, { limit: '2' })).length, 2);
+      assert.deepEqual(await anomalies(vigil, { metric: '', from: '', to: '', limit: '' }), all, 'empty parameters are absent ones');
       assert.deepEqual((await anomalies(vigil, { limit: '2' })).map((row) => row.id), all.slice(0, 2).map((row) => row.id));
       const defaultLimit = await getWithReadKey(`${vigil.url}/anomalies`);
       assert.equal(defaultLimit.status, 200);
-      for (const [query, parameter] of [['limit=0', 'limit'], ['limit=10001', 'limit'], ['limit=abc', 'limit'], ['from=yesterday', 'from'], ['to=2024-13-45T00:00:00Z', 'to'], ['from=2&to=1', 'from']]) {
+      for (const [query, parameter] of [['limit=0', 'limit'], ['limit=10001', 'limit'], ['limit=abc', 'limit'], ['from=yesterday', 'from'], ['to=2024-13-45T00:00:00Z', 'to'], ['from=2&to=1', 'from'], [`metric=${'m'.repeat(201)}`, 'metric']]) {
         const response = await getWithReadKey(`${vigil.url}/anomalies?${query}`);
         assert.equal(response.status, 400, query);
         assert.match(String(response.body['message']), new RegExp(parameter), query);

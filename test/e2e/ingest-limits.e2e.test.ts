@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { sql } from 'kysely';
 import { sqliteDatabase } from '../support/databases.js';
 import { postJson, startApp, type RunningApp } from '../support/app.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
@@ -25,6 +26,31 @@ describe('ingest limits, rate limits, secrets', () => {
     const row = await vigil.app.get<Db>(DATABASE).selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     return Number(row?.n);
   };
+
+  test('a commit the store refuses answers 503 with Retry-After, logs its cause once, and stores nothing', async () => {
+    const db = vigil.app.get<Db>(DATABASE);
+    const before = await stored();
+    await sql`create trigger refuse_ingest before insert on ingest_log begin select raise(abort, 'disk I/O error (injected)'); end`.execute(db);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const refused = await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: attempt }] }, auth);
+        assert.equal(refused.status, 503);
+        assert.equal(refused.headers.get('retry-after'), '5');
+        assert.equal(refused.body.status_code, 503);
+        assert.match(String(refused.body.message), /Storage is unavailable/);
+        assert.ok(refused.body.request_id);
+      }
+    } finally {
+      await sql`drop trigger refuse_ingest`.execute(db);
+    }
+    assert.equal(await stored(), before);
+    const causes = vigil.logs.lines.filter((line) => line.includes('Ingest commit failed'));
+    assert.equal(causes.length, 1);
+    assert.match(causes[0]!, /disk I\/O error \(injected\)/);
+    assert.equal((await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: 2 }] }, auth)).status, 202);
+    assert.equal(await stored(), before + 1);
+    assert.ok(vigil.logs.lines.some((line) => line.includes('Ingest commits succeed again')));
+  });
 
   test('413 by bytes, by gzip expansion, and by item count; nothing stored', async () => {
     const before = await stored();
@@ -105,6 +131,15 @@ describe('per-key rate limit', () => {
     assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': 'k2' })).status, 202);
     assert.equal((await fetch(`${vigil.url}/health/live`)).status, 200);
   });
+
+  test("unknown keys share their address's bucket: inventing keys does not get past the limit", async () => {
+    const body = { metrics: [{ name: 'a', value: 1 }] };
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) statuses.push((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': `made-up-${attempt}` })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+    assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body)).status, 429);
+    assert.equal((await postJson(`${vigil.url}/ingest/metrics`, body, { 'x-api-key': 'k2' })).status, 202);
+  });
 });
 
 describe('protected mode and the metrics key', () => {
@@ -146,7 +181,7 @@ describe('protected mode and the metrics key', () => {
 });
 
 describe('readiness', () => {
-  test('503 with the failing check named while shutting down', async () => {
+  test('503 with the failing check named while shutting down; everything but health checks refused with Retry-After', async () => {
     const vigil = await startApp({ DATABASE_URL: sqliteDatabase().url });
     try {
       const ready = await fetch(`${vigil.url}/health/ready`);
@@ -160,6 +195,13 @@ describe('readiness', () => {
       assert.equal(body.details['lifecycle']?.status, 'down');
       assert.equal(body.details['storage']?.status, 'up');
       assert.equal((await fetch(`${vigil.url}/health/live`)).status, 200);
+      for (const refused of [await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: 1 }] }), await postJson(`${vigil.url}/sla/report`, {})]) {
+        assert.equal(refused.status, 503);
+        assert.equal(refused.headers.get('retry-after'), '5');
+        assert.equal(refused.body.status_code, 503);
+        assert.match(String(refused.body.message), /shutting down/);
+        assert.equal(refused.body.request_id, refused.headers.get('x-request-id'));
+      }
     } finally {
       await vigil.close();
     }

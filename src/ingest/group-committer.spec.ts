@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Clock } from '../common/clock.js';
+import { HttpExceptionWithHeaders } from '../common/error.filter.js';
+import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import type { Db } from '../storage/database.js';
+import type { IngestLogRepository, NewLogEntry } from '../storage/ingest-log.repository.js';
+import { IngestLogSignal } from '../storage/log-consumers.js';
+import { GroupCommitter } from './group-committer.js';
+
+/** A store whose transactions commit whatever was appended, counting entries. */
+function committer(): { committer: GroupCommitter; committed: () => number } {
+  let committed = 0;
+  const db = { transaction: () => ({ execute: <T>(work: (trx: unknown) => Promise<T>) => work({}) }) } as unknown as Db;
+  const log = {
+    append: (_trx: unknown, entries: readonly NewLogEntry[]) => {
+      committed += entries.length;
+      return Promise.resolve(undefined);
+    },
+    committed: () => undefined,
+  } as unknown as IngestLogRepository;
+  return { committer: new GroupCommitter(db, log, new IngestLogSignal(), new VigilMetrics(), new Clock()), committed: () => committed };
+}
+
+const entries = (count: number): NewLogEntry[] => Array.from({ length: count }, () => ({ kind: 'metric', eventTime: 0, userId: null, item: {} }));
+
+describe('GroupCommitter', () => {
+  test('one request larger than the waiting bound is admitted when nothing waits; more on top of it answers 503', async () => {
+    const { committer: group, committed } = committer();
+    const large = group.append(entries(250_000));
+    await assert.rejects(group.append(entries(1)), (error: unknown) => error instanceof HttpExceptionWithHeaders && error.getStatus() === 503 && error.headers['retry-after'] === '1');
+    await large;
+    assert.equal(committed(), 250_000);
+    await group.append(entries(1));
+    assert.equal(committed(), 250_001);
+  });
+});

@@ -9,7 +9,7 @@ import { OwnLogShipper } from './logs/own-logs/own-log.shipper.js';
 /**
  * Bootstrap and shutdown order. This is the only place that exits the process.
  *
- * SIGTERM / SIGINT: readiness goes down and new ingest answers 503; in-flight
+ * SIGTERM / SIGINT: readiness goes down and every request but /health/* answers 503; in-flight
  * commits finish; consumers and delivery stop after their current batch; the
  * HTTP server closes; the store closes last; exit 0. A second signal, or the
  * shutdown timeout, exits 1 at once.

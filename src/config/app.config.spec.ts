@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigurationError, loadConfig, secretsOf } from './app.config.js';
 
@@ -67,6 +70,26 @@ describe('loadConfig', () => {
     assert.equal(config.splunk?.url, 'https://splunk:8088');
     assert.equal(config.splunk?.tlsVerify, true);
     assert.deepEqual(secretsOf(config).sort(), ['dd', 'nr', 'tok']);
+  });
+
+  test('the SLA targets file is read with the variables, and its problems are listed with theirs', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+    const good = join(directory, 'targets.yml');
+    writeFileSync(good, 'targets:\n  checkout:\n    p95Ms: 300\n    p99Ms: 800\n    availabilityPercent: 99.5\n    errorRatePercent: 1\n  cache: null\n');
+    const file = loadConfig({ VIGIL_SLA_TARGETS_FILE: good }).sla.file;
+    assert.deepEqual(file?.targets.map((target) => [target.service, target.p95Ms]), [['checkout', 300]]);
+    assert.deepEqual(file?.removed, ['cache']);
+    const bad = join(directory, 'bad.yml');
+    writeFileSync(bad, 'targets:\n  api:\n    p95Ms: fast\n    p99Ms: 10\n    availabilityPercent: 99\n    errorRatePercent: 1\n');
+    assert.throws(
+      () => loadConfig({ VIGIL_SLA_TARGETS_FILE: bad, PORT: '99999' }),
+      (error: unknown) =>
+        error instanceof ConfigurationError &&
+        error.problems.length === 3 &&
+        error.problems.some((problem) => problem.includes('PORT')) &&
+        error.problems.some((problem) => problem.startsWith(`VIGIL_SLA_TARGETS_FILE ${bad}: targets.api.p95Ms must be a number`)),
+    );
+    assert.throws(() => loadConfig({ VIGIL_SLA_TARGETS_FILE: join(directory, 'missing.yml') }), /VIGIL_SLA_TARGETS_FILE .*missing\.yml: cannot be read/);
   });
 
   test('true/false variables mean the same written as 1/0', () => {

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { TargetsFileError, loadTargetsFile, type TargetsFile } from '../sla/sla-target.js';
 import { EnvironmentVariables } from './environment.variables.js';
 
 export type DestinationName = 'datadog' | 'newrelic' | 'elasticsearch' | 'splunk';
@@ -44,7 +45,8 @@ export interface AppConfig {
   elasticsearch: ElasticsearchConfig | null;
   splunk: SplunkConfig | null;
   shipOwnLogs: boolean;
-  sla: { targetsFile?: string };
+  /** `file`: VIGIL_SLA_TARGETS_FILE, read and validated with the variables. */
+  sla: { targetsFile?: string; file?: TargetsFile };
   anomalies: { sensitivity: Sensitivity; mutedMetrics: string[]; maxSeries: number };
   metrics: { maxSeries: number; seriesTtlSeconds: number; maxLabelValuesPerMetric: number };
 }
@@ -82,15 +84,15 @@ function flatten(errors: ValidationError[]): string[] {
   return errors.flatMap((error) => Object.values(error.constraints ?? {}));
 }
 
-/**
- * Parses the environment into an AppConfig or throws one ConfigurationError that
- * lists every bad variable. Values are never echoed, since several are secrets.
- */
 /** A variable validated by @IsBooleanString: true/false or 1/0; unset gives `fallback`. */
 function booleanOf(value: string | undefined, fallback: boolean): boolean {
   return value === undefined ? fallback : value === 'true' || value === '1';
 }
 
+/**
+ * Parses the environment into an AppConfig or throws one ConfigurationError that
+ * lists every bad variable. Values are never echoed, since several are secrets.
+ */
 export function loadConfig(environment: Record<string, string | undefined>): AppConfig {
   const present = Object.fromEntries(
     Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
@@ -117,6 +119,17 @@ export function loadConfig(environment: Record<string, string | undefined>): App
   if (env.SPLUNK_HEC_TOKEN && !splunkUrl) problems.push('SPLUNK_HEC_TOKEN is set but neither SPLUNK_HEC_URL nor SPLUNK_HOST is');
   const elasticsearchUrl =
     env.ELASTICSEARCH_URL ?? (env.ELASTICSEARCH_HOST ? `http://${env.ELASTICSEARCH_HOST}:${env.ELASTICSEARCH_PORT ?? 9200}` : undefined);
+
+  // The targets file is configuration too: its problems are listed with the variables'.
+  let targetsFile: TargetsFile | undefined;
+  if (env.VIGIL_SLA_TARGETS_FILE) {
+    try {
+      targetsFile = loadTargetsFile(env.VIGIL_SLA_TARGETS_FILE);
+    } catch (error) {
+      if (!(error instanceof TargetsFileError)) throw error;
+      problems.push(...error.problems.map((problem) => `VIGIL_SLA_TARGETS_FILE ${env.VIGIL_SLA_TARGETS_FILE}: ${problem}`));
+    }
+  }
 
   if (problems.length > 0) throw new ConfigurationError(problems);
 
@@ -189,7 +202,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
           }
         : null,
     shipOwnLogs: booleanOf(env.VIGIL_SHIP_OWN_LOGS, false),
-    sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE },
+    sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },
     anomalies: {
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
       mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),

@@ -106,8 +106,17 @@ export function parseTargetInput(service: string, raw: unknown, source: TargetSo
   };
 }
 
+/** What a targets file holds: its targets, and the default services it removes. */
+export interface TargetsFile {
+  targets: SlaTarget[];
+  removed: string[];
+}
+
 export class TargetsFileError extends Error {
-  constructor(path: string, problems: string[]) {
+  constructor(
+    path: string,
+    readonly problems: string[],
+  ) {
     super(`VIGIL_SLA_TARGETS_FILE ${path} is invalid:\n  - ${problems.join('\n  - ')}`);
     this.name = 'TargetsFileError';
   }
@@ -120,7 +129,7 @@ export class TargetsFileError extends Error {
  * default target. Returns the file's targets and the services it removes; throws
  * one TargetsFileError listing every problem.
  */
-export function loadTargetsFile(path: string): { targets: SlaTarget[]; removed: string[] } {
+export function loadTargetsFile(path: string): TargetsFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { Db } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { isReportWindow, DEFAULT_WINDOW } from './sla-windows.js';
-import { DEFAULT_TARGETS, loadTargetsFile, type SlaTarget } from './sla-target.js';
+import { DEFAULT_TARGETS, type SlaTarget } from './sla-target.js';
 
 /**
  * The effective targets: the defaults, overridden or removed by the targets file
@@ -24,12 +24,12 @@ export class SlaTargetsService implements OnModuleInit {
     private readonly clock: Clock,
   ) {}
 
-  /** Throws (stopping startup) when the targets file is unreadable or invalid. */
+  /** The targets file was read and validated with the rest of the configuration. */
   onModuleInit(): void {
     const configured = new Map(DEFAULT_TARGETS.map((target) => [target.service, { ...target }]));
     const path = this.config.sla.targetsFile;
-    if (path) {
-      const file = loadTargetsFile(path);
+    const file = this.config.sla.file;
+    if (path && file) {
       for (const service of file.removed) configured.delete(service);
       for (const target of file.targets) configured.set(target.service, target);
       this.logger.log(`Loaded ${file.targets.length} SLA target(s) from ${path}${file.removed.length ? `, removed ${file.removed.join(', ')}` : ''}`);

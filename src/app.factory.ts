@@ -32,7 +32,7 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     // Path parameters are user ids (up to 128 characters, any of which may arrive
     // percent-encoded as up to 12) and service names; Fastify's default of 100
     // would answer 414 to a valid id, which could then never be erased.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     // Applies to the decompressed stream too: a gzip body is limited after expansion.
     bodyLimit: config.http.maxBodyBytes,
     genReqId: requestIdFor,

@@ -77,6 +77,8 @@ describe('graceful shutdown', () => {
     vigil.process.kill('SIGTERM'); // npm's pid: the service is its child
     assert.deepEqual(await vigil.exited, { code: 0, signal: null });
     assert.match(vigil.output(), /Shutdown complete/);
+    // Node and library deprecation or experimental warnings go to stderr: a start-up prints none.
+    assert.doesNotMatch(vigil.output(), /Warning|DEP\d{3,}/);
     // Nothing is left serving (an orphaned server would still answer).
     await assert.rejects(fetch(`${vigil.url}/health/live`));
   });

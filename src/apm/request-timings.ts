@@ -1,3 +1,4 @@
+import type { RetryCause } from '../delivery/destination.js';
 import type { RequestItem } from '../ingest/ingest.types.js';
 
 /**
@@ -53,7 +54,7 @@ export const REQUEST_METRICS = {
  */
 export type PartOutcome =
   | { outcome: 'delivered' }
-  | { outcome: 'retryable'; reason: string; status?: number }
+  | { outcome: 'retryable'; reason: string; status?: number; cause?: RetryCause }
   | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
   | { outcome: 'too_large'; reason: string; status?: number }
   | { outcome: 'permanent'; reason: string; status?: number };

@@ -38,7 +38,9 @@ export class DeliveryMetrics {
     });
     this.retries = new Counter({
       name: 'vigil_delivery_retries_total',
-      help: 'Requests retried, by why: network, timeout (408), server_error (5xx), throttled (429 or Retry-After)',
+      help:
+        'Requests retried, by why: network, timeout (408), server_error (5xx), throttled (429 or Retry-After), ' +
+        'configuration (401, 403, 404 or an invalid-token / unknown-index answer: the key, URL or index needs fixing; the items wait, they are not dead-lettered)',
       labelNames: ['destination', 'reason'] as const,
       registers,
     });

@@ -123,8 +123,17 @@ export class DeliveryRepository {
     return Number(result.numDeletedRows);
   }
 
+  /**
+   * Retention: deletes dead letters stored before `cutoff`, except those whose
+   * replay was requested (an operator asked for them back; they leave when
+   * delivered, or come back with a fresh `dead_lettered_at` when refused again).
+   */
   async deleteOlderThan(cutoff: number): Promise<number> {
-    const result = await this.db.deleteFrom('delivery_dead_letters').where('dead_lettered_at', '<', cutoff).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('delivery_dead_letters')
+      .where('dead_lettered_at', '<', cutoff)
+      .where('replay_requested', '=', 0)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -132,7 +141,6 @@ export class DeliveryRepository {
     const result = await executor.deleteFrom('delivery_dead_letters').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
-
 
   /**
    * Takes or renews the destination's lease for `owner` until `expiresAt`.

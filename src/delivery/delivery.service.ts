@@ -21,7 +21,11 @@ import { DestinationRegistry } from './destination-registry.js';
 import { DestinationQueue, deliveryConsumerName } from './destination-queue.js';
 import { CredentialRedactor } from './redaction.js';
 
-/** Dead letters are kept this long unless replayed or purged first. */
+/**
+ * Dead letters are kept this long after they were stored (or refused again on
+ * replay) unless replayed or purged first; one whose replay is pending is kept
+ * until the replay resolves it.
+ */
 const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
 /** Ingest refused by a full `block` queue is told to come back after this long. */
 const BLOCKED_RETRY_AFTER_SECONDS = 5;

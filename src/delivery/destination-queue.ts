@@ -102,6 +102,8 @@ export class DestinationQueue {
   private consecutiveFailures = 0;
   private pausedUntil = 0;
   private failingSince: number | null = null;
+  /** The refusal of the credentials or settings was logged in the current failure streak. */
+  private configurationLogged = false;
   private lastRejectionLog = 0;
   private droppingStreak = false;
   private lastResync = 0;
@@ -306,7 +308,7 @@ export class DestinationQueue {
       const reason = retryReason(retryResult!);
       this.deps.metrics.retries.inc({ destination: name, reason });
       this.deps.metrics.items.inc({ destination: name, outcome: 'retried' }, retry.length);
-      this.noteFailure(reason, 'reason' in retryResult! ? retryResult.reason : reason);
+      this.noteFailure(reason, 'reason' in retryResult! ? retryResult.reason : reason, 'status' in retryResult! ? retryResult.status : undefined);
       pending.unshift(retry);
       const now = this.deps.clock.now();
       if (retryAfterMs !== undefined) this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs, this.settings.maxPauseMs));
@@ -578,19 +580,35 @@ export class DestinationQueue {
     };
   }
 
-  /** Logs once per failure streak, never per item. */
-  private noteFailure(reason: string, detail: unknown): void {
-    if (this.failingSince !== null) return;
-    this.failingSince = this.deps.clock.now();
-    this.deps.metrics.paused.set({ destination: this.name }, 1);
-    this.deps.logger.warn(
-      { destination: this.name, reason, detail: this.deps.redactor.redact(detail instanceof Error ? detail.message : String(detail)) },
-      `Delivery to ${this.name} failing (${reason}); retrying with backoff, nothing is lost meanwhile`,
-    );
+  /**
+   * Logs once per failure streak, never per item or batch. A refusal of the
+   * credentials or settings is logged once per streak on its own (at error: it
+   * does not heal by itself), also when the streak began as an outage.
+   */
+  private noteFailure(reason: string, detail: unknown, status?: number): void {
+    const starting = this.failingSince === null;
+    if (starting) {
+      this.failingSince = this.deps.clock.now();
+      this.deps.metrics.paused.set({ destination: this.name }, 1);
+    }
+    const redacted = this.deps.redactor.redact(detail instanceof Error ? detail.message : String(detail));
+    if (reason === CONFIGURATION_RETRY_REASON) {
+      if (this.configurationLogged) return;
+      this.configurationLogged = true;
+      this.deps.logger.error(
+        { destination: this.name, reason, status, detail: redacted },
+        `${this.name} refused Vigil's credentials or settings${status === undefined ? '' : ` (HTTP ${status})`}: check its key or token, URL and index. ` +
+          'Items stay queued and are retried with backoff until it accepts them; only items older than it accepts are dead-lettered (expired)',
+      );
+      return;
+    }
+    if (!starting) return;
+    this.deps.logger.warn({ destination: this.name, reason, detail: redacted }, `Delivery to ${this.name} failing (${reason}); retrying with backoff, nothing is lost meanwhile`);
   }
 
   private noteSuccess(): void {
     this.consecutiveFailures = 0;
+    this.configurationLogged = false;
     if (this.failingSince === null) return;
     const seconds = Math.round((this.deps.clock.now() - this.failingSince) / 1000);
     this.failingSince = null;
@@ -606,7 +624,12 @@ export class DestinationQueue {
   }
 }
 
-function retryReason(result: SendResult | { outcome: string; status?: number }): string {
+/** The retry reason of a refusal of the credentials or settings (see RetryCause). */
+const CONFIGURATION_RETRY_REASON = 'configuration';
+
+/** The `reason` label of vigil_delivery_retries_total: one of the fixed list in its help (delivery.metrics.ts). */
+function retryReason(result: SendResult | { outcome: string; status?: number; cause?: string }): string {
+  if ('cause' in result && result.cause === 'configuration') return CONFIGURATION_RETRY_REASON;
   if (result.outcome === 'throttled') return 'throttled';
   const status = 'status' in result ? result.status : undefined;
   if (status === undefined) return 'network';

@@ -44,16 +44,25 @@ export interface DestinationLimits {
   maxAgeMs: Partial<Record<IngestKind, number>>;
 }
 
+/**
+ * Why a retryable answer failed, when it is not an outage: `configuration` is
+ * a refusal of Vigil's credentials or settings (401, 403, 404, a vendor's
+ * invalid-token or unknown-index answer). It says nothing about the items, so
+ * they are not dead-lettered: they wait, with backoff, until the key, URL or
+ * index is fixed, and expire as any queued item does.
+ */
+export type RetryCause = 'configuration';
+
 /** How a whole request went. `status` is the HTTP status when there was one. */
 export type SendResult =
   | { outcome: 'delivered' }
-  /** Network error, timeout, 408, 5xx except 501, HEC "server busy". */
-  | { outcome: 'retryable'; reason: string; status?: number }
-  /** 429 (or a vendor's equivalent); retryAfterMs from Retry-After when given. */
+  /** Network error, timeout, 408, 5xx except 501, HEC "server busy"; 401/403/404 and invalid tokens with cause `configuration`. */
+  | { outcome: 'retryable'; reason: string; status?: number; cause?: RetryCause }
+  /** 429 (or a vendor's equivalent); retryAfterMs from Retry-After (or the vendor's own rate-limit header) when given. */
   | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
   /** 413: the core splits the batch in half and sends each half. */
   | { outcome: 'too_large'; reason: string; status?: number }
-  /** 400/401/403/404/422, 501, invalid token or data: the whole batch is dead-lettered. */
+  /** 400/422, 501, any other 4xx or 3xx (redirects are not followed), invalid data: the items are refused as invalid and the whole batch is dead-lettered. */
   | { outcome: 'permanent'; reason: string; status?: number }
   /**
    * Per-item results (Elasticsearch _bulk): one entry per batch entry, same order.
@@ -63,10 +72,17 @@ export type SendResult =
 
 export type ItemResult =
   | { outcome: 'delivered' }
-  | { outcome: 'retryable'; reason: string; status?: number }
+  | { outcome: 'retryable'; reason: string; status?: number; cause?: RetryCause }
   /** retryAfterMs (optional): the vendor asked to wait at least this long before retrying this item. */
   | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
   | { outcome: 'permanent'; reason: string; status?: number };
+
+/**
+ * Statuses that refuse Vigil's credentials or target, not the items: 401 (no
+ * or unknown key), 403 (key revoked, rotated or without the permission), 404
+ * (wrong URL, region or account). Retried with backoff, never dead-lettered.
+ */
+export const CONFIGURATION_STATUSES: ReadonlySet<number> = new Set([401, 403, 404]);
 
 /** Parses Retry-After (delta-seconds or an HTTP date) into milliseconds from `now`. */
 export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
@@ -88,5 +104,6 @@ export function classifyHttpStatus(status: number, reason: string, retryAfterHea
       ? { outcome: 'throttled', reason, status, retryAfterMs }
       : { outcome: 'retryable', reason, status };
   }
+  if (CONFIGURATION_STATUSES.has(status)) return { outcome: 'retryable', reason, status, cause: 'configuration' };
   return { outcome: 'permanent', reason, status };
 }

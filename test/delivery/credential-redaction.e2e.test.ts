@@ -51,15 +51,19 @@ describe('credentials never reach logs, dead letters or metrics', () => {
   });
 
   test('failing requests are logged, and a refused batch dead-lettered, with the credentials they quote redacted', async () => {
-    // An answer quoting the Authorization header it refused, as some proxies and gateways in front of HEC do.
+    // Answers quoting the Authorization header, as some proxies and gateways in front of HEC do: a refused
+    // token (logged, retried) and then refused data (dead-lettered).
     hec.faults.push({ status: 401, code: 3, text: `Invalid authorization: Splunk ${HEC_TOKEN}` });
+    hec.faults.push({ status: 400, code: 6, text: `Invalid data format (request sent with Splunk ${HEC_TOKEN})` });
     const metrics = await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'redaction.check', value: 1 }] }, ingest);
     assert.equal(metrics.status, 202);
     const logs = await postJson(`${vigil.url}/ingest/logs`, { logs: [{ message: 'refused by HEC' }] }, ingest);
     assert.equal(logs.status, 202);
 
     const failing = (destination: string) => vigil.logs.lines.filter((line) => line.includes(`Delivery to ${destination} failing`));
+    const refusedCredentials = () => vigil.logs.lines.filter((line) => line.includes("splunk refused Vigil's credentials or settings (HTTP 401)"));
     await waitFor('the Datadog and New Relic failures logged', () => failing('datadog').length > 0 && failing('newrelic').length > 0);
+    await waitFor('the refused HEC token logged', () => refusedCredentials().length > 0);
     const deadLetters = async () => getJson(`${vigil.url}/admin/dead-letters?destination=splunk`, admin);
     await waitFor('the Splunk dead letter', async () => ((await deadLetters()).body['total'] as number) === 1);
 
@@ -68,8 +72,14 @@ describe('credentials never reach logs, dead letters or metrics', () => {
     const newRelicFailure = JSON.parse(failing('newrelic')[0]!) as { detail: string };
     assert.match(newRelicFailure.detail, /"\[redacted\]" is an invalid header value/);
     const listing = await deadLetters();
-    const items = listing.body['items'] as Array<{ detail: string }>;
-    assert.equal(items[0]!.detail, 'HEC answered 401, code 3: Invalid authorization: Splunk [redacted]');
+    const items = listing.body['items'] as Array<{ detail: string; status: number }>;
+    assert.equal(items[0]!.status, 400, 'the refused token was retried, not dead-lettered');
+    assert.equal(items[0]!.detail, 'HEC answered 400, code 6: Invalid data format (request sent with Splunk [redacted])');
+    const refusal = JSON.parse(refusedCredentials()[0]!) as { detail: string; status: number; destination: string };
+    assert.deepEqual(
+      { destination: refusal.destination, status: refusal.status, detail: refusal.detail },
+      { destination: 'splunk', status: 401, detail: 'HEC answered 401, code 3: Invalid authorization: Splunk [redacted]' },
+    );
 
     assertNoSecret(vigil.logs.text, 'the log');
     assertNoSecret(listing.text, 'GET /admin/dead-letters');

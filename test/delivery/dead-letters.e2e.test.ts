@@ -5,11 +5,14 @@ import { UserErasure } from '../../src/common/user-erasure.js';
 import { DeliveryRepository } from '../../src/delivery/delivery.repository.js';
 import type { Db } from '../../src/storage/database.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
+import { RetentionJob } from '../../src/storage/retention.job.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { FakeDatadog } from '../fakes/datadog-intake.js';
 import { FakeNewRelic } from '../fakes/newrelic-intake.js';
 import { driveClock, waitFor } from './delivery-support.js';
+
+const DAY_MS = 86_400_000;
 
 interface Listing {
   total: number;
@@ -107,6 +110,30 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal((await list()).total, 1);
       await repository.purge({});
     });
+
+    test('retention deletes dead letters older than 30 days, but never one whose replay was requested', async () => {
+      const repository = vigil.app.get(DeliveryRepository);
+      const db = vigil.app.get<Db>(DATABASE);
+      const now = clock.now();
+      // Splunk has no queue in this app, so its pending replay stays pending while retention runs.
+      const letter = { destination: 'splunk', kind: 'log' as const, eventTime: 1, receivedAt: 1, userId: null, payload: '{}', reason: 'rejected' as const, status: 400, detail: 'x' };
+      await repository.insertDeadLetters(db, [{ ...letter, logId: 1 }, { ...letter, logId: 2 }], now - 31 * DAY_MS);
+      await repository.insertDeadLetters(db, [{ ...letter, logId: 3 }], now - 29 * DAY_MS);
+      const pending = (await repository.list({ destination: 'splunk' }, 0, 10)).find((stored) => stored.logId === 2)!;
+      assert.equal(await repository.requestReplay({ ids: [pending.id] }), 1);
+
+      const deleted = await vigil.app.get(RetentionJob).run();
+      assert.equal(deleted['delivery_dead_letters'], 1, 'only the old letter nobody asked back');
+      const remaining = await repository.list({ destination: 'splunk' }, 0, 10);
+      assert.deepEqual(
+        remaining.map((stored) => ({ logId: stored.logId, replayRequested: stored.replayRequested })),
+        [
+          { logId: 2, replayRequested: true },
+          { logId: 3, replayRequested: false },
+        ],
+      );
+      await repository.purge({ destination: 'splunk' });
+    });
   });
 }
 
@@ -128,7 +155,8 @@ describe('a dead destination does not slow a healthy one', () => {
     });
     try {
       for (let round = 0; round < 5; round++) {
-        const metrics = Array.from({ length: 100 }, (_, index) => ({ name: 'isolation.points', value: round * 100 + index }));
+        // Distinct series: Datadog keeps one gauge value per series and second, so Vigil sends one.
+        const metrics = Array.from({ length: 100 }, (_, index) => ({ name: 'isolation.points', value: round * 100 + index, tags: { seq: String(round * 100 + index) } }));
         assert.equal((await postJson(`${vigil.url}/ingest/metrics`, { metrics })).status, 202);
         await waitFor(`round ${round} at Datadog`, () => datadog.points.length === (round + 1) * 100);
       }

@@ -33,3 +33,13 @@ export function sample(text: string, name: string, labels: Record<string, string
 export async function metricsText(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
 }
+
+/** Moves the clock a second at a time until `done()` holds; fails after `realMs` of real time. */
+export async function advanceUntil(clock: ManualClock, what: string, done: () => boolean | Promise<boolean>, realMs = 10_000): Promise<void> {
+  const deadline = Date.now() + realMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import { sqliteDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
-import { metricsText, sample } from './delivery-support.js';
+import { advanceUntil, metricsText, sample } from './delivery-support.js';
 import { datadogSubject, elasticsearchSubject, newRelicSubject, splunkSubject, SUBJECTS, type Subject } from './destination-contract.support.js';
 
 /**
@@ -24,6 +24,8 @@ const START = Date.UTC(2026, 0, 1, 12);
 const FLUSH_MS = 1000;
 const RETRY_AFTER_S = 120;
 const DAY_MS = 86_400_000;
+/** Refusals of the credentials in a row before the fake accepts again (the key was fixed): backoff grows over them. */
+const CONFIGURATION_REFUSALS = 4;
 
 interface DeadLetter {
   destination: string;
@@ -31,16 +33,6 @@ interface DeadLetter {
   status: number | null;
   detail: string;
   item: Record<string, unknown>;
-}
-
-/** Moves the clock a second at a time until `done()` holds; fails after `realMs` of real time. */
-async function advanceUntil(clock: ManualClock, what: string, done: () => boolean | Promise<boolean>, realMs = 10_000): Promise<void> {
-  const deadline = Date.now() + realMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    clock.advance(1000);
-    await delay(5);
-  }
 }
 
 /** Waits in real time, the clock standing still. */
@@ -229,6 +221,24 @@ for (const makeSubject of SUBJECTS) {
           assert.equal(letter.status, permanent.expectStatus);
           assert.match(letter.detail, permanent.expectDetail);
         }
+        await harness.assertBooks();
+      });
+    }
+
+    for (const refusal of subject.configurationCases) {
+      test(`4c. ${refusal.label} refuses the credentials or settings, not the items: retried with backoff until accepted, nothing dead-lettered`, async () => {
+        const since = subject.tap.requests.length;
+        const retriesBefore = await harness.retries('configuration');
+        refusal.inject(CONFIGURATION_REFUSALS);
+        const sent = ids(`s4c-${refusal.expectStatus}-${subject.configurationCases.indexOf(refusal)}`, 3);
+        await harness.ingest(sent);
+        await advanceUntil(clock, 'delivery once the refusals stop', () => countsOf(subject, sent).every((count) => count >= 1));
+        harness.ledger.delivered += sent.length;
+        const refused = Array.from({ length: CONFIGURATION_REFUSALS }, () => refusal.expectStatus);
+        assert.deepEqual(await statuses(since), [...refused, 'ok'], 'the same batch retried until accepted');
+        assert.deepEqual(countsOf(subject, sent), [1, 1, 1]);
+        assert.deepEqual(await harness.lettersFor(sent), [], 'nothing dead-lettered');
+        assert.equal((await harness.retries('configuration')) - retriesBefore, CONFIGURATION_REFUSALS);
         await harness.assertBooks();
       });
     }

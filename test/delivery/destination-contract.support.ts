@@ -111,6 +111,17 @@ export interface PermanentCase {
   expectDetail: RegExp;
 }
 
+/**
+ * A refusal of Vigil's credentials or settings (bad or revoked key, wrong URL
+ * or index): the fake answers it to the next `times` data requests, then
+ * accepts again, as when an operator fixes the key.
+ */
+export interface ConfigurationCase {
+  label: string;
+  inject(times: number): void;
+  expectStatus: number;
+}
+
 /** One destination under the shared contract: its fake, tap, env and vendor-specific injections. */
 export interface Subject {
   name: DestinationName;
@@ -133,7 +144,10 @@ export interface Subject {
   inject429(retryAfter: string): void;
   /** A 413 on the next data request; null when the vendor never answers 413. */
   inject413: (() => void) | null;
+  /** Refusals of the items themselves: dead-lettered. */
   permanentCases: PermanentCase[];
+  /** Refusals of the credentials or settings: retried until accepted, never dead-lettered. */
+  configurationCases: ConfigurationCase[];
   /** Per-item refusal inside an accepted request (Elasticsearch mapping errors): items whose id starts with the prefix are refused. */
   perItemRejection: { inject(idPrefix: string): void; clear(): void; expectStatus: number; expectDetail: RegExp } | null;
   /** Oldest metric (by its own time) the vendor accepts; null: no limit. */
@@ -188,12 +202,17 @@ export function datadogSubject(clock: ManualClock): Subject {
     inject503: () => fake.inject(1, { status: 503 }, dataPath),
     inject429: (retryAfter) => fake.inject(1, { status: 429, headers: { 'retry-after': retryAfter } }, dataPath),
     inject413: () => fake.inject(1, { status: 413, body: { errors: ['Payload too large'] } }, dataPath),
-    permanentCases: [400, 401, 403].map((status) => ({
+    permanentCases: [400, 422].map((status) => ({
       label: String(status),
       inject: () => fake.inject(1, { status, body: { errors: [`refused with ${status}`] } }, dataPath),
       expectStatus: status,
       expectDetail: new RegExp(`refused with ${status}`),
     })),
+    configurationCases: [
+      { label: '403 (invalid or revoked API key)', status: 403, body: { errors: ['Forbidden'] } },
+      { label: '401', status: 401, body: { errors: ['Unauthorized'] } },
+      { label: '404 (wrong DATADOG_API_URL)', status: 404, body: { errors: ['Not found'] } },
+    ].map(({ label, status, body }) => ({ label, inject: (times) => fake.inject(times, { status, body }, dataPath), expectStatus: status })),
     perItemRejection: null,
     maxAgeMs: HOUR_MS,
     failForever: () => fake.failAll({ status: 503 }),
@@ -225,12 +244,17 @@ export function newRelicSubject(clock: ManualClock): Subject {
     inject503: () => fake.inject(1, { status: 503 }, dataPath),
     inject429: (retryAfter) => fake.inject(1, { status: 429, headers: { 'retry-after': retryAfter } }, dataPath),
     inject413: () => fake.inject(1, { status: 413, body: { error: 'payload too large' } }, dataPath),
-    permanentCases: [400, 401, 403].map((status) => ({
+    permanentCases: [400].map((status) => ({
       label: String(status),
       inject: () => fake.inject(1, { status, body: { error: `refused with ${status}` } }, dataPath),
       expectStatus: status,
       expectDetail: new RegExp(`refused with ${status}`),
     })),
+    configurationCases: [
+      { label: '403 (invalid license key)', status: 403, body: { error: 'invalid license key' } },
+      { label: '401', status: 401, body: { error: 'unauthorized' } },
+      { label: '404 (wrong NEW_RELIC_METRIC_API_URL)', status: 404, body: { error: 'not found' } },
+    ].map(({ label, status, body }) => ({ label, inject: (times) => fake.inject(times, { status, body }, dataPath), expectStatus: status })),
     perItemRejection: null,
     maxAgeMs: 48 * HOUR_MS,
     failForever: () => fake.failAll({ status: 503 }),
@@ -264,17 +288,24 @@ export function elasticsearchSubject(clock: ManualClock): Subject & { fake: Fake
     inject429: (retryAfter) => fake.requestFaults.push({ status: 429, headers: { 'retry-after': retryAfter } }),
     inject413: () => fake.requestFaults.push({ status: 413, body: esError(413, 'content_too_long_exception') }),
     permanentCases: [
-      ...[
-        { status: 400, type: 'illegal_argument_exception' },
-        { status: 401, type: 'security_exception' },
-        { status: 403, type: 'security_exception' },
-      ].map(({ status, type }) => ({
+      ...[{ status: 400, type: 'illegal_argument_exception' }].map(({ status, type }) => ({
         label: `${status} (whole request)`,
         inject: () => fake.requestFaults.push({ status, body: esError(status, type) }),
         expectStatus: status,
         expectDetail: new RegExp(`${type}: refused with ${status}`),
       })),
     ],
+    configurationCases: [
+      { status: 401, type: 'security_exception' },
+      { status: 403, type: 'security_exception' },
+      { status: 404, type: 'index_not_found_exception' },
+    ].map(({ status, type }) => ({
+      label: `${status} ${type} (whole request)`,
+      inject: (times) => {
+        for (let count = 0; count < times; count++) fake.requestFaults.push({ status, body: esError(status, type) });
+      },
+      expectStatus: status,
+    })),
     perItemRejection: {
       inject: (idPrefix) => {
         fake.itemFault = (operation) =>
@@ -325,13 +356,23 @@ export function splunkSubject(clock: ManualClock): Subject & { fake: FakeSplunkH
     permanentCases: [
       { label: 'code 5 no data (400)', answer: HEC_ANSWERS.noData },
       { label: 'code 6 invalid data format (400)', answer: HEC_ANSWERS.invalidDataFormat },
-      { label: 'code 2 token required (401)', answer: HEC_ANSWERS.tokenRequired },
-      { label: 'code 4 invalid token (403)', answer: HEC_ANSWERS.invalidToken },
     ].map(({ label, answer }) => ({
       label,
       inject: () => fake.faults.push(answer),
       expectStatus: answer.status,
       expectDetail: new RegExp(`code ${answer.code}: ${answer.text}`),
+    })),
+    configurationCases: [
+      { label: 'code 1 token disabled (403)', answer: HEC_ANSWERS.tokenDisabled },
+      { label: 'code 2 token required (401)', answer: HEC_ANSWERS.tokenRequired },
+      { label: 'code 4 invalid token (403)', answer: HEC_ANSWERS.invalidToken },
+      { label: 'code 7 incorrect index (400)', answer: HEC_ANSWERS.incorrectIndex },
+    ].map(({ label, answer }) => ({
+      label,
+      inject: (times) => {
+        for (let count = 0; count < times; count++) fake.faults.push(answer);
+      },
+      expectStatus: answer.status,
     })),
     // HEC has no per-event results: a bad event fails the whole request (code 6 above).
     perItemRejection: null,

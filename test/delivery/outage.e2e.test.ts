@@ -102,7 +102,8 @@ describe('the books balance (sqlite)', () => {
     stopClock = driveClock(clock, 200);
     const now = clock.now();
     // 5 fresh metrics: delivered. 3 two hours old: expired (Datadog takes 1 h). 2 events, the first refused with 400.
-    await postJson(`${vigil.url}/ingest/metrics`, { metrics: Array.from({ length: 5 }, (_, index) => ({ name: 'books.fresh', value: index, timestamp: now })) });
+    // Distinct series (seq tags): Datadog keeps one gauge value per series and second, and Vigil sends only that one.
+    await postJson(`${vigil.url}/ingest/metrics`, { metrics: Array.from({ length: 5 }, (_, index) => ({ name: 'books.fresh', value: index, timestamp: now, tags: { seq: String(index) } })) });
     await postJson(`${vigil.url}/ingest/metrics`, { metrics: Array.from({ length: 3 }, (_, index) => ({ name: 'books.old', value: index, timestamp: now - 2 * 3_600_000 })) });
     fake.inject(1, { status: 400 }, /\/api\/v1\/events/);
     await postJson(`${vigil.url}/ingest/events`, { events: [{ title: 'one', text: 'a' }, { title: 'two', text: 'b' }] });
@@ -166,7 +167,9 @@ describe('the books balance (sqlite)', () => {
     let refused: Awaited<ReturnType<typeof postJson>> | undefined;
     let accepted = 0;
     for (let round = 0; round < 50 && !refused; round++) {
-      const response = await postJson(`${vigil.url}/ingest/metrics`, { metrics: Array.from({ length: 5 }, (_, index) => ({ name: 'block.points', value: index })) });
+      // Distinct series, so each item is its own point at Datadog.
+      const metrics = Array.from({ length: 5 }, (_, index) => ({ name: 'block.points', value: index, tags: { seq: String(round * 5 + index) } }));
+      const response = await postJson(`${vigil.url}/ingest/metrics`, { metrics });
       if (response.status === 503) refused = response;
       else {
         accepted += 5;

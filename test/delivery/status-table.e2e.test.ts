@@ -36,9 +36,10 @@ function cases(clock: ManualClock): Array<{ name: string; answer: () => Injected
       expect: { delivered: true, minPauseMs: RETRY_AFTER_S * 1000, retryReason: 'throttled' },
     },
     { name: '400 is dead-lettered', answer: () => ({ status: 400 }), expect: { delivered: false, status: 400 } },
-    { name: '401 is dead-lettered', answer: () => ({ status: 401 }), expect: { delivered: false, status: 401 } },
-    { name: '403 is dead-lettered', answer: () => ({ status: 403 }), expect: { delivered: false, status: 403 } },
-    { name: '404 is dead-lettered', answer: () => ({ status: 404 }), expect: { delivered: false, status: 404 } },
+    // Refusals of the key or URL, not of the item: retried until fixed, never dead-lettered.
+    { name: '401 is retried (credentials)', answer: () => ({ status: 401 }), expect: { delivered: true, retryReason: 'configuration' } },
+    { name: '403 is retried (credentials)', answer: () => ({ status: 403 }), expect: { delivered: true, retryReason: 'configuration' } },
+    { name: '404 is retried (wrong URL)', answer: () => ({ status: 404 }), expect: { delivered: true, retryReason: 'configuration' } },
     { name: '422 is dead-lettered', answer: () => ({ status: 422 }), expect: { delivered: false, status: 422 } },
     { name: '501 is dead-lettered', answer: () => ({ status: 501 }), expect: { delivered: false, status: 501 } },
   ];
@@ -129,7 +130,8 @@ for (const subject of subjects) {
 
     test('413 halves the batch until it fits; every item arrives once', async () => {
       stopClock();
-      const metrics = Array.from({ length: 8 }, (_, index) => ({ name: `split.${subject.destination}`, value: index, timestamp: clock.now() }));
+      // Distinct series: Datadog keeps one gauge value per series and second, so Vigil would send one point for all 8.
+      const metrics = Array.from({ length: 8 }, (_, index) => ({ name: `split.${subject.destination}`, value: index, timestamp: clock.now(), tags: { seq: String(index) } }));
       const before = subject.fake.requests.length;
       subject.fake.inject(1, { status: 413 }, subject.metricPath);
       assert.equal((await postJson(`${vigil.url}/ingest/metrics`, { metrics }, admin)).status, 202);

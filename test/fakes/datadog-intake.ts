@@ -31,15 +31,41 @@ export const DATADOG_DISTRIBUTION_MAX_WIRE = 3_200_000;
 export const DATADOG_DISTRIBUTION_MAX_RAW = 62_914_560;
 const HOUR_SECONDS = 3600;
 
+/** A fixed, calendar-aligned request window, as Datadog's rate-limited endpoints have. */
+export interface RateLimit {
+  limit: number;
+  periodSeconds: number;
+}
+
+/** The series a v2 point belongs to at Datadog: metric, tag set (Datadog lowercases tags), second. */
+export function seriesKey(metric: string, tags: readonly string[], timestamp: number): string {
+  return [metric, timestamp, ...tags.map((tag) => tag.toLowerCase()).sort()].join('\u0000');
+}
+
 /**
  * A fake Datadog API: v2 series, v1 distribution points, v1 events, v1
  * dashboards. Checks DD-API-KEY (and DD-APPLICATION-KEY for dashboards), gzip
  * bodies within the documented sizes, and the body schemas; points older than
  * an hour or events older than 18 hours are counted as `stale` (the real intake
  * drops them silently, so a test asserts there are none).
+ *
+ * What Datadog keeps of v2 series is modelled apart from what arrived (`points`):
+ * the intake keeps the LAST value submitted for one metric, tag set and
+ * timestamp (last write wins, vectordotdev/vector#13867), for counts as for
+ * gauges, so `stored` holds one point per such series and second.
+ *
+ * With `eventRateLimit` set, the events endpoint counts requests in a
+ * calendar-aligned window and answers every request with X-RateLimit-Limit,
+ * -Period, -Remaining and -Reset (seconds until the window resets), and over
+ * the limit with 429 and no Retry-After, as Datadog documents
+ * (docs.datadoghq.com/api/latest/rate-limits).
  */
 export class FakeDatadog extends FakeIntake {
   readonly points: DatadogPoint[] = [];
+  /** What Datadog would keep: the last point per (metric, tags, timestamp). */
+  readonly stored = new Map<string, DatadogPoint>();
+  eventRateLimit: RateLimit | null = null;
+  private eventWindow = { start: Number.NEGATIVE_INFINITY, used: 0 };
   readonly distributions: DatadogDistributionPoint[] = [];
   readonly events: DatadogEvent[] = [];
   readonly dashboards = new Map<string, { id: string; title: string; widgets: unknown[]; layout_type: string }>();
@@ -78,6 +104,11 @@ export class FakeDatadog extends FakeIntake {
     this.now = now;
   }
 
+  /** The value Datadog would keep for this series at this second (last write wins); undefined when none. */
+  storedValue(metric: string, tags: readonly string[], timestamp: number): number | undefined {
+    return this.stored.get(seriesKey(metric, tags, timestamp))?.value;
+  }
+
   /** Points (any kind) carrying the tag `tag`. */
   pointsTagged(tag: string): DatadogPoint[] {
     return this.points.filter((point) => point.tags.includes(tag));
@@ -111,6 +142,7 @@ export class FakeDatadog extends FakeIntake {
       }
     }
     this.points.push(...accepted);
+    for (const point of accepted) this.stored.set(seriesKey(point.metric, point.tags, point.timestamp), point);
     return { status: 202, body: { errors: [] } };
   }
 
@@ -132,7 +164,33 @@ export class FakeDatadog extends FakeIntake {
     return { status: 202, body: { errors: [] } };
   }
 
+  /** The rate-limit headers of an events answer, and whether this request is over the limit. */
+  private eventRateVerdict(): { headers: Record<string, string>; over: boolean } | null {
+    const rateLimit = this.eventRateLimit;
+    if (rateLimit === null) return null;
+    const nowSeconds = this.now() / 1000;
+    const start = Math.floor(nowSeconds / rateLimit.periodSeconds) * rateLimit.periodSeconds;
+    if (start !== this.eventWindow.start) this.eventWindow = { start, used: 0 };
+    this.eventWindow.used++;
+    const over = this.eventWindow.used > rateLimit.limit;
+    const headers = {
+      'x-ratelimit-limit': String(rateLimit.limit),
+      'x-ratelimit-period': String(rateLimit.periodSeconds),
+      'x-ratelimit-remaining': String(Math.max(0, rateLimit.limit - this.eventWindow.used)),
+      'x-ratelimit-reset': String(Math.ceil(start + rateLimit.periodSeconds - nowSeconds)),
+      'x-ratelimit-name': 'events_submission',
+    };
+    return { headers, over };
+  }
+
   private event(body: unknown): RouteVerdict {
+    const rate = this.eventRateVerdict();
+    if (rate?.over) return { status: 429, body: { errors: ['Too many requests'] }, headers: rate.headers };
+    const accepted = this.acceptEvent(body);
+    return rate ? { ...accepted, headers: rate.headers } : accepted;
+  }
+
+  private acceptEvent(body: unknown): RouteVerdict {
     if (!isObject(body) || typeof body['title'] !== 'string' || typeof body['text'] !== 'string') return bad('title and text are required');
     if (body['title'].length > 100) return bad('title is over 100 characters');
     if (body['text'].length > 4000) return bad('text is over 4000 characters');

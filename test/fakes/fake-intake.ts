@@ -31,6 +31,8 @@ export interface InjectedAnswer {
 export interface RouteVerdict {
   status: number;
   body: unknown;
+  /** Extra answer headers (e.g. a vendor's rate-limit headers). */
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -133,7 +135,7 @@ export class FakeIntake {
     const route = this.routes.find((candidate) => candidate.method === request.method && (typeof candidate.path === 'string' ? candidate.path === path : candidate.path.test(path)));
     if (!route) return answer(404, { errors: [`no route ${request.method} ${path}`] });
     const denied = route.authorize(request.headers);
-    if (denied) return answer(denied.status, denied.body);
+    if (denied) return answer(denied.status, denied.body, denied.headers);
     if (route.maxWireBytes !== undefined && wire.length > route.maxWireBytes) return answer(413, { errors: [`payload of ${wire.length} bytes exceeds ${route.maxWireBytes}`] });
     const encoding = (request.headers['content-encoding'] ?? '').toString().toLowerCase();
     if (route.requireGzip && encoding !== 'gzip') return answer(400, { errors: ['expected Content-Encoding: gzip'] });
@@ -153,7 +155,7 @@ export class FakeIntake {
     }
     record.body = body;
     const verdict = route.handle(body, request);
-    answer(verdict.status, verdict.body);
+    answer(verdict.status, verdict.body, verdict.headers);
   }
 }
 

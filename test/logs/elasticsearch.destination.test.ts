@@ -104,7 +104,7 @@ describe('Elasticsearch destination through the official client', () => {
     assert.equal(fake.documentCount, 4);
   });
 
-  test('whole-request answers: 503 retryable, 503 or 429 with Retry-After throttled, 413 too large, 401 permanent', async () => {
+  test('whole-request answers: 503 retryable, 503 or 429 with Retry-After throttled, 413 too large, 401 retried as configuration, 400 permanent', async () => {
     const batch = logEntries(2, 500);
     fake.requestFaults.push({ status: 503 });
     assert.deepEqual(await destination.send(batch, signal), { outcome: 'retryable', reason: 'Elasticsearch answered 503: fake_fault: injected 503', status: 503 });
@@ -123,9 +123,16 @@ describe('Elasticsearch destination through the official client', () => {
     assert.equal((await destination.send(batch, signal)).outcome, 'too_large');
     fake.requestFaults.push({ status: 401, body: { error: { type: 'security_exception', reason: 'unable to authenticate user [elastic]' }, status: 401 } });
     assert.deepEqual(await destination.send(batch, signal), {
-      outcome: 'permanent',
+      outcome: 'retryable',
       reason: 'Elasticsearch answered 401: security_exception: unable to authenticate user [elastic]',
       status: 401,
+      cause: 'configuration',
+    });
+    fake.requestFaults.push({ status: 400, body: { error: { type: 'illegal_argument_exception', reason: 'unknown parameter' }, status: 400 } });
+    assert.deepEqual(await destination.send(batch, signal), {
+      outcome: 'permanent',
+      reason: 'Elasticsearch answered 400: illegal_argument_exception: unknown parameter',
+      status: 400,
     });
     assert.equal(fake.documentCount, 0);
   });

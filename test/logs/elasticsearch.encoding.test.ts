@@ -90,7 +90,7 @@ describe('Elasticsearch _bulk results', () => {
     assert.deepEqual(classifyBulkResponse(body, 2), { outcome: 'delivered' });
   });
 
-  test('per item: 429 throttled, 5xx retryable, mapping errors permanent with Elasticsearch’s reason', () => {
+  test('per item: 429 throttled, 5xx retryable, 403/404 retried as configuration, mapping errors permanent with Elasticsearch’s reason', () => {
     const body: BulkResponseBody = {
       errors: true,
       items: [
@@ -108,9 +108,11 @@ describe('Elasticsearch _bulk results', () => {
           },
         },
         { create: { status: 409 } },
+        { create: { status: 403, error: { type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for user [vigil]' } } },
+        { create: { status: 404, error: { type: 'index_not_found_exception', reason: 'no such index [vigil-logs-2026.01.01]' } } },
       ],
     };
-    assert.deepEqual(classifyBulkResponse(body, 5), {
+    assert.deepEqual(classifyBulkResponse(body, 7), {
       outcome: 'partial',
       items: [
         { outcome: 'delivered' },
@@ -122,6 +124,8 @@ describe('Elasticsearch _bulk results', () => {
           status: 400,
         },
         { outcome: 'delivered' },
+        { outcome: 'retryable', reason: 'security_exception: action [indices:data/write/bulk[s]] is unauthorized for user [vigil]', status: 403, cause: 'configuration' },
+        { outcome: 'retryable', reason: 'index_not_found_exception: no such index [vigil-logs-2026.01.01]', status: 404, cause: 'configuration' },
       ],
     });
   });

@@ -43,15 +43,20 @@ describe('Splunk destination over plain HTTP', () => {
     destination.close();
   });
 
-  test('token and index problems are permanent; busy is retryable; nothing is accepted meanwhile', async () => {
+  test('token and index problems are retried as configuration; busy is retryable; nothing is accepted meanwhile', async () => {
     const accepted = hec.events.length;
     const send = (config: Partial<SplunkConfig>) => {
       const destination = destinationFor({ url, token: 'good-token', tlsVerify: true, ...config });
       return destination.send(logEntries(2), signal).finally(() => destination.close());
     };
-    assert.deepEqual(await send({ token: 'wrong-token' }), { outcome: 'permanent', reason: 'HEC answered 403, code 4: Invalid token', status: 403 });
-    assert.deepEqual(await send({ token: 'old-token' }), { outcome: 'permanent', reason: 'HEC answered 403, code 1: Token disabled', status: 403 });
-    assert.equal((await send({ index: 'secret' })).outcome, 'permanent');
+    assert.deepEqual(await send({ token: 'wrong-token' }), { outcome: 'retryable', reason: 'HEC answered 403, code 4: Invalid token', status: 403, cause: 'configuration' });
+    assert.deepEqual(await send({ token: 'old-token' }), { outcome: 'retryable', reason: 'HEC answered 403, code 1: Token disabled', status: 403, cause: 'configuration' });
+    assert.deepEqual(await send({ index: 'secret' }), {
+      outcome: 'retryable',
+      reason: 'HEC answered 400, code 7: Incorrect index (invalid-event-number 0)',
+      status: 400,
+      cause: 'configuration',
+    });
     hec.faults.push(HEC_ANSWERS.serverBusy);
     assert.deepEqual(await send({}), { outcome: 'retryable', reason: 'HEC answered 503, code 9: Server is busy', status: 503 });
     hec.faults.push({ ...HEC_ANSWERS.serverBusy, headers: { 'retry-after': '5' } });

@@ -71,14 +71,21 @@ describe('HEC answer classification', () => {
     assert.equal(classify(500, { text: 'Internal server error', code: 8 }).outcome, 'retryable');
   });
 
-  test('token problems and invalid data are permanent with HEC’s words', () => {
+  test('token and index problems are retried as configuration with HEC’s words: they refuse the setting, not the events', () => {
     for (const [status, code, text] of [
       [403, 1, 'Token disabled'],
       [401, 2, 'Token is required'],
       [401, 3, 'Invalid authorization'],
       [403, 4, 'Invalid token'],
-      [400, 5, 'No data'],
       [400, 7, 'Incorrect index'],
+    ] as const) {
+      assert.deepEqual(classify(status, { text, code }), { outcome: 'retryable', reason: `HEC answered ${status}, code ${code}: ${text}`, status, cause: 'configuration' }, text);
+    }
+  });
+
+  test('invalid data is permanent with HEC’s words', () => {
+    for (const [status, code, text] of [
+      [400, 5, 'No data'],
       [400, 12, 'Event field is required'],
     ] as const) {
       assert.deepEqual(classify(status, { text, code }), { outcome: 'permanent', reason: `HEC answered ${status}, code ${code}: ${text}`, status }, text);
@@ -94,10 +101,12 @@ describe('HEC answer classification', () => {
     assert.equal(classify(413, 'Content too large').outcome, 'too_large');
     assert.equal(classify(429, { text: 'slow down', code: 99 }).outcome, 'throttled');
     assert.deepEqual(classify(502, '<html>Bad Gateway</html>'), { outcome: 'retryable', reason: 'HEC answered 502: <html>Bad Gateway</html>', status: 502 });
+    // A wrong SPLUNK_HEC_URL path: a setting to fix, retried.
     assert.deepEqual(classify(404, { text: 'The requested URL was not found on this server.', code: 404 }), {
-      outcome: 'permanent',
+      outcome: 'retryable',
       reason: 'HEC answered 404, code 404: The requested URL was not found on this server.',
       status: 404,
+      cause: 'configuration',
     });
   });
 });

@@ -22,6 +22,9 @@ export const DATADOG_LIMITS: DestinationLimits = {
   maxAgeMs: { metric: HOUR_MS, request: HOUR_MS, event: 18 * HOUR_MS },
 };
 
+/** The interval declared on ingested `count` metrics (seconds). */
+const COUNT_INTERVAL_SECONDS = 10;
+
 /** Events go one per request (the v1 Events API has no batch form); this many at a time. */
 const EVENT_CONCURRENCY = 8;
 
@@ -43,6 +46,9 @@ interface Part {
  * - metric `gauge` → v2 series type gauge; `count` → v2 series type count with a
  *   10 s interval; `distribution` → the v1 distribution-points API, one value per
  *   point, so Datadog computes global percentiles (a gauge would lose them);
+ * - Datadog keeps the last value submitted for one metric, tag set and second
+ *   (last write wins), so within a batch count points of the same series and
+ *   second are summed into one point and gauges keep the latest (SeriesPoints);
  * - tags `{k: v}` → `k:v`, plus `env:<ENVIRONMENT>` on everything; `unit` → series unit;
  * - events → v1 Events API (title, text, alert_type, date_happened, tags, and
  *   `source:<source>`);
@@ -52,7 +58,8 @@ interface Part {
  *
  * The client's own retries stay off: the delivery core retries. Each call gets
  * its own Configuration carrying that call's abort signal (timeout + shutdown)
- * and a fetch wrapper that keeps the answer's headers for Retry-After.
+ * and a fetch wrapper that keeps the answer's headers for Retry-After (or, on
+ * a 429 without it, X-RateLimit-Reset).
  */
 export class DatadogDestination implements Destination {
   readonly name = 'datadog' as const;
@@ -90,8 +97,7 @@ export class DatadogDestination implements Destination {
   private encode(batch: readonly LogEntry[]): Array<Part & { event?: true }> | { tooLarge: string } {
     const parts: Array<Part & { event?: true }> = [];
     const envTag = `env:${this.environment}`;
-    const series: v2.MetricSeries[] = [];
-    const seriesIndices: number[] = [];
+    const seriesPoints = new SeriesPoints();
     const distributions = new Map<string, { series: v1.DistributionPointsSeries; indices: number[] }>();
     const addDistribution = (metric: string, tags: string[], timestampSeconds: number, values: number[], indices: number[]) => {
       const key = `${metric}\u0000${tags.join(',')}`;
@@ -114,15 +120,8 @@ export class DatadogDestination implements Destination {
           addDistribution(metric.name, tags, timestamp, [metric.value], [index]);
           return;
         }
-        series.push({
-          metric: metric.name,
-          type: metric.type === 'count' ? 1 : 3,
-          ...(metric.type === 'count' ? { interval: 10 } : {}),
-          points: [{ timestamp, value: metric.value }],
-          tags,
-          ...(metric.unit ? { unit: metric.unit } : {}),
-        });
-        seriesIndices.push(index);
+        const point = { metric: metric.name, tags, timestamp, value: metric.value, unit: metric.unit, indices: [index] };
+        seriesPoints.add(metric.type === 'count' ? { ...point, type: 'count', interval: COUNT_INTERVAL_SECONDS } : { ...point, type: 'gauge' });
       } else if (entry.kind === 'request') {
         requests.push({ index, item: entry.payload as RequestItem });
       } else if (entry.kind === 'event') {
@@ -142,19 +141,19 @@ export class DatadogDestination implements Destination {
       const tags = [`service:${aggregate.service}`, envTag];
       const timestamp = Math.floor(aggregate.bucketStart / 1000);
       const interval = REQUEST_BUCKET_MS / 1000;
-      series.push({ metric: REQUEST_METRICS.count, type: 1, interval, points: [{ timestamp, value: aggregate.count }], tags });
-      series.push({ metric: REQUEST_METRICS.errors, type: 1, interval, points: [{ timestamp, value: aggregate.errors }], tags });
-      seriesIndices.push(...aggregate.indices);
+      seriesPoints.add({ metric: REQUEST_METRICS.count, type: 'count', interval, tags, timestamp, value: aggregate.count, indices: aggregate.indices });
+      seriesPoints.add({ metric: REQUEST_METRICS.errors, type: 'count', interval, tags, timestamp, value: aggregate.errors, indices: aggregate.indices });
       addDistribution(REQUEST_METRICS.duration, tags, timestamp, aggregate.durationsMs, aggregate.indices);
     }
 
+    const series = seriesPoints.series();
     if (series.length > 0) {
       const raw = JSON.stringify({ series });
       if (raw.length > DATADOG_SERIES_MAX_RAW) return { tooLarge: `series payload of ${raw.length} bytes is over ${DATADOG_SERIES_MAX_RAW}` };
       const compressed = gzipSync(raw).length;
       if (compressed > DATADOG_SERIES_MAX_COMPRESSED) return { tooLarge: `compressed series payload of ${compressed} bytes is over ${DATADOG_SERIES_MAX_COMPRESSED}` };
       parts.push({
-        indices: [...new Set(seriesIndices)],
+        indices: seriesPoints.indices(),
         call: (configuration) => new v2.MetricsApi(configuration).submitMetrics({ body: { series }, contentEncoding: 'gzip' }, configuration),
       });
     }
@@ -190,7 +189,12 @@ export class DatadogDestination implements Destination {
       return { outcome: 'delivered' };
     } catch (error) {
       if (error instanceof client.ApiException) {
-        return classifyHttpStatus(error.code, `Datadog answered ${error.code}: ${describeBody(error.body)}`, responseHeaders?.get('retry-after'), this.clock.now()) as PartOutcome;
+        const result = classifyHttpStatus(error.code, `Datadog answered ${error.code}: ${describeBody(error.body)}`, responseHeaders?.get('retry-after'), this.clock.now());
+        if (result.outcome === 'throttled' && result.retryAfterMs === undefined) {
+          const resetMs = parseRateLimitReset(responseHeaders?.get('x-ratelimit-reset'));
+          if (resetMs !== undefined) return { ...result, retryAfterMs: resetMs };
+        }
+        return result as PartOutcome;
       }
       const reason = callSignal.aborted ? 'request aborted (timeout or shutdown)' : `network error: ${error instanceof Error ? error.message : String(error)}`;
       return { outcome: 'retryable', reason };
@@ -201,6 +205,76 @@ export class DatadogDestination implements Destination {
 /** The API base URL: DATADOG_API_URL when set, else the site's (`https://api.<site>`). */
 export function datadogBaseUrl(config: DatadogConfig): string {
   return (config.apiUrl ?? `https://api.${config.site}`).replace(/\/+$/, '');
+}
+
+/**
+ * Datadog's rate-limited endpoints (events among them) answer 429 with
+ * X-RateLimit-Limit, -Period, -Remaining and -Reset, the last being the seconds
+ * until the window resets (docs.datadoghq.com/api/latest/rate-limits), and no
+ * Retry-After. Milliseconds to wait, or undefined when absent or malformed.
+ * The core bounds it as it bounds Retry-After (QueueSettings.maxPauseMs).
+ */
+export function parseRateLimitReset(header: string | null | undefined): number | undefined {
+  const trimmed = header?.trim() ?? '';
+  return /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : undefined;
+}
+
+/** v2 series type numbers (MetricIntakeType). */
+const SERIES_TYPES = { count: 1, gauge: 3 } as const;
+
+export interface SeriesPoint {
+  metric: string;
+  type: keyof typeof SERIES_TYPES;
+  tags: string[];
+  /** Epoch seconds. */
+  timestamp: number;
+  value: number;
+  /** Seconds a count covers (counts only). */
+  interval?: number;
+  unit?: string;
+  /** Positions in the batch of the items folded into this point. */
+  indices: readonly number[];
+}
+
+/**
+ * The v2 series points of one batch, one per (type, metric, tag set, second).
+ * Datadog's intake keeps the last value it receives for the same metric, tags
+ * and timestamp (last write wins; see vectordotdev/vector#13867 and Datadog's
+ * "historical metrics ingestion" docs), so two count points that share them
+ * would count once: counts are summed, gauges keep the latest in log order.
+ * Tags compare as a set, lowercased, as Datadog stores them. Points of the same
+ * second sent in different batches still overwrite each other at Datadog.
+ */
+export class SeriesPoints {
+  private readonly points = new Map<string, SeriesPoint & { indices: number[] }>();
+
+  add(point: SeriesPoint): void {
+    const key = [point.type, point.metric, point.timestamp, ...point.tags.map((tag) => tag.toLowerCase()).sort()].join('\u0000');
+    const existing = this.points.get(key);
+    if (!existing) {
+      this.points.set(key, { ...point, indices: [...point.indices] });
+      return;
+    }
+    existing.value = point.type === 'count' ? existing.value + point.value : point.value;
+    existing.unit ??= point.unit;
+    existing.indices.push(...point.indices);
+  }
+
+  series(): v2.MetricSeries[] {
+    return [...this.points.values()].map((point) => ({
+      metric: point.metric,
+      type: SERIES_TYPES[point.type],
+      ...(point.interval !== undefined ? { interval: point.interval } : {}),
+      points: [{ timestamp: point.timestamp, value: point.value }],
+      tags: point.tags,
+      ...(point.unit ? { unit: point.unit } : {}),
+    }));
+  }
+
+  /** Batch positions of every item carried, each once. */
+  indices(): number[] {
+    return [...new Set([...this.points.values()].flatMap((point) => point.indices))];
+  }
 }
 
 function tagList(tags: Tags | undefined): string[] {

@@ -1,4 +1,4 @@
-import type { ItemResult, SendResult } from '../../delivery/destination.js';
+import { CONFIGURATION_STATUSES, type ItemResult, type SendResult } from '../../delivery/destination.js';
 
 /** One item of a `_bulk` response, as much of it as Vigil reads (filter_path keeps only this). */
 export interface BulkResponseItem {
@@ -24,12 +24,16 @@ export function bulkErrorReason(item: BulkResponseItem): string {
 /**
  * The result of one `create` item. 409 on create is a document with this `_id`
  * already in the index: an earlier delivery of the same entry succeeded.
+ * 401/403/404 refuse the index, not the document (a role without write on the
+ * prefix, no such index with auto-create off): retried as `configuration`,
+ * never dead-lettered.
  */
 export function classifyBulkItem(item: BulkResponseItem): ItemResult {
   const status = item.status;
   if ((status >= 200 && status < 300) || status === 409) return { outcome: 'delivered' };
   if (status === 429) return { outcome: 'throttled', reason: bulkErrorReason(item), status };
   if (status === 408 || status >= 500) return { outcome: 'retryable', reason: bulkErrorReason(item), status };
+  if (CONFIGURATION_STATUSES.has(status)) return { outcome: 'retryable', reason: bulkErrorReason(item), status, cause: 'configuration' };
   // Mapping and parse errors (400), and anything else the index refuses for this document.
   return { outcome: 'permanent', reason: bulkErrorReason(item), status };
 }

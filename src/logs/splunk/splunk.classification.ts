@@ -18,16 +18,21 @@ const RETRY_CODES = new Set([
   19, // HEC is unhealthy, ack service unavailable (503)
   20, // HEC is unhealthy, queues are full (503)
 ]);
-const TOKEN_CODES = new Set([
+/**
+ * Refusals of the token or the index setting, not of the events: a rotated or
+ * disabled token, or a SPLUNK_INDEX the token may not write to, would otherwise
+ * drain the whole queue into dead letters. Retried with backoff until fixed.
+ */
+const CONFIGURATION_CODES = new Set([
   1, // Token disabled (403)
   2, // Token is required (401)
   3, // Invalid authorization (401)
   4, // Invalid token (403)
+  7, // Incorrect index (400)
 ]);
 const DATA_CODES = new Set([
   5, // No data (400)
   6, // Invalid data format (400)
-  7, // Incorrect index (400)
   10, // Data channel is missing (400)
   11, // Invalid data channel (400)
   12, // Event field is required (400)
@@ -58,8 +63,9 @@ function describe(status: number, body: HecAnswerBody | undefined, rawText: stri
 /**
  * Classifies one answer of `/services/collector/event` for the whole batch
  * (HEC has no per-event results). Busy and unhealthy are retried; token and
- * data errors are permanent (the core dead-letters the batch with this reason);
- * 413 lets the core split the batch.
+ * index errors are retried as `configuration` (the core keeps the batch queued
+ * and backs off); data errors are permanent (the core dead-letters the batch
+ * with this reason); 413 lets the core split the batch.
  */
 export function classifyHecAnswer(status: number, rawText: string, retryAfterHeader: string | undefined, now: number): SendResult {
   const body = parseHecBody(rawText);
@@ -71,7 +77,8 @@ export function classifyHecAnswer(status: number, rawText: string, retryAfterHea
     const retryAfterMs = parseRetryAfter(retryAfterHeader, now);
     return retryAfterMs !== undefined ? { outcome: 'throttled', reason, status, retryAfterMs } : { outcome: 'retryable', reason, status };
   }
-  if (code !== undefined && (TOKEN_CODES.has(code) || DATA_CODES.has(code))) return { outcome: 'permanent', reason, status };
+  if (code !== undefined && CONFIGURATION_CODES.has(code)) return { outcome: 'retryable', reason, status, cause: 'configuration' };
+  if (code !== undefined && DATA_CODES.has(code)) return { outcome: 'permanent', reason, status };
   if (status >= 200 && status < 300) return { outcome: 'delivered' };
   return classifyHttpStatus(status, reason, retryAfterHeader, now);
 }

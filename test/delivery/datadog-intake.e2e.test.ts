@@ -79,6 +79,48 @@ describe('Datadog intake semantics', () => {
     assert.ok(sent.every((point) => point.type === 1 && point.interval === 10));
   });
 
+  test('a second or request bucket sent again in a later batch carries the running total, also when its batch is retried', async () => {
+    // Requests of one 10 s bucket arrive over several flushes, and one count second is split
+    // across two ingest requests delivered apart: each later point must replace the earlier
+    // one with the total, as Datadog keeps only the last.
+    const bucketStart = Math.ceil(clock.now() / 10_000) * 10_000;
+    clock.set(bucketStart + 500);
+    const second = Math.floor(clock.now() / 1000);
+    const bucket = bucketStart / 1000;
+    const tags = ['service:running-api', 'env:test'];
+    const deliver = async (path: string, body: unknown, what: string) => {
+      const before = seriesRequests().filter((request) => request.status === 202).length;
+      assert.equal((await postJson(`${vigil.url}${path}`, body, admin)).status, 202);
+      await advanceUntil(clock, what, async () => seriesRequests().filter((request) => request.status === 202).length > before && (await queued()) === 0);
+    };
+    const at = clock.now();
+    await deliver('/ingest/requests', { requests: [{ service: 'running-api', durationMs: 10, statusCode: 200, timestamp: at }] }, 'first flush');
+    await deliver('/ingest/metrics', { metrics: [{ name: 'running.jobs', type: 'count', value: 3, timestamp: at }] }, 'first count');
+    assert.equal(fake.storedValue('vigil.requests.count', tags, bucket), 1);
+    await deliver(
+      '/ingest/requests',
+      { requests: [{ service: 'running-api', durationMs: 20, statusCode: 503, timestamp: at + 1 }, { service: 'running-api', durationMs: 30, statusCode: 200, timestamp: at + 2 }] },
+      'second flush',
+    );
+    await deliver('/ingest/metrics', { metrics: [{ name: 'running.jobs', type: 'count', value: 4, timestamp: at + 1 }] }, 'second count');
+    assert.equal(fake.storedValue('vigil.requests.count', tags, bucket), 3);
+    assert.equal(fake.storedValue('vigil.requests.errors', tags, bucket), 1);
+    assert.equal(fake.storedValue('running.jobs', ['env:test'], second), 7);
+
+    // A batch of requests is two calls: its count series are accepted, its duration
+    // distribution is refused once, so the batch is retried whole; its requests must not
+    // be counted twice.
+    fake.inject(1, { status: 503, body: { errors: ['unavailable'] } }, /^\/api\/v1\/distribution_points$/);
+    const countPoints = () => fake.points.filter((point) => point.metric === 'vigil.requests.count' && point.tags.includes('service:running-api')).length;
+    const pointsBefore = countPoints();
+    const distributionCalls = () => fake.requests.filter((request) => request.path === '/api/v1/distribution_points' && request.status === 202).length;
+    const distributionsBefore = distributionCalls();
+    assert.equal((await postJson(`${vigil.url}/ingest/requests`, { requests: [{ service: 'running-api', durationMs: 40, statusCode: 200, timestamp: at + 3 }] }, admin)).status, 202);
+    await advanceUntil(clock, 'the retried batch delivered', async () => distributionCalls() > distributionsBefore && (await queued()) === 0);
+    assert.equal(countPoints() - pointsBefore, 2, 'the batch went out twice');
+    assert.equal(fake.storedValue('vigil.requests.count', tags, bucket), 4);
+  });
+
   test('a 429 from the events endpoint with X-RateLimit-Reset and no Retry-After pauses Datadog until the window resets', async () => {
     // Two event requests per calendar minute; the test starts 15 s into a minute, so Reset says 45 s.
     const windowStart = Math.ceil(clock.now() / 60_000) * 60_000;

@@ -36,6 +36,8 @@ export interface DatadogOptions {
 interface Part {
   indices: number[];
   call: (configuration: client.Configuration) => Promise<unknown>;
+  /** After Datadog accepted this part. */
+  onDelivered?: () => void;
 }
 
 /**
@@ -48,7 +50,9 @@ interface Part {
  *   point, so Datadog computes global percentiles (a gauge would lose them);
  * - Datadog keeps the last value submitted for one metric, tag set and second
  *   (last write wins), so within a batch count points of the same series and
- *   second are summed into one point and gauges keep the latest (SeriesPoints);
+ *   second are summed into one point and gauges keep the latest (SeriesPoints),
+ *   and a count point of a second sent before carries the running total
+ *   (DeliveredCounts);
  * - tags `{k: v}` → `k:v`, plus `env:<ENVIRONMENT>` on everything; `unit` → series unit;
  * - events → v1 Events API (title, text, alert_type, date_happened, tags, and
  *   `source:<source>`);
@@ -66,6 +70,7 @@ export class DatadogDestination implements Destination {
   readonly kinds: readonly IngestKind[] = ['metric', 'event', 'request'];
   readonly limits = DATADOG_LIMITS;
   private readonly baseServer: client.BaseServerConfiguration;
+  private readonly deliveredCounts = new DeliveredCounts();
 
   constructor(
     private readonly config: DatadogConfig,
@@ -82,6 +87,7 @@ export class DatadogDestination implements Destination {
     const outcomes: Array<PartOutcome | undefined> = new Array(batch.length).fill(undefined);
     const run = async (part: Part) => {
       const outcome = await this.call(part, signal);
+      if (outcome.outcome === 'delivered') part.onDelivered?.();
       for (const index of part.indices) outcomes[index] = worstOf(outcomes[index], outcome);
     };
     const bulk = parts.filter((part) => !part.event);
@@ -120,7 +126,7 @@ export class DatadogDestination implements Destination {
           addDistribution(metric.name, tags, timestamp, [metric.value], [index]);
           return;
         }
-        const point = { metric: metric.name, tags, timestamp, value: metric.value, unit: metric.unit, indices: [index] };
+        const point = { metric: metric.name, tags, timestamp, value: metric.value, unit: metric.unit, indices: [index], lastId: entry.id };
         seriesPoints.add(metric.type === 'count' ? { ...point, type: 'count', interval: COUNT_INTERVAL_SECONDS } : { ...point, type: 'gauge' });
       } else if (entry.kind === 'request') {
         requests.push({ index, item: entry.payload as RequestItem });
@@ -141,12 +147,13 @@ export class DatadogDestination implements Destination {
       const tags = [`service:${aggregate.service}`, envTag];
       const timestamp = Math.floor(aggregate.bucketStart / 1000);
       const interval = REQUEST_BUCKET_MS / 1000;
-      seriesPoints.add({ metric: REQUEST_METRICS.count, type: 'count', interval, tags, timestamp, value: aggregate.count, indices: aggregate.indices });
-      seriesPoints.add({ metric: REQUEST_METRICS.errors, type: 'count', interval, tags, timestamp, value: aggregate.errors, indices: aggregate.indices });
+      const lastId = aggregate.indices.reduce((highest, index) => Math.max(highest, batch[index]!.id), 0);
+      seriesPoints.add({ metric: REQUEST_METRICS.count, type: 'count', interval, tags, timestamp, value: aggregate.count, indices: aggregate.indices, lastId });
+      seriesPoints.add({ metric: REQUEST_METRICS.errors, type: 'count', interval, tags, timestamp, value: aggregate.errors, indices: aggregate.indices, lastId });
       addDistribution(REQUEST_METRICS.duration, tags, timestamp, aggregate.durationsMs, aggregate.indices);
     }
 
-    const series = seriesPoints.series();
+    const { series, recordDelivered } = seriesPoints.prepare(this.deliveredCounts);
     if (series.length > 0) {
       const raw = JSON.stringify({ series });
       if (raw.length > DATADOG_SERIES_MAX_RAW) return { tooLarge: `series payload of ${raw.length} bytes is over ${DATADOG_SERIES_MAX_RAW}` };
@@ -155,6 +162,7 @@ export class DatadogDestination implements Destination {
       parts.push({
         indices: seriesPoints.indices(),
         call: (configuration) => new v2.MetricsApi(configuration).submitMetrics({ body: { series }, contentEncoding: 'gzip' }, configuration),
+        onDelivered: recordDelivered,
       });
     }
     if (distributions.size > 0) {
@@ -234,6 +242,14 @@ export interface SeriesPoint {
   unit?: string;
   /** Positions in the batch of the items folded into this point. */
   indices: readonly number[];
+  /** Counts: the highest ingest-log id among those items (see DeliveredCounts). */
+  lastId?: number;
+}
+
+/** The count points of a batch as sent, and how to record them once Datadog accepted them. */
+export interface PreparedSeries {
+  series: v2.MetricSeries[];
+  recordDelivered(): void;
 }
 
 /**
@@ -242,38 +258,111 @@ export interface SeriesPoint {
  * and timestamp (last write wins; see vectordotdev/vector#13867 and Datadog's
  * "historical metrics ingestion" docs), so two count points that share them
  * would count once: counts are summed, gauges keep the latest in log order.
- * Tags compare as a set, lowercased, as Datadog stores them. Points of the same
- * second sent in different batches still overwrite each other at Datadog.
+ * Tags compare as a set, lowercased, as Datadog stores them. Across batches,
+ * DeliveredCounts makes each count point carry the running total.
  */
 export class SeriesPoints {
-  private readonly points = new Map<string, SeriesPoint & { indices: number[] }>();
+  private readonly points = new Map<string, SeriesPoint & { indices: number[]; contributions: Array<{ value: number; lastId: number }> }>();
 
   add(point: SeriesPoint): void {
     const key = [point.type, point.metric, point.timestamp, ...point.tags.map((tag) => tag.toLowerCase()).sort()].join('\u0000');
+    const contribution = { value: point.value, lastId: point.lastId ?? 0 };
     const existing = this.points.get(key);
     if (!existing) {
-      this.points.set(key, { ...point, indices: [...point.indices] });
+      this.points.set(key, { ...point, indices: [...point.indices], contributions: [contribution] });
       return;
     }
     existing.value = point.type === 'count' ? existing.value + point.value : point.value;
+    existing.contributions.push(contribution);
     existing.unit ??= point.unit;
     existing.indices.push(...point.indices);
   }
 
+  /** The series of this batch alone (no earlier deliveries). */
   series(): v2.MetricSeries[] {
-    return [...this.points.values()].map((point) => ({
-      metric: point.metric,
-      type: SERIES_TYPES[point.type],
-      ...(point.interval !== undefined ? { interval: point.interval } : {}),
-      points: [{ timestamp: point.timestamp, value: point.value }],
-      tags: point.tags,
-      ...(point.unit ? { unit: point.unit } : {}),
-    }));
+    return this.prepare(new DeliveredCounts()).series;
+  }
+
+  /** The series to send, counts raised to their running totals in `delivered`. */
+  prepare(delivered: DeliveredCounts): PreparedSeries {
+    const totals: Array<{ key: string; total: DeliveredTotal }> = [];
+    const series = [...this.points].map(([key, point]) => {
+      let value = point.value;
+      if (point.type === 'count') {
+        const total = delivered.totalWith(key, point.contributions);
+        totals.push({ key, total });
+        value = total.value;
+      }
+      return {
+        metric: point.metric,
+        type: SERIES_TYPES[point.type],
+        ...(point.interval !== undefined ? { interval: point.interval } : {}),
+        points: [{ timestamp: point.timestamp, value }],
+        tags: point.tags,
+        ...(point.unit ? { unit: point.unit } : {}),
+      };
+    });
+    return { series, recordDelivered: () => totals.forEach(({ key, total }) => delivered.record(key, total)) };
   }
 
   /** Batch positions of every item carried, each once. */
   indices(): number[] {
     return [...new Set([...this.points.values()].flatMap((point) => point.indices))];
+  }
+}
+
+interface DeliveredTotal {
+  value: number;
+  /** Highest ingest-log id of the items counted in `value`. */
+  lastId: number;
+}
+
+/** Count points remembered at most; past it the oldest remembered is forgotten. */
+const MAX_DELIVERED_COUNTS = 50_000;
+
+/**
+ * Running totals of the count points this process has delivered to Datadog, per
+ * (metric, tag set, second). Since Datadog keeps only the last value submitted
+ * for one of those, a count point whose second already went out in an earlier
+ * batch (a request bucket spans about ten 1 s flushes; a batch boundary splits a
+ * second) must carry the total so far, not the new part, or it would replace it.
+ *
+ * A contribution whose highest log id is at most the recorded one is already in
+ * the total: a batch retried after its series were accepted (another part of it
+ * failed) is not counted twice. Totals are recorded only once Datadog accepted
+ * the series. Kept in memory and bounded: after a restart, a failover to another
+ * replica, or once forgotten, the next point of such a second carries only what
+ * arrived since, and replaces what was sent before.
+ */
+export class DeliveredCounts {
+  private readonly totals = new Map<string, DeliveredTotal>();
+
+  constructor(private readonly maxRemembered = MAX_DELIVERED_COUNTS) {}
+
+  get size(): number {
+    return this.totals.size;
+  }
+
+  totalWith(key: string, contributions: ReadonlyArray<{ value: number; lastId: number }>): DeliveredTotal {
+    const base = this.totals.get(key) ?? { value: 0, lastId: 0 };
+    let value = base.value;
+    let lastId = base.lastId;
+    for (const contribution of contributions) {
+      if (contribution.lastId !== 0 && contribution.lastId <= base.lastId) continue;
+      value += contribution.value;
+      lastId = Math.max(lastId, contribution.lastId);
+    }
+    return { value, lastId };
+  }
+
+  record(key: string, total: DeliveredTotal): void {
+    // Re-inserted, so the map's order is least recently delivered first.
+    this.totals.delete(key);
+    this.totals.set(key, total);
+    for (const oldest of this.totals.keys()) {
+      if (this.totals.size <= this.maxRemembered) break;
+      this.totals.delete(oldest);
+    }
   }
 }
 

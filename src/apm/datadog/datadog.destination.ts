@@ -93,6 +93,9 @@ export class DatadogDestination implements Destination {
     const bulk = parts.filter((part) => !part.event);
     const events = parts.filter((part) => part.event);
     await Promise.all(bulk.map(run));
+    // A 413 makes the core split the whole batch and send both halves again: events
+    // posted now would be posted twice (v1 events are not idempotent), so they wait.
+    if (outcomes.some((outcome) => outcome?.outcome === 'too_large')) return combine(outcomes);
     for (let start = 0; start < events.length; start += EVENT_CONCURRENCY) {
       await Promise.all(events.slice(start, start + EVENT_CONCURRENCY).map(run));
     }

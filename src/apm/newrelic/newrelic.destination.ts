@@ -60,12 +60,13 @@ export class NewRelicDestination implements Destination {
     const oversized = bodies.findIndex((body) => body.length > NEW_RELIC_MAX_POST_BYTES);
     if (oversized !== -1) return { outcome: 'too_large', reason: `compressed body of ${bodies[oversized]!.length} bytes is over ${NEW_RELIC_MAX_POST_BYTES}`, status: 413 };
     const outcomes: Array<PartOutcome | undefined> = new Array(batch.length).fill(undefined);
-    await Promise.all(
-      parts.map(async (part, index) => {
-        const outcome = await this.post(part.url, bodies[index]!, signal);
-        for (const item of part.indices) outcomes[item] = worstOf(outcomes[item], outcome);
-      }),
-    );
+    // One after the other: after a 413 the core splits the whole batch and sends both
+    // halves again, so the part after it is not sent now (it would arrive twice).
+    for (const [index, part] of parts.entries()) {
+      const outcome = await this.post(part.url, bodies[index]!, signal);
+      for (const item of part.indices) outcomes[item] = worstOf(outcomes[item], outcome);
+      if (outcome.outcome === 'too_large') break;
+    }
     return combine(outcomes);
   }
 

@@ -45,6 +45,8 @@ export class SlaService {
    * changes it), so a 30-day window does not move megabytes per call.
    */
   private readonly sketchCache = new Map<string, { revision: number; pairs: SketchPairs }>();
+  /** Entries the sketch cache keeps at most (least recently used go first); tests lower it. */
+  maxCachedSketches = MAX_CACHED_SKETCHES;
 
   constructor(
     private readonly rollups: SlaRollupsRepository,
@@ -148,15 +150,24 @@ export class SlaService {
         this.sketchCache.set(key, { revision: row.revision, pairs });
       }
     }
+    // Every row takes its sketch before the cache is trimmed: a row this call needs may
+    // be among the entries the trim removes. A row rewritten between the two reads is
+    // taken whole from the second; one deleted meanwhile (retention) has no sketch.
+    const resolved = rows.map((row) => {
+      const key = keyOf(row);
+      const fetched = fresh.get(key);
+      if (fetched) return fetched;
+      const cached = this.sketchCache.get(key);
+      if (!cached) return { ...row, pairs: decodePairs(Buffer.alloc(0)) };
+      this.sketchCache.delete(key);
+      this.sketchCache.set(key, cached);
+      return { ...row, pairs: cached.pairs };
+    });
     for (const key of this.sketchCache.keys()) {
-      if (this.sketchCache.size <= MAX_CACHED_SKETCHES) break;
+      if (this.sketchCache.size <= this.maxCachedSketches) break;
       this.sketchCache.delete(key);
     }
-    // A row rewritten between the two reads is taken whole from the second.
-    return rows.map((row) => {
-      const key = keyOf(row);
-      return fresh.get(key) ?? { ...row, pairs: this.sketchCache.get(key)?.pairs ?? decodePairs(Buffer.alloc(0)) };
-    });
+    return resolved;
   }
 
   private async count(lengthMs: number, scope: Scope): Promise<Map<string, WindowCounts>> {

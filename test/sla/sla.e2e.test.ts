@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import { SlaMonitor } from '../../src/sla/sla.monitor.js';
+import { SlaService } from '../../src/sla/sla.service.js';
 import type { SlaStatusBody } from '../../src/sla/sla-status.js';
 import type { Db } from '../../src/storage/database.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
@@ -133,6 +134,28 @@ for (const { name, make } of BOTH_DATABASES) {
       // Only the last 24 h: the window subset is measured exactly too.
       const recent = distributionRecords.get('pareto')!.filter((record) => record.timestamp >= NOW - DAY);
       assertMeasured(await status(vigil, 'dist-pareto', '24h'), recent, 'pareto 24h');
+    });
+
+    test('a sketch cache smaller than one window still measures every hour and day of it, call after call', async () => {
+      const service = vigil.app.get(SlaService);
+      const bound = service.maxCachedSketches;
+      const names = [...distributionRecords.keys()];
+      // 24 h: one window part of hour rows, so a call finds some of them cached and fetches the rest.
+      const measuredWithRoom = await Promise.all(names.map((distribution) => status(vigil, `dist-${distribution}`, '24h')));
+      service.maxCachedSketches = 5;
+      try {
+        // The same service again and again: each call finds some of its rows cached.
+        for (const [index, distribution] of names.entries()) {
+          for (let call = 0; call < 3; call++) {
+            const measured = await status(vigil, `dist-${distribution}`, '24h');
+            assert.deepEqual(measured.metrics, measuredWithRoom[index]!.metrics, `${distribution}, call ${call}`);
+            const recent = distributionRecords.get(distribution)!.filter((record) => record.timestamp >= NOW - DAY);
+            assertMeasured(measured, recent, `${distribution}, call ${call}`);
+          }
+        }
+      } finally {
+        service.maxCachedSketches = bound;
+      }
     });
 
     test('a default target: target name, checks, error budget and burn rates exact', async () => {

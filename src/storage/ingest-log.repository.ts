@@ -242,13 +242,18 @@ export class IngestLogRepository {
     return low;
   }
 
-  /** Deletes up to `limit` of the oldest entries with id <= upTo; returns how many went. */
-  async deleteThrough(upTo: number, limit: number): Promise<number> {
+  /**
+   * Deletes the entries with id <= upTo in the span of `span` ids from the lowest
+   * (at most `span` rows; fewer where ids are missing, after an erasure or a rolled
+   * back append). `done` says the span reached `upTo`: the count alone cannot, since
+   * a span with gaps deletes fewer rows than it covers.
+   */
+  async deleteThrough(upTo: number, span: number): Promise<{ deleted: number; done: boolean }> {
     const lowest = await this.db.selectFrom('ingest_log').select((eb) => eb.fn.min('id').as('id')).executeTakeFirst();
-    if (lowest?.id === null || lowest?.id === undefined) return 0;
-    const bound = Math.min(upTo, Number(lowest.id) + limit - 1);
+    if (lowest?.id === null || lowest?.id === undefined || Number(lowest.id) > upTo) return { deleted: 0, done: true };
+    const bound = Math.min(upTo, Number(lowest.id) + span - 1);
     const result = await this.db.deleteFrom('ingest_log').where('id', '<=', bound).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return { deleted: Number(result.numDeletedRows), done: bound >= upTo };
   }
 
   /** Erases every entry that names this user (privacy erasure). */

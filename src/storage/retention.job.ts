@@ -70,9 +70,9 @@ export class RetentionJob {
     const upTo = Math.min(byAge, ...positions);
     let deleted = 0;
     for (;;) {
-      const count = await this.log.deleteThrough(upTo, DELETE_CHUNK);
-      deleted += count;
-      if (count < DELETE_CHUNK) return deleted;
+      const chunk = await this.log.deleteThrough(upTo, DELETE_CHUNK);
+      deleted += chunk.deleted;
+      if (chunk.done) return deleted;
     }
   }
 }

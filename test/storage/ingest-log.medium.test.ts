@@ -138,6 +138,22 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(await count(), 0);
     });
 
+    test('retention goes on past chunks with missing ids (erased users, rolled-back appends)', async () => {
+      const log = context.get(IngestLogRepository);
+      const db = context.get<Db>(DATABASE);
+      const count = async () => Number((await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
+      assert.equal(await count(), 0);
+      await append(Array.from({ length: 25_000 }, () => 0));
+      const first = (await log.highestId()) - 25_000 + 1;
+      // A gap in the first chunk of 10,000 ids: that chunk deletes fewer rows than it spans.
+      await db.deleteFrom('ingest_log').where('id', '>=', first + 100).where('id', '<', first + 200).execute();
+      await context.get(DerivedStateRunner).drainAll();
+      clock.advance(8 * DAY);
+      const deleted = await context.get(RetentionJob).run();
+      assert.equal(deleted['ingest_log'], 25_000 - 100);
+      assert.equal(await count(), 0);
+    });
+
     test('lastIdReceivedBefore finds the boundary by binary search', async () => {
       const log = context.get(IngestLogRepository);
       const start = clock.now();
@@ -251,6 +267,30 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(batches, 10);
       // On SQLite every query answers synchronously: without a yield all ten batches would run before the timer.
       assert.ok(batchesBeforeTimer.length < 10, `the event loop ran only after ${batchesBeforeTimer.length} batches`);
+    });
+
+    // Last: it stops the runner.
+    test('at shutdown a draining consumer stops after the batch in flight; the rest waits for the next start', async () => {
+      let batches = 0;
+      const consumer: DerivedStateConsumer = {
+        name: 'test-shutdown',
+        kinds: ['event'],
+        batchSize: 10,
+        apply: async () => {
+          batches++;
+        },
+      };
+      const runner = context.get(DerivedStateRunner);
+      await runner.register(consumer);
+      const db = context.get<Db>(DATABASE);
+      const entries = Array.from({ length: 100 }, (_, index) => ({ kind: 'event' as const, eventTime: clock.now(), userId: null, item: { index } }));
+      await db.transaction().execute((trx) => context.get(IngestLogRepository).append(trx, entries, clock.now()));
+      const draining = runner.drainAll();
+      await runner.beforeApplicationShutdown();
+      await draining;
+      assert.equal(batches, 1);
+      const position = await context.get(ConsumerPositionsRepository).get('test-shutdown');
+      assert.ok(position < (await context.get(IngestLogRepository).highestId()), 'the backlog is left for the next start');
     });
   });
 }

@@ -60,11 +60,21 @@ function fail(path: string, problem: string): never {
   throw new ItemError(`${path} ${problem}`);
 }
 
+/**
+ * Free text that is only ever stored inside the item's JSON, where a NUL is escaped.
+ * Every other string may become a column or a key (user, service, page, tag), and
+ * Postgres text cannot hold a NUL: one such value would fail the whole group commit,
+ * or a consumer on every retry.
+ */
+const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(['message', 'text', 'title']);
+const NUL = '\u0000';
+
 function requiredString(raw: Raw, field: string, path: string, maxLength: number, minLength = 1): string {
   const value = raw[field];
   if (typeof value !== 'string') fail(`${path}.${field}`, 'must be a string');
   if (value.length < minLength) fail(`${path}.${field}`, 'must not be empty');
   if (value.length > maxLength) fail(`${path}.${field}`, `must be at most ${maxLength} characters`);
+  if (!FREE_TEXT_FIELDS.has(field) && value.includes(NUL)) fail(`${path}.${field}`, 'must not contain NUL (\\u0000) characters');
   return value;
 }
 
@@ -122,6 +132,7 @@ function tagsOf(raw: Raw, path: string): Tags {
     if (key.length === 0 || key.length > LIMITS.tagKeyLength) fail(`${path}.tags`, `keys must be 1-${LIMITS.tagKeyLength} characters`);
     const tag = value[key];
     if (typeof tag !== 'string') fail(`${path}.tags.${key}`, 'must be a string');
+    if (key.includes(NUL) || tag.includes(NUL)) fail(`${path}.tags`, 'keys and values must not contain NUL (\\u0000) characters');
     if (tag.length > LIMITS.tagValueLength) fail(`${path}.tags.${key}`, `must be at most ${LIMITS.tagValueLength} characters`);
     // Assigning __proto__ would set the prototype: that one key is defined as a
     // plain property. Every other key is assigned, which keeps tags objects of the

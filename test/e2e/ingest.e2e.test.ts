@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
-import { postJson, startApp, type RunningApp } from '../support/app.js';
+import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import type { Db } from '../../src/storage/database.js';
 import { IngestHooks } from '../../src/ingest/ingest-hooks.js';
@@ -44,6 +44,37 @@ for (const { name, make } of BOTH_DATABASES) {
         ],
       });
       assert.equal((await storedCount('metric')) - before, 1);
+    });
+
+    test('a NUL character is refused where it would become a column or key, kept in free text; nothing else is held up', async () => {
+      const analytics = await postJson(
+        `${vigil.url}/ingest/analytics`,
+        { events: [{ userId: 'a\u0000b', type: 'click' }, { userId: 'nul-neighbour', type: 'click', page: '/p\u0000' }, { userId: 'nul-neighbour', type: 'click' }] },
+        auth,
+      );
+      assert.equal(analytics.status, 202);
+      assert.deepEqual(analytics.body, {
+        accepted: 1,
+        rejected: 2,
+        errors: [
+          { index: 0, message: 'events[0].userId must not contain NUL (\\u0000) characters' },
+          { index: 1, message: 'events[1].page must not contain NUL (\\u0000) characters' },
+        ],
+      });
+      const requests = await postJson(`${vigil.url}/ingest/requests`, { requests: [{ service: 'x\u0000', durationMs: 1 }, { service: 'nul-api', durationMs: 1, operation: 'GET /' }] }, auth);
+      assert.deepEqual([requests.body.accepted, requests.body.rejected], [1, 1]);
+      const metrics = await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'nul.tags', value: 1, tags: { host: 'h\u0000' } }] }, auth);
+      assert.equal(metrics.status, 400);
+      assert.match(String(metrics.body.message), /metrics\[0\]\.tags keys and values must not contain NUL/);
+      const logs = await postJson(`${vigil.url}/ingest/logs`, { logs: [{ message: 'binary \u0000 in a message', service: 'nul-api' }] }, auth);
+      assert.deepEqual([logs.status, logs.body.accepted], [202, 1]);
+      // The consumers that store users, pages and services as columns keep going.
+      await vigil.settle();
+      const read = { authorization: 'Bearer read-key-0123456789' };
+      const user = await getJson(`${vigil.url}/analytics/user/nul-neighbour`, read);
+      assert.deepEqual([user.status, user.body.user_id, user.body.no_data], [200, 'nul-neighbour', undefined]);
+      const sla = await getJson(`${vigil.url}/sla/status/nul-api`, read);
+      assert.deepEqual([sla.status, (sla.body.metrics as { requests: { total: number } }).requests.total], [200, 1]);
     });
 
     test('an observer of committed items that throws does not turn the 202 into an error', async () => {

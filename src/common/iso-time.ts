@@ -14,3 +14,10 @@ export function parseIsoInstant(text: string): number | null {
   const parsed = Date.parse(zoned ? text : `${text}Z`);
   return Number.isFinite(parsed) ? parsed : null;
 }
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** True for an ISO 8601 calendar date without a time (`2026-11-30`). */
+export function isDateOnly(text: string): boolean {
+  return DATE_ONLY.test(text);
+}

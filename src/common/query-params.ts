@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { parseIsoInstant } from './iso-time.js';
+import { isDateOnly, parseIsoInstant } from './iso-time.js';
 
 /**
  * Query-string parameters shared by the read APIs. Every problem answers 400
@@ -13,8 +13,14 @@ export function singleParameter(value: unknown, name: string): string | undefine
   return String(value);
 }
 
-/** ISO 8601 (UTC when no zone is given) or epoch milliseconds; null when absent. */
-export function parseInstant(value: unknown, name: string): number | null {
+const DAY_MS = 86_400_000;
+
+/**
+ * ISO 8601 (UTC when no zone is given) or epoch milliseconds; null when absent.
+ * With `dateMeansEndOfDay`, a date alone is the last millisecond of that UTC day, so
+ * that an inclusive `to=2026-11-30` covers all of 30 November.
+ */
+export function parseInstant(value: unknown, name: string, { dateMeansEndOfDay = false } = {}): number | null {
   const text = singleParameter(value, name);
   if (text === undefined || text === '') return null;
   if (/^-?\d+$/.test(text)) {
@@ -22,15 +28,18 @@ export function parseInstant(value: unknown, name: string): number | null {
     if (Number.isSafeInteger(epoch)) return epoch;
   } else {
     const parsed = parseIsoInstant(text);
-    if (parsed !== null) return parsed;
+    if (parsed !== null) return dateMeansEndOfDay && isDateOnly(text) ? parsed + DAY_MS - 1 : parsed;
   }
   throw new BadRequestException(`${name} must be an ISO 8601 date-time or epoch milliseconds`);
 }
 
-/** `from` / `to`, both inclusive and optional; 400 when from is after to. */
+/**
+ * `from` / `to`, both inclusive and optional; 400 when from is after to. A date
+ * alone is the start of that day as `from` and its end as `to`.
+ */
 export function parseTimeRange(query: Record<string, unknown>): { from: number | null; to: number | null } {
   const from = parseInstant(query['from'], 'from');
-  const to = parseInstant(query['to'], 'to');
+  const to = parseInstant(query['to'], 'to', { dateMeansEndOfDay: true });
   if (from !== null && to !== null && from > to) throw new BadRequestException('from must not be after to');
   return { from, to };
 }

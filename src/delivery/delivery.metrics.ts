@@ -10,7 +10,10 @@ import { DeliveryRepository } from './delivery.repository.js';
  * The books balance per destination, over one process lifetime:
  *   accepted = delivered + dead_lettered + dropped + queued (queue depth now)
  * where `accepted` counts the queue's backlog at start plus every entry of the
- * destination's kinds committed since. Replays of dead letters are counted
+ * destination's kinds committed since, and `dropped` includes the entries of
+ * erased users: those the queue held when the user was erased are counted as it
+ * passes them, those erased from the log before it read them when it next
+ * recounts its depth (within 5 minutes). Replays of dead letters are counted
  * apart (replay_delivered, replay_dead_lettered) and stay out of the equation.
  */
 @Injectable()
@@ -52,7 +55,9 @@ export class DeliveryMetrics {
     });
     this.dropped = new Counter({
       name: 'vigil_delivery_dropped_total',
-      help: 'Items dropped unsent by the drop_oldest policy, by reason (queue_full)',
+      help:
+        'Items passed unsent, by reason: queue_full (the drop_oldest policy), ' +
+        'erased (the item named a user erased by DELETE /analytics/user/:userId before it was sent; it is neither sent nor dead-lettered)',
       labelNames: ['destination', 'reason'] as const,
       registers,
     });

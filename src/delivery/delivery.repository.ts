@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Db, Executor, IngestKind } from '../storage/database.js';
-import { DATABASE } from '../storage/database.provider.js';
+import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import type { Selectable } from 'kysely';
 import type { DeadLetterReason, DeadLetterTable } from './delivery.tables.js';
 
@@ -135,6 +135,18 @@ export class DeliveryRepository {
       .where('replay_requested', '=', 0)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Locks the queues' rows in `consumer_positions` for this transaction on
+   * Postgres, waiting for a holder (unlike ConsumerPositionsRepository.lock,
+   * which skips). A queue's commit and a user erasure both take it, so one of
+   * them sees what the other did (see DestinationQueue.forgetUser). SQLite has
+   * a single writer: its transactions are serial already.
+   */
+  async lockQueuePositions(trx: Executor, consumers: readonly string[]): Promise<void> {
+    if (!isPostgres(this.db) || consumers.length === 0) return;
+    await trx.selectFrom('consumer_positions').select('consumer').where('consumer', 'in', consumers).orderBy('consumer').forUpdate().execute();
   }
 
   async deleteUser(executor: Executor, userId: string): Promise<number> {

@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { ReadinessChecks } from '../health/health-checks.js';
 import { IngestHooks } from '../ingest/ingest-hooks.js';
 import { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
-import type { Db } from '../storage/database.js';
+import type { Db, Tx } from '../storage/database.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import { IngestLogRepository } from '../storage/ingest-log.repository.js';
 import { ConsumerRegistry, IngestLogSignal } from '../storage/log-consumers.js';
@@ -72,7 +72,6 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   onModuleInit(): void {
-    this.erasure.register('delivery_dead_letters', (trx, userId) => this.repository.deleteUser(trx, userId));
     this.retention.addTask({ name: 'delivery_dead_letters', run: (now) => this.repository.deleteOlderThan(now - DEAD_LETTER_RETENTION_MS) });
     this.hooks.addAdmissionCheck((kind) => {
       if (this.config.delivery.queueFullPolicy !== 'block') return null;
@@ -130,6 +129,9 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
       await queue.start();
       this.logger.log(`Delivery queue for ${destination.name} started (kinds: ${destination.kinds.join(', ')})`);
     }
+    // Registered here, after every module's onModuleInit registered its store,
+    // so it runs last in the erasure transaction (see eraseUser).
+    this.erasure.register('delivery_dead_letters', (trx, userId) => this.eraseUser(trx, userId));
     this.unsubscribe = this.signal.subscribe(() => {
       for (const queue of this.queues.values()) queue.wake();
     });
@@ -138,6 +140,27 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     await Promise.all([...this.queues.values()].map((queue) => queue.stop(this.shutdownGraceMs)));
+  }
+
+  /**
+   * The delivery part of a user's erasure, inside its transaction and after
+   * the other stores (the ingest log among them) deleted the user's rows:
+   * locks the queues' positions (a commit in progress stores its dead letters
+   * first, a later one waits for the erasure's end), tells each queue to forget
+   * the user's entries it holds (DestinationQueue.forgetUser), then deletes the
+   * user's dead letters. Returns the dead letters deleted.
+   *
+   * The highest committed log id bounds the entries the erasure deleted. On
+   * Postgres it is read outside the transaction, which still sees the rows the
+   * transaction deleted; SQLite's one writer lets nothing commit meanwhile, and
+   * a deleted row this transaction no longer sees is covered by the queue's
+   * own count.
+   */
+  private async eraseUser(trx: Tx, userId: string): Promise<number> {
+    const upTo = isPostgres(this.db) ? await this.log.highestId() : await this.log.highestId(trx);
+    await this.repository.lockQueuePositions(trx, [...this.queues.values()].map((queue) => queue.consumer));
+    for (const queue of this.queues.values()) queue.forgetUser(userId, upTo);
+    return this.repository.deleteUser(trx, userId);
   }
 
   /** Names of the running queues. */

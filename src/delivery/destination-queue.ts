@@ -55,11 +55,21 @@ export interface QueueDependencies {
   owner: string;
 }
 
-type Resolution = { outcome: 'delivered' } | { outcome: 'dead'; reason: DeadLetterReason; status: number | null; detail: string };
+type Resolution = { outcome: 'delivered' } | { outcome: 'erased' } | { outcome: 'dead'; reason: DeadLetterReason; status: number | null; detail: string };
 type Interruption = 'stopped' | 'lease_lost' | 'drop';
 interface BatchRun {
   resolutions: Map<number, Resolution>;
   interrupted: Interruption | null;
+}
+
+interface CommitTally {
+  delivered: number;
+  deadLetters: NewDeadLetter[];
+  deadByReason: Map<DeadLetterReason, number>;
+  /** Unresolved entries passed by drop_oldest. */
+  dropped: number;
+  /** Entries of erased users, passed unsent. */
+  erased: number;
 }
 
 class LeaseLostError extends Error {}
@@ -76,6 +86,15 @@ const RESYNC_INTERVAL_MS = 5 * 60_000;
 const REPLAY_POLL_MS = 30_000;
 // Rejections are logged at most this often per destination.
 const REJECTION_LOG_INTERVAL_MS = 60_000;
+// Erasure marks a queue holds at once. Beyond it the oldest mark is folded into
+// `erasedAnyUserUpTo`: entries naming any user up to its id are dropped as
+// erased (privacy before delivery). Reached only when more erasures than this
+// arrive while the queue's position is stuck behind them.
+const MAX_ERASURES = 10_000;
+// A mark is kept at least this long, past the end of the erasure's transaction
+// (it is placed just before the commit): a replay read before the commit may
+// still hold the user's dead letters, whatever the position.
+const ERASURE_SETTLE_MS = 60_000;
 
 /**
  * The durable queue of one destination: a consumer of the ingest log with its
@@ -110,6 +129,14 @@ export class DestinationQueue {
   private replayHint = true;
   private nextReplayPoll = 0;
   private rateSamples: Array<{ at: number; bytes: number }> = [];
+  /**
+   * Users erased while this queue may hold their entries, in order of erasure:
+   * user id -> the highest log id the erasure covers and when it was marked.
+   * Bounded by MAX_ERASURES; pruned in commitLog (see forgetUser).
+   */
+  private readonly erasures = new Map<string, { upTo: number; at: number }>();
+  /** Entries naming any user with a log id up to this are dropped as erased (MAX_ERASURES overflow). */
+  private erasedAnyUserUpTo = 0;
   private running: Promise<void> | null = null;
   private readonly stopController = new AbortController();
   private readonly sendController = new AbortController();
@@ -135,6 +162,41 @@ export class DestinationQueue {
 
   get depth(): { items: number; bytes: number; maxBytes: number } {
     return { items: this.depthItems, bytes: this.depthBytes, maxBytes: this.settings.maxBytes };
+  }
+
+  /**
+   * Privacy erasure of `userId`: called by DeliveryService inside the erasure
+   * transaction, after every store deleted the user's rows and with this
+   * queue's position row locked, before the commit. It only marks, in memory.
+   *
+   * Contract: from then on, no entry naming the user with a log id at or below
+   * the mark is sent, dead-lettered or replayed; each such entry the queue
+   * holds or reads passes as handled (position advanced, counted as dropped
+   * with reason `erased`). The mark is the larger of `upTo`, the highest log id
+   * committed when the user's rows were deleted, and the highest id this queue
+   * has counted: every entry the erasure deleted is at or below it, and an
+   * entry ingested after the erasure is above it and is delivered. Entries of
+   * the user committed while the erasure runs may fall on either side. If the
+   * transaction rolls back, marked entries are still dropped though the log
+   * keeps them: the erasure was answered with an error, and its retry would
+   * remove them anyway. A dead letter stored by a commit that held the lock
+   * first is deleted by the erasure; a commit after it sees the mark.
+   *
+   * A mark is forgotten once the position has passed it and ERASURE_SETTLE_MS
+   * have gone by: the log holds no deleted entry beyond the position then.
+   */
+  forgetUser(userId: string, upTo: number): void {
+    const mark = Math.max(upTo, this.counted, this.erasures.get(userId)?.upTo ?? 0);
+    // Deleted first so that the map stays in order of erasure.
+    this.erasures.delete(userId);
+    this.erasures.set(userId, { upTo: mark, at: this.deps.clock.now() });
+    if (this.erasures.size > MAX_ERASURES) {
+      const [oldestUser, oldest] = this.erasures.entries().next().value!;
+      this.erasures.delete(oldestUser);
+      this.erasedAnyUserUpTo = Math.max(this.erasedAnyUserUpTo, oldest.upTo);
+    }
+    // Recount the depth soon: entries erased before this queue read them leave it there.
+    this.lastResync = 0;
   }
 
   /** The position and depth come from the store before the loop starts, so admission checks work at once. */
@@ -247,14 +309,19 @@ export class DestinationQueue {
     return 0;
   }
 
-  /** Sends a batch until every entry is resolved, or the loop is interrupted. */
-  private async sendBatch(batch: readonly LogEntry[]): Promise<BatchRun> {
+  /**
+   * Sends a batch until every entry is resolved, or the loop is interrupted.
+   * `logIdOf` gives an entry's ingest-log id (a replayed dead letter's entry
+   * carries the dead letter's id).
+   */
+  private async sendBatch(batch: readonly LogEntry[], logIdOf: (entry: LogEntry) => number = (entry) => entry.id): Promise<BatchRun> {
     const resolutions = new Map<number, Resolution>();
     const pending: LogEntry[][] = [[...batch]];
     const name = this.name;
     while (pending.length > 0) {
       if (this.stopped) return { resolutions, interrupted: 'stopped' };
-      const sub = this.withoutExpired(pending.shift()!, resolutions);
+      // Checked before every attempt: a user may be erased while the batch waits to be retried.
+      const sub = this.withoutExpired(this.withoutErased(pending.shift()!, resolutions, logIdOf), resolutions);
       if (sub.length === 0) continue;
       const result = await this.attempt(sub);
       if (this.stopped && this.sendController.signal.aborted) return { resolutions, interrupted: 'stopped' };
@@ -339,6 +406,35 @@ export class DestinationQueue {
     return { ...result, reason: redact(result.reason) };
   }
 
+  /** Resolves entries of erased users as `erased` (see forgetUser); returns the rest. */
+  private withoutErased(sub: LogEntry[], resolutions: Map<number, Resolution>, logIdOf: (entry: LogEntry) => number): LogEntry[] {
+    if (this.erasures.size === 0 && this.erasedAnyUserUpTo === 0) return sub;
+    return sub.filter((entry) => {
+      if (!this.isErased(entry, logIdOf(entry))) return true;
+      resolutions.set(entry.id, { outcome: 'erased' });
+      return false;
+    });
+  }
+
+  /** The entry names a user erased at or after its log id `logId` (see forgetUser). */
+  private isErased(entry: LogEntry, logId: number): boolean {
+    if (this.erasures.size === 0 && logId > this.erasedAnyUserUpTo) return false;
+    const userId = userIdOf(entry.kind, entry.payload as ItemByKind[IngestKind]);
+    if (userId === null) return false;
+    if (logId <= this.erasedAnyUserUpTo) return true;
+    const mark = this.erasures.get(userId);
+    return mark !== undefined && logId <= mark.upTo;
+  }
+
+  /** Forgets erasure marks the position has passed once their transaction has surely ended. */
+  private pruneErasures(): void {
+    if (this.erasures.size === 0) return;
+    const settled = this.deps.clock.now() - ERASURE_SETTLE_MS;
+    for (const [userId, mark] of this.erasures) {
+      if (mark.upTo <= this.position && mark.at <= settled) this.erasures.delete(userId);
+    }
+  }
+
   /** Resolves entries older than the destination accepts as `expired`; returns the rest. */
   private withoutExpired(sub: LogEntry[], resolutions: Map<number, Resolution>): LogEntry[] {
     const now = this.deps.clock.now();
@@ -384,34 +480,27 @@ export class DestinationQueue {
     this.wakeController = null;
   }
 
-  /** Stores dead letters and advances the position in one transaction; then counts. */
+  /**
+   * Stores dead letters and advances the position in one transaction; then
+   * counts. The entries are classified inside it, after the position row is
+   * locked, so that an erasure committed meanwhile is seen (see forgetUser).
+   */
   private async commitLog(target: number, batch: readonly LogEntry[], resolutions: Map<number, Resolution>, dropOpen: boolean): Promise<void> {
     const now = this.deps.clock.now();
     const committed = batch.filter((entry) => entry.id <= target);
-    const deadLetters: NewDeadLetter[] = [];
-    let delivered = 0;
-    let dropped = 0;
     let bytes = 0;
-    const deadByReason = new Map<DeadLetterReason, number>();
-    for (const entry of committed) {
-      bytes += entry.bytes;
-      const resolution = resolutions.get(entry.id);
-      if (resolution === undefined) {
-        if (!dropOpen) throw new Error(`entry ${entry.id} committed without an outcome`);
-        dropped++;
-      } else if (resolution.outcome === 'delivered') delivered++;
-      else {
-        deadLetters.push(this.deadLetterOf(entry, resolution));
-        deadByReason.set(resolution.reason, (deadByReason.get(resolution.reason) ?? 0) + 1);
-      }
-    }
+    for (const entry of committed) bytes += entry.bytes;
+    let tally: CommitTally | undefined;
     await this.deps.db.transaction().execute(async (trx) => {
       if (this.settings.leaseTtlMs !== null && !(await this.deps.repository.acquireLease(this.name, this.deps.owner, now, now + this.settings.leaseTtlMs, trx))) {
         throw new LeaseLostError();
       }
-      await this.deps.repository.insertDeadLetters(trx, deadLetters, now);
+      await this.deps.repository.lockQueuePositions(trx, [this.consumer]);
+      tally = this.tally(committed, resolutions, dropOpen);
+      await this.deps.repository.insertDeadLetters(trx, tally.deadLetters, now);
       await this.deps.positions.set(trx, this.consumer, target, now);
     });
+    const { delivered, deadLetters, deadByReason, dropped, erased } = tally!;
     this.position = target;
     this.depthItems = Math.max(0, this.depthItems - committed.length);
     this.depthBytes = Math.max(0, this.depthBytes - bytes);
@@ -419,8 +508,27 @@ export class DestinationQueue {
     if (delivered > 0) this.deps.metrics.items.inc({ destination: name, outcome: 'delivered' }, delivered);
     if (deadLetters.length > 0) this.deps.metrics.items.inc({ destination: name, outcome: 'dead_lettered' }, deadLetters.length);
     for (const [reason, count] of deadByReason) this.deps.metrics.deadLettered.inc({ destination: name, reason }, count);
-    if (dropped > 0) this.countDropped(dropped);
+    if (dropped > 0) this.countDropped(dropped, 'queue_full');
+    if (erased > 0) this.countDropped(erased, 'erased');
+    this.pruneErasures();
     await this.updateGauges();
+  }
+
+  /** Outcomes of the entries a commit passes; an erased user's entry is never a dead letter. */
+  private tally(committed: readonly LogEntry[], resolutions: Map<number, Resolution>, dropOpen: boolean): CommitTally {
+    const tally: CommitTally = { delivered: 0, deadLetters: [], deadByReason: new Map(), dropped: 0, erased: 0 };
+    for (const entry of committed) {
+      const resolution = resolutions.get(entry.id);
+      if (resolution === undefined && !dropOpen) throw new Error(`entry ${entry.id} committed without an outcome`);
+      if (resolution?.outcome === 'delivered') tally.delivered++;
+      else if (resolution?.outcome === 'erased' || this.isErased(entry, entry.id)) tally.erased++;
+      else if (resolution === undefined) tally.dropped++;
+      else {
+        tally.deadLetters.push(this.deadLetterOf(entry, resolution));
+        tally.deadByReason.set(resolution.reason, (tally.deadByReason.get(resolution.reason) ?? 0) + 1);
+      }
+    }
+    return tally;
   }
 
   /** drop_oldest: passes the oldest entries until the queue is back under its bound. */
@@ -450,7 +558,7 @@ export class DestinationQueue {
     this.position = target;
     this.depthItems = Math.max(0, this.depthItems - droppedItems);
     this.depthBytes = Math.max(0, this.depthBytes - droppedBytes);
-    this.countDropped(droppedItems);
+    this.countDropped(droppedItems, 'queue_full');
     if (!this.droppingStreak) {
       this.droppingStreak = true;
       this.deps.logger.warn(
@@ -461,9 +569,10 @@ export class DestinationQueue {
     await this.updateGauges();
   }
 
-  private countDropped(items: number): void {
+  /** `reason`: one of the fixed list in the help of vigil_delivery_dropped_total (delivery.metrics.ts). */
+  private countDropped(items: number, reason: 'queue_full' | 'erased'): void {
     this.deps.metrics.items.inc({ destination: this.name, outcome: 'dropped' }, items);
-    this.deps.metrics.dropped.inc({ destination: this.name, reason: 'queue_full' }, items);
+    this.deps.metrics.dropped.inc({ destination: this.name, reason }, items);
   }
 
   /** Sends dead letters whose replay was requested, to this destination only. True when there were some. */
@@ -475,20 +584,24 @@ export class DestinationQueue {
     const letters = await this.deps.repository.pendingReplays(this.name, this.destination.limits.maxItems);
     if (letters.length === 0) return false;
     const entries = letters.map(entryOfDeadLetter);
-    const run = await this.sendBatch(entries);
+    const logIds = new Map(letters.map((letter) => [letter.id, letter.logId]));
+    const run = await this.sendBatch(entries, (entry) => logIds.get(entry.id)!);
     if (run.interrupted === 'lease_lost') {
       this.leader = false;
       return true;
     }
     const deliveredIds: number[] = [];
+    // An erased user's letters are gone once the erasure commits; deleting them here too keeps them from coming back if it rolled back.
+    const erasedIds: number[] = [];
     const failed: Array<{ id: number; resolution: Extract<Resolution, { outcome: 'dead' }> }> = [];
-    for (const letter of letters) {
+    for (const [index, letter] of letters.entries()) {
       const resolution = run.resolutions.get(letter.id);
       if (resolution?.outcome === 'delivered') deliveredIds.push(letter.id);
+      else if (resolution?.outcome === 'erased' || (resolution !== undefined && this.isErased(entries[index]!, letter.logId))) erasedIds.push(letter.id);
       else if (resolution?.outcome === 'dead') failed.push({ id: letter.id, resolution });
     }
     await this.deps.db.transaction().execute(async (trx) => {
-      await this.deps.repository.deleteByIds(trx, deliveredIds);
+      await this.deps.repository.deleteByIds(trx, [...deliveredIds, ...erasedIds]);
       for (const { id, resolution } of failed) {
         await this.deps.repository.markFailedAgain(trx, id, resolution.reason, resolution.status, resolution.detail, now);
       }
@@ -529,9 +642,15 @@ export class DestinationQueue {
     await this.updateGauges();
   }
 
-  /** Recounts the depth (rows erased for privacy leave without an outcome). */
+  /**
+   * Recounts the depth. Rows of the queue's backlog leave the log unread only
+   * by privacy erasure (retention trims below the position, drop_oldest counts
+   * its own), so what the recount misses is counted as dropped (erased): the
+   * books balance again. Called between batches only, never while one is held.
+   */
   private async resync(): Promise<void> {
     const backlog = await this.deps.log.countBetween(this.position, this.counted, this.destination.kinds);
+    if (backlog.items < this.depthItems) this.countDropped(this.depthItems - backlog.items, 'erased');
     this.depthItems = backlog.items;
     this.depthBytes = backlog.bytes;
     this.lastResync = this.deps.clock.now();

@@ -42,6 +42,15 @@ export const LIMITS = {
   futureToleranceMs: 10 * 60_000,
 } as const;
 
+/**
+ * Analytics events are indexed by (type, page, user id, time), and a Postgres
+ * btree entry holds at most 2704 bytes: an event over it would fail the analytics
+ * consumer on every retry. This leaves room for the time and the entry's headers.
+ */
+const ANALYTICS_KEY_BYTES = 2600;
+/** Below this many characters a page cannot reach the bound whatever its script (4 bytes each at most). */
+const PAGE_LENGTH_THAT_ALWAYS_FITS = Math.floor((ANALYTICS_KEY_BYTES - 4 * (LIMITS.typeLength + LIMITS.identifierLength)) / 4);
+
 export const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,199}$/;
 
 const METRIC_TYPES: readonly MetricType[] = ['gauge', 'count', 'distribution'];
@@ -239,8 +248,13 @@ function checkAnalytics(raw: Raw, path: string, now: number): AnalyticsItem {
   const sessionId = optionalString(raw, 'sessionId', path, LIMITS.identifierLength);
   if (sessionId !== undefined) item.sessionId = sessionId;
   const page = optionalString(raw, 'page', path, LIMITS.pageLength);
-  if (page !== undefined) item.page = page;
-  else if (item.type === 'page_view') fail(`${path}.page`, 'is required when type is page_view');
+  if (page !== undefined) {
+    // Only non-ASCII text gets near it: 2000 characters of CJK are 6000 bytes.
+    if (page.length > PAGE_LENGTH_THAT_ALWAYS_FITS && Buffer.byteLength(item.type) + Buffer.byteLength(page) + Buffer.byteLength(item.userId) > ANALYTICS_KEY_BYTES) {
+      fail(`${path}.page`, `is too long: type, page and userId together must fit in ${ANALYTICS_KEY_BYTES} bytes of UTF-8`);
+    }
+    item.page = page;
+  } else if (item.type === 'page_view') fail(`${path}.page`, 'is required when type is page_view');
   const properties = freeObject(raw, 'properties', path);
   if (properties !== undefined) item.properties = properties;
   return item;

@@ -77,6 +77,18 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual([sla.status, (sla.body.metrics as { requests: { total: number } }).requests.total], [200, 1]);
     });
 
+    test('an analytics page too large for the store\'s index is refused; the longest that fits is stored', async () => {
+      // 2000 CJK characters are 6000 bytes of UTF-8: Postgres could not index the event.
+      const cjk = Array.from({ length: 2000 }, (_, index) => String.fromCodePoint(0x4e00 + ((index * 7919) % 20000))).join('');
+      const longest = { userId: 'u'.repeat(128), type: 't'.repeat(100), page: `/${'p'.repeat(1999)}` };
+      const response = await postJson(`${vigil.url}/ingest/analytics`, { events: [{ userId: 'page-user', type: 'page_view', page: cjk }, longest] }, auth);
+      assert.equal(response.status, 202);
+      assert.deepEqual(response.body.errors, [{ index: 0, message: 'events[0].page is too long: type, page and userId together must fit in 2600 bytes of UTF-8' }]);
+      await vigil.settle();
+      const user = await getJson(`${vigil.url}/analytics/user/${longest.userId}`, { authorization: 'Bearer read-key-0123456789' });
+      assert.equal(user.body.total_actions, 1, 'the analytics consumer stored it');
+    });
+
     test('an observer of committed items that throws does not turn the 202 into an error', async () => {
       const before = await storedCount('event');
       vigil.app.get(IngestHooks).observeCommitted('event', () => {

@@ -41,8 +41,8 @@ export class ConsumerPositionsRepository {
     await executor.updateTable('consumer_positions').set({ position, updated_at: now }).where('consumer', '=', consumer).execute();
   }
 
-  async all(): Promise<Array<{ consumer: string; position: number }>> {
-    const rows = await this.db.selectFrom('consumer_positions').select(['consumer', 'position']).execute();
-    return rows.map((row) => ({ consumer: row.consumer, position: Number(row.position) }));
+  async all(): Promise<Array<{ consumer: string; position: number; updatedAt: number }>> {
+    const rows = await this.db.selectFrom('consumer_positions').select(['consumer', 'position', 'updated_at']).execute();
+    return rows.map((row) => ({ consumer: row.consumer, position: Number(row.position), updatedAt: Number(row.updated_at) }));
   }
 }

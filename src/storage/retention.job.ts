@@ -17,10 +17,17 @@ export interface RetentionTask {
 }
 
 /**
- * Deletes ingest-log entries older than VIGIL_RETENTION_DAYS that every
- * registered consumer has passed. An entry a consumer still needs (a destination
- * in an outage) is kept past its age: the destination queue's byte bound, not
- * retention, limits how much that can be. Other modules add their own tasks.
+ * Deletes ingest-log entries older than VIGIL_RETENTION_DAYS that every consumer
+ * has passed. An entry a consumer still needs (a destination in an outage) is kept
+ * past its age: the destination queue's byte bound, not retention, limits how much
+ * that can be. Other modules add their own tasks.
+ *
+ * "Every consumer" is every one registered in this process, and every position in
+ * the store that moved within the retention period: replicas sharing a Postgres
+ * store may be configured differently (one has a destination another lacks, during
+ * a rolling change), and one's retention must not delete what another's queue
+ * still has to send. A consumer that no replica runs any more holds entries back
+ * for one retention period after its last move.
  */
 @Injectable()
 export class RetentionJob {
@@ -64,9 +71,10 @@ export class RetentionJob {
   }
 
   private async trimIngestLog(now: number): Promise<number> {
-    const byAge = await this.log.lastIdReceivedBefore(now - this.config.retention.ingestLogDays * DAY_MS);
-    const needed = new Set(this.registry.consumerNames);
-    const positions = (await this.positions.all()).filter((row) => needed.has(row.consumer)).map((row) => row.position);
+    const cutoff = now - this.config.retention.ingestLogDays * DAY_MS;
+    const byAge = await this.log.lastIdReceivedBefore(cutoff);
+    const registered = new Set(this.registry.consumerNames);
+    const positions = (await this.positions.all()).filter((row) => registered.has(row.consumer) || row.updatedAt >= cutoff).map((row) => row.position);
     const upTo = Math.min(byAge, ...positions);
     let deleted = 0;
     for (;;) {

@@ -154,6 +154,27 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(await count(), 0);
     });
 
+    test("retention keeps what another replica's consumer still needs, until that position has not moved for a retention period", async () => {
+      const log = context.get(IngestLogRepository);
+      const positions = context.get(ConsumerPositionsRepository);
+      const db = context.get<Db>(DATABASE);
+      const count = async () => Number((await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
+      await append([1, 2, 3, 4]);
+      const firstOfFour = (await log.highestId()) - 3;
+      await context.get(DerivedStateRunner).drainAll();
+      // A destination this process does not run (another replica's), behind by three entries.
+      await positions.ensure('delivery:elsewhere', clock.now(), firstOfFour);
+      clock.advance(8 * DAY);
+      // It last moved a day ago: its replica is running it.
+      await positions.set(db, 'delivery:elsewhere', firstOfFour, clock.now() - DAY);
+      await context.get(RetentionJob).run();
+      assert.equal(await count(), 3, 'the entries after its position stay');
+      await positions.set(db, 'delivery:elsewhere', firstOfFour, clock.now() - 8 * DAY);
+      await context.get(RetentionJob).run();
+      assert.equal(await count(), 0, 'a position unmoved for a retention period no longer holds entries back');
+      await db.deleteFrom('consumer_positions').where('consumer', '=', 'delivery:elsewhere').execute();
+    });
+
     test('lastIdReceivedBefore finds the boundary by binary search', async () => {
       const log = context.get(IngestLogRepository);
       const start = clock.now();

@@ -42,7 +42,7 @@ test('SQLite: a transaction that reads and then writes waits for another connect
     });
     await exited;
     const stored = await positions.all();
-    assert.deepEqual(stored.find((row) => row.consumer === 'probe'), { consumer: 'probe', position: 41 });
+    assert.deepEqual(stored.find((row) => row.consumer === 'probe'), { consumer: 'probe', position: 41, updatedAt: 2 });
   } finally {
     await db.destroy();
   }

@@ -330,7 +330,8 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       for (const series of models.trainingDue) {
         if (round.length >= TRAININGS_PER_ROUND) break;
         models.trainingDue.delete(series);
-        const model = this.detectorOf(series).isTrainingDue() ? this.detectorOf(series).trainingRequest() : null;
+        const detector = this.detectorOf(series);
+        const model = detector.isTrainingDue() ? detector.trainingRequest() : null;
         if (model) round.push({ series, model });
       }
       if (round.length === 0) return trained;

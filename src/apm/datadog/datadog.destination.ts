@@ -269,14 +269,15 @@ export class SeriesPoints {
 
   add(point: SeriesPoint): void {
     const key = [point.type, point.metric, point.timestamp, ...point.tags.map((tag) => tag.toLowerCase()).sort()].join('\u0000');
-    const contribution = { value: point.value, lastId: point.lastId ?? 0 };
+    // A count's value is the sum of its contributions (see prepare); a gauge keeps the latest value.
+    const contributions = point.type === 'count' ? [{ value: point.value, lastId: point.lastId ?? 0 }] : [];
     const existing = this.points.get(key);
     if (!existing) {
-      this.points.set(key, { ...point, indices: [...point.indices], contributions: [contribution] });
+      this.points.set(key, { ...point, indices: [...point.indices], contributions });
       return;
     }
-    existing.value = point.type === 'count' ? existing.value + point.value : point.value;
-    existing.contributions.push(contribution);
+    if (point.type === 'count') existing.contributions.push(...contributions);
+    else existing.value = point.value;
     existing.unit ??= point.unit;
     existing.indices.push(...point.indices);
   }

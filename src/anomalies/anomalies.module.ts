@@ -5,20 +5,20 @@ import { ConsumerRegistry, DerivedStateRunner } from '../storage/log-consumers.j
 import { ANOMALY_REPLAY_POSITION, AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
 import { AnomalyStoreRepository } from './anomaly-store.repository.js';
 import { AnomalyTrainingJob } from './anomaly-training.job.js';
-import { ForestTrainer } from './forest-trainer.js';
+import { DetectionThread } from './detection-thread.js';
 import { AnomaliesController } from './anomalies.controller.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
 import { AnomaliesService } from './anomalies.service.js';
 
 /**
  * Anomaly detection: one streaming detector per metric series and per service's request
- * latency (src/anomalies/detection), fed exactly once from the ingest log; models trained on a
- * schedule, on a worker thread; anomalies stored, served by /anomalies, logged, counted on
+ * latency (src/anomalies/detection), fed exactly once from the ingest log; detectors and model training on a
+ * thread of their own (DetectionThread); anomalies stored, served by /anomalies, logged, counted on
  * /metrics and sent as events to the APM destinations.
  */
 @Module({
   controllers: [AnomaliesController],
-  providers: [AnomalyStoreRepository, AnomalyDetectionConsumer, AnomalyTrainingJob, AnomaliesMetrics, AnomaliesService, ForestTrainer],
+  providers: [AnomalyStoreRepository, AnomalyDetectionConsumer, AnomalyTrainingJob, AnomaliesMetrics, AnomaliesService, DetectionThread],
   exports: [AnomalyDetectionConsumer],
 })
 export class AnomaliesModule implements OnModuleInit {

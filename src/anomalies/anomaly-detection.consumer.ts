@@ -12,8 +12,9 @@ import { IngestLogRepository, type LogEntry } from '../storage/ingest-log.reposi
 import type { DerivedStateConsumer } from '../storage/log-consumers.js';
 import { AnomalyStoreRepository, POINTS_OVER_CAP, type NewAnomaly, type SeriesSnapshotRow } from './anomaly-store.repository.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
-import { SeriesDetector, type DetectorSettings, type ForestModel, type PointVerdict, type SeriesDetectorState } from './detection/index.js';
-import { ForestTrainer } from './forest-trainer.js';
+import type { DetectorSettings } from './detection/index.js';
+import type { ObserveRequest, ObserveResult, ObservedAnomaly, SeriesToLoad, TrainResult } from './detection/series-detector-set.js';
+import { DetectionThread } from './detection-thread.js';
 import { countPoint, emptyCounters, mergeCounters, type SeriesCounters } from './series-counters.js';
 import { pointOf, seriesIdentity, type SeriesPoint, type SeriesSource } from './series-identity.js';
 
@@ -37,11 +38,14 @@ const MAX_REMEMBERED_REFUSED = 100_000;
 /** Log lines per batch for detected anomalies; past it, one summary line. */
 const MAX_ANOMALY_LOG_LINES = 100;
 const REPLAY_CHUNK = 5000;
-/** Trainings handed to the ForestTrainer at once: bounds what a reload or shutdown waits behind. */
+/** Series trained per request to the DetectionThread: bounds how long a batch waits behind a round. */
 const TRAININGS_PER_ROUND = 32;
 const MAX_EVENT_TAGS = 32;
 
-/** One modelled series. `snapshotId`, `dirty`... describe its stored snapshot relative to memory. */
+/**
+ * One modelled series. Its detector lives on the DetectionThread under `handle`;
+ * `snapshotId`, `dirty`... describe its stored snapshot relative to that detector.
+ */
 export interface ModelledSeries {
   key: string;
   id: string;
@@ -49,8 +53,9 @@ export interface ModelledSeries {
   metric: string;
   tags: Tags;
   muted: boolean;
-  /** Null until first needed after a reload (restored lazily from storedState). */
-  detector: SeriesDetector | null;
+  handle: number;
+  /** The DetectionThread holds its detector; until then (after a reload) storedState is what to load. */
+  loaded: boolean;
   storedState: string | null;
   counters: SeriesCounters;
   trained: boolean;
@@ -71,6 +76,7 @@ interface StoredCounters extends SeriesCounters {
 /** The in-memory models; a reload builds a new one and swaps it in at once. */
 class SeriesModels {
   readonly series = new Map<string, ModelledSeries>();
+  readonly byHandle: ModelledSeries[] = [];
   /** Series with points not in their stored snapshot, in the order they became so. */
   readonly dirty = new Set<ModelledSeries>();
   readonly trainingDue = new Set<ModelledSeries>();
@@ -98,6 +104,76 @@ function limitedTags(tags: Tags, extra: Tags): Tags {
 function describeTags(tags: Tags): string {
   const names = Object.keys(tags).sort();
   return names.length === 0 ? '' : `{${names.map((name) => `${name}=${tags[name]}`).join(', ')}}`;
+}
+
+interface JudgedPoint extends ObservedAnomaly {
+  series: ModelledSeries;
+  logId: number;
+  timestamp: number;
+  value: number;
+}
+
+/** A batch run through the detectors: what its transaction writes. */
+interface DetectedBatch {
+  entries: LogEntry[];
+  now: number;
+  batchEnd: number;
+  rows: SeriesSnapshotRow[];
+  anomalies: NewAnomaly[];
+  replayFrom: number;
+  overCapChanged: boolean;
+}
+
+/** The points of one observe request, with the series and log entry of each, to read its result back. */
+class PointsToObserve {
+  readonly series: ModelledSeries[] = [];
+  private readonly logIds: number[] = [];
+  private readonly handles: Int32Array;
+  private readonly timestamps: Float64Array;
+  private readonly values: Float64Array;
+
+  constructor(capacity: number) {
+    this.handles = new Int32Array(capacity);
+    this.timestamps = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.series.length;
+  }
+
+  add(series: ModelledSeries, logId: number, point: SeriesPoint): void {
+    const index = this.series.length;
+    this.series.push(series);
+    this.logIds.push(logId);
+    this.handles[index] = series.handle;
+    this.timestamps[index] = point.timestamp;
+    this.values[index] = point.value;
+  }
+
+  request(load: SeriesToLoad[], snapshot: readonly ModelledSeries[]): ObserveRequest {
+    const size = this.size;
+    return {
+      load,
+      handles: this.handles.subarray(0, size),
+      timestamps: this.timestamps.subarray(0, size),
+      values: this.values.subarray(0, size),
+      snapshot: snapshot.map((series) => series.handle),
+    };
+  }
+
+  /** Counts each modelled point and each anomaly into its series; returns the anomalies of series not muted. */
+  judged(result: ObserveResult): JudgedPoint[] {
+    for (let index = 0; index < result.modelled.length; index++) if (result.modelled[index] === 1) this.series[index]!.counters.modelled++;
+    const anomalies: JudgedPoint[] = [];
+    for (const anomaly of result.anomalies) {
+      const series = this.series[anomaly.index]!;
+      if (series.muted) continue;
+      series.counters.anomalies++;
+      anomalies.push({ ...anomaly, series, logId: this.logIds[anomaly.index]!, timestamp: this.timestamps[anomaly.index]!, value: this.values[anomaly.index]! });
+    }
+    return anomalies;
+  }
 }
 
 /**
@@ -145,6 +221,8 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   /** A checkpoint failed after changing memory: the next batch reloads first. */
   private suspect = false;
   private announcements: NewAnomaly[] = [];
+  /** The batch prepare() ran through the detectors, for apply() to write. */
+  private prepared: DetectedBatch | undefined;
   private training: Promise<number> | undefined;
 
   constructor(
@@ -156,25 +234,64 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     private readonly internalEvents: InternalEvents,
     private readonly metrics: AnomaliesMetrics,
     private readonly clock: Clock,
-    private readonly trainer: ForestTrainer,
+    private readonly thread: DetectionThread,
   ) {
     this.settings = { sensitivity: config.anomalies.sensitivity };
     this.muted = new Set(config.anomalies.mutedMetrics);
     this.maxSeries = config.anomalies.maxSeries;
   }
 
+  /**
+   * Runs the batch through the detectors before its transaction opens (see
+   * DerivedStateConsumer.prepare): the thread's work never holds the store. Skipped when the
+   * models must be reloaded first; apply() then does both in its transaction.
+   */
+  async prepare(entries: LogEntry[]): Promise<void> {
+    if (this.suspect || this.reloading) return;
+    this.prepared = await this.detect(entries);
+  }
+
+  abandon(): void {
+    this.prepared = undefined;
+    this.suspect = true;
+  }
+
   async apply(entries: LogEntry[], trx: Tx): Promise<void> {
-    if (this.suspect) await this.reload(trx);
+    let batch = this.prepared;
+    this.prepared = undefined;
+    // Prepared for other entries: those points are in the detectors but will never commit.
+    if (batch && batch.entries !== entries) {
+      this.suspect = true;
+      batch = undefined;
+    }
+    if (!batch) {
+      if (this.suspect) await this.reload(trx);
+      batch = await this.detect(entries);
+    }
+    const { now, rows, anomalies, replayFrom, overCapChanged } = batch;
+    await this.store.saveSeries(trx, rows, now);
+    if (overCapChanged) await this.store.setStateValue(trx, POINTS_OVER_CAP, this.pointsOverCap);
+    await this.positions.set(trx, ANOMALY_REPLAY_POSITION, replayFrom, now);
+    const inserted = anomalies.length > 0 ? await this.store.insertAnomalies(trx, anomalies, now) : new Set<number>();
+    const announced = anomalies.filter((anomaly) => inserted.has(anomaly.logId));
+    // Last: on Postgres appending takes the ingest log's append lock until commit.
+    await this.internalEvents.append(trx, announced.map((anomaly) => this.eventOf(anomaly, now)));
+    this.announcements = announced;
+    this.lastAppliedId = batch.batchEnd;
+  }
+
+  /** The batch's points through the detectors, and what its transaction must write. */
+  private async detect(entries: LogEntry[]): Promise<DetectedBatch> {
     this.inFlight = true;
     const now = this.clock.now();
     const models = this.models;
     const batchEnd = entries[entries.length - 1]!.id;
     const created: ModelledSeries[] = [];
     const touched = new Set<ModelledSeries>();
-    const anomalies: NewAnomaly[] = [];
+    const points = new PointsToObserve(entries.length);
     const overCapBefore = this.pointsOverCap;
-    // From here to the snapshots nothing awaits: training (a timer) cannot run between
-    // a series' points of this batch and its snapshot decision.
+    // From here to the observe request nothing awaits: every decision about this batch's
+    // snapshots is taken before a training round can mark a series trained (see trainDue()).
     for (const entry of entries) {
       const point = pointOf(entry);
       if (!point) continue;
@@ -185,57 +302,51 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
           if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(point.key);
           continue;
         }
-        series = this.newSeries(point, entry.id - 1);
-        models.series.set(point.key, series);
+        series = this.newSeries(models, point, entry.id - 1);
         created.push(series);
       }
       touched.add(series);
-      const verdict = this.observe(models, series, point, now);
-      if (verdict?.anomalous && !series.muted) {
-        series.counters.anomalies++;
-        anomalies.push({
-          logId: entry.id,
-          seriesId: series.id,
-          metric: series.metric,
-          tags: series.tags,
-          pointTime: point.timestamp,
-          value: point.value,
-          score: verdict.score,
-          expected: verdict.expected,
-          severity: verdict.severity,
-          methods: verdict.methods,
-        });
-      }
+      this.count(models, series, point.value, now);
+      points.add(series, entry.id, point);
     }
 
-    const rows: SeriesSnapshotRow[] = [];
-    const snapshotted = new Set<ModelledSeries>();
+    const snapshotted: ModelledSeries[] = [];
     for (const series of touched) {
       if (series.trainedSinceSnapshot || series.pointsSinceSnapshot >= SNAPSHOT_EVERY_POINTS || now - series.dirtySince >= SNAPSHOT_MAX_AGE_MS) {
-        rows.push(this.snapshot(models, series, batchEnd));
-        snapshotted.add(series);
+        this.markSnapshotted(models, series, batchEnd);
+        snapshotted.push(series);
       }
-      if (series.detector?.isTrainingDue()) models.trainingDue.add(series);
     }
     let swept = 0;
     for (const series of [...models.dirty]) {
       if (swept >= SWEEP_PER_BATCH || now - series.dirtySince < SNAPSHOT_MAX_AGE_MS) break;
-      rows.push(this.snapshot(models, series, batchEnd));
-      snapshotted.add(series);
+      this.markSnapshotted(models, series, batchEnd);
+      snapshotted.push(series);
       swept++;
     }
-    for (const series of created) if (!snapshotted.has(series)) rows.push(this.creationRow(series));
     const replayFrom = this.replayFloor(models, batchEnd);
+    const observed = await this.thread.observe(points.request(this.toLoad([...touched, ...snapshotted]), snapshotted));
 
-    await this.store.saveSeries(trx, rows, now);
-    if (this.pointsOverCap !== overCapBefore) await this.store.setStateValue(trx, POINTS_OVER_CAP, this.pointsOverCap);
-    await this.positions.set(trx, ANOMALY_REPLAY_POSITION, replayFrom, now);
-    const inserted = anomalies.length > 0 ? await this.store.insertAnomalies(trx, anomalies, now) : new Set<number>();
-    const announced = anomalies.filter((anomaly) => inserted.has(anomaly.logId));
-    // Last: on Postgres appending takes the ingest log's append lock until commit.
-    await this.internalEvents.append(trx, announced.map((anomaly) => this.eventOf(anomaly, now)));
-    this.announcements = announced;
-    this.lastAppliedId = batchEnd;
+    const anomalies: NewAnomaly[] = [];
+    for (const anomaly of points.judged(observed)) {
+      anomalies.push({
+        logId: anomaly.logId,
+        seriesId: anomaly.series.id,
+        metric: anomaly.series.metric,
+        tags: anomaly.series.tags,
+        pointTime: anomaly.timestamp,
+        value: anomaly.value,
+        score: anomaly.score,
+        expected: anomaly.expected,
+        severity: anomaly.severity,
+        methods: anomaly.methods,
+      });
+    }
+    for (const handle of observed.due) models.trainingDue.add(models.byHandle[handle]!);
+    const rows = observed.snapshots.map(({ handle, state, trained }) => this.snapshotRow(models.byHandle[handle]!, state, trained));
+    const snapshottedSet = new Set(snapshotted);
+    for (const series of created) if (!snapshottedSet.has(series)) rows.push(this.creationRow(series));
+    return { entries, now, batchEnd, rows, anomalies, replayFrom, overCapChanged: this.pointsOverCap !== overCapBefore };
   }
 
   afterCommit(): void {
@@ -270,30 +381,37 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
 
   async reload(trx: Tx): Promise<void> {
     this.reloading = true;
+    // Until this reload completes, the thread's detectors match neither the old models nor the new.
+    this.suspect = true;
     try {
       const now = this.clock.now();
       const position = await this.positions.get(ANOMALY_CONSUMER, trx);
       const replayFrom = await this.positions.get(ANOMALY_REPLAY_POSITION, trx);
+      await this.thread.reset(this.settings);
       const models = new SeriesModels();
-      for await (const row of this.store.allSeries(trx)) {
-        const series = this.restoredSeries(row);
-        models.series.set(series.key, series);
-      }
+      for await (const row of this.store.allSeries(trx)) this.restoredSeries(models, row);
       let after = replayFrom;
       for (;;) {
         const entries = await this.log.readAfter(trx, after, position, KINDS, REPLAY_CHUNK);
+        const points = new PointsToObserve(entries.length);
         for (const entry of entries) {
           const point = pointOf(entry);
           // Unknown series: over the cap when its points were applied (already counted).
           const series = point ? models.series.get(point.key) : undefined;
           if (!point || !series || entry.id <= series.snapshotId) continue;
-          const verdict = this.observe(models, series, point, now);
-          if (verdict?.anomalous && !series.muted) series.counters.anomalies++;
+          this.count(models, series, point.value, now);
+          points.add(series, entry.id, point);
+        }
+        if (points.size > 0) {
+          const touched = [...new Set(points.series)];
+          const observed = await this.thread.observe(points.request(this.toLoad(touched), []));
+          // Replayed anomalies are counted again (the counters are as of each snapshot), not stored again.
+          points.judged(observed);
+          for (const handle of observed.due) models.trainingDue.add(models.byHandle[handle]!);
         }
         if (entries.length < REPLAY_CHUNK) break;
         after = entries[entries.length - 1]!.id;
       }
-      for (const series of models.dirty) if (series.detector?.isTrainingDue()) models.trainingDue.add(series);
       this.pointsOverCap = await this.store.stateValue(trx, POINTS_OVER_CAP);
       this.models = models;
       this.lastAppliedId = position;
@@ -306,15 +424,16 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   }
 
   /**
-   * Retrains every series whose model is due, on the ForestTrainer's worker thread, in rounds
-   * of at most TRAININGS_PER_ROUND, until none is due (called by the scheduled job, never on
-   * the ingest path). Resolves with how many models were installed; rejects, after installing
-   * the rest of its round, when a training failed (that series stays due). A call while a
-   * previous one runs joins it.
+   * Retrains every series whose model is due, on the DetectionThread, in rounds of at most
+   * TRAININGS_PER_ROUND, until none is due (called by the scheduled job, never on the ingest
+   * path). Resolves with how many models were installed; rejects, after installing the rest
+   * of its round, when a training failed (that series stays due). A call while a previous one
+   * runs joins it.
    *
-   * Exactly once still holds: a model is installed in a continuation of its own, so between
-   * batches, never between a batch's points and its snapshot decisions, and installing marks
-   * the series trainedSinceSnapshot, so the next batch that touches it snapshots it.
+   * Exactly once still holds: the thread handles requests one at a time in the order sent, so
+   * a training falls between two batches' points, never between a batch's points and its
+   * snapshots; and the series of a round are marked trainedSinceSnapshot when it is sent, so
+   * the next batch sent after it snapshots them.
    */
   trainDue(): Promise<number> {
     this.training ??= this.trainRounds().finally(() => (this.training = undefined));
@@ -324,37 +443,37 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   private async trainRounds(): Promise<number> {
     let trained = 0;
     for (;;) {
-      if (this.reloading) return trained;
+      if (this.reloading || this.suspect) return trained;
       const models = this.models;
-      const round: Array<{ series: ModelledSeries; model: ForestModel }> = [];
+      const round: ModelledSeries[] = [];
       for (const series of models.trainingDue) {
         if (round.length >= TRAININGS_PER_ROUND) break;
         models.trainingDue.delete(series);
-        const detector = this.detectorOf(series);
-        const model = detector.isTrainingDue() ? detector.trainingRequest() : null;
-        if (model) round.push({ series, model });
+        round.push(series);
+        // Marked before the request is sent: the thread handles it before the next batch's
+        // points, so that batch must snapshot these series (at worst one needless snapshot
+        // for a series the thread finds not due).
+        series.trainedSinceSnapshot = true;
       }
       if (round.length === 0) return trained;
-      const forests = await Promise.allSettled(round.map(({ model }) => this.trainer.train(model)));
-      let failure: unknown;
-      let installed = 0;
-      for (const [index, { series, model }] of round.entries()) {
-        const forest = forests[index]!;
-        // A reload since the request replaced these models: what it restored trains anew.
-        if (models !== this.models) break;
-        if (forest.status === 'rejected') {
-          failure ??= forest.reason;
-          models.trainingDue.add(series);
-          continue;
+      let result: TrainResult;
+      try {
+        result = await this.thread.train({ load: this.toLoad(round), handles: round.map((series) => series.handle) });
+      } catch (error) {
+        // The thread may have lost its detectors: reload before the next batch.
+        if (models === this.models) {
+          this.suspect = true;
+          for (const series of round) models.trainingDue.add(series);
         }
-        this.detectorOf(series).installModel(model, forest.value);
-        series.trained = true;
-        series.trainedSinceSnapshot = true;
-        installed++;
+        throw error;
       }
-      if (installed > 0) this.metrics.trainings.inc(installed);
-      trained += installed;
-      if (failure !== undefined) throw failure;
+      // A reload since the request replaced these models: what it restored trains anew.
+      if (models !== this.models) return trained;
+      for (const handle of result.trained) models.byHandle[handle]!.trained = true;
+      for (const { handle } of result.failed) models.trainingDue.add(models.byHandle[handle]!);
+      if (result.trained.length > 0) this.metrics.trainings.inc(result.trained.length);
+      trained += result.trained.length;
+      if (result.failed.length > 0) throw new Error(`training failed for ${result.failed.length} series: ${result.failed[0]!.reason}`);
     }
   }
 
@@ -374,19 +493,19 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
         const newer = await this.log.readAfter(trx, this.lastAppliedId, position, KINDS, 1);
         if (newer.length > 0 || this.inFlight || this.reloading || this.suspect || models !== this.models) return 0;
         const now = this.clock.now();
-        const rows: SeriesSnapshotRow[] = [];
-        for (const series of [...models.dirty]) {
-          if (now - series.dirtySince >= minAgeMs) rows.push(this.snapshot(models, series, position));
-        }
-        if (rows.length === 0) return 0;
+        const due = [...models.dirty].filter((series) => now - series.dirtySince >= minAgeMs);
+        if (due.length === 0) return 0;
+        for (const series of due) this.markSnapshotted(models, series, position);
         try {
+          const observed = await this.thread.observe(new PointsToObserve(0).request(this.toLoad(due), due));
+          const rows = observed.snapshots.map(({ handle, state, trained }) => this.snapshotRow(models.byHandle[handle]!, state, trained));
           await this.store.saveSeries(trx, rows, now);
           await this.positions.set(trx, ANOMALY_REPLAY_POSITION, this.replayFloor(models, position), now);
         } catch (error) {
           this.suspect = true;
           throw error;
         }
-        return rows.length;
+        return due.length;
       });
     } catch (error) {
       this.suspect = true;
@@ -423,15 +542,16 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     return this.models.trainingDue.size;
   }
 
-  private newSeries(point: SeriesPoint, snapshotId: number): ModelledSeries {
-    return {
+  private newSeries(models: SeriesModels, point: SeriesPoint, snapshotId: number): ModelledSeries {
+    const series: ModelledSeries = {
       key: point.key,
       id: seriesIdOf(point.key),
       source: point.source,
       metric: point.metric,
       tags: point.tags,
       muted: this.muted.has(point.metric),
-      detector: SeriesDetector.create(this.settings),
+      handle: models.byHandle.length,
+      loaded: false,
       storedState: null,
       counters: emptyCounters(),
       trained: false,
@@ -441,20 +561,23 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
     };
+    models.series.set(series.key, series);
+    models.byHandle.push(series);
+    return series;
   }
 
-  private restoredSeries(row: SeriesSnapshotRow): ModelledSeries {
+  private restoredSeries(models: SeriesModels, row: SeriesSnapshotRow): ModelledSeries {
     const source = row.source === 'request' ? 'request' : 'metric';
-    const key = seriesIdentity(source, row.metric, row.tags);
     const { trained, ...counters } = JSON.parse(row.counters) as StoredCounters;
-    return {
-      key,
+    const series: ModelledSeries = {
+      key: seriesIdentity(source, row.metric, row.tags),
       id: row.seriesId,
       source,
       metric: row.metric,
       tags: row.tags,
       muted: this.muted.has(row.metric),
-      detector: null,
+      handle: models.byHandle.length,
+      loaded: false,
       storedState: row.state,
       counters,
       trained,
@@ -464,50 +587,53 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
     };
+    models.series.set(series.key, series);
+    models.byHandle.push(series);
+    return series;
   }
 
-  private detectorOf(series: ModelledSeries): SeriesDetector {
-    if (!series.detector) {
-      series.detector = series.storedState
-        ? SeriesDetector.restore(this.settings, JSON.parse(series.storedState) as SeriesDetectorState)
-        : SeriesDetector.create(this.settings);
-      series.storedState = null;
+  /** The series among these whose detector the thread does not hold yet; from now on it does. */
+  private toLoad(series: Iterable<ModelledSeries>): SeriesToLoad[] {
+    const load: SeriesToLoad[] = [];
+    for (const one of series) {
+      if (one.loaded) continue;
+      load.push({ handle: one.handle, state: one.storedState });
+      one.loaded = true;
+      one.storedState = null;
     }
-    return series.detector;
+    return load;
   }
 
-  /** Counts the point and runs it through the detector; the verdict is null for a point the model ignored. */
-  private observe(models: SeriesModels, series: ModelledSeries, point: SeriesPoint, now: number): PointVerdict | null {
-    const detector = this.detectorOf(series);
-    countPoint(series.counters, point.value);
+  /** Counts a point of the series (its verdict is counted by PointsToObserve.judged()). */
+  private count(models: SeriesModels, series: ModelledSeries, value: number, now: number): void {
+    countPoint(series.counters, value);
     if (!series.dirty) {
       series.dirty = true;
       series.dirtySince = now;
       models.dirty.add(series);
     }
     series.pointsSinceSnapshot++;
-    const before = detector.pointsSeen;
-    const verdict = detector.observe(point.timestamp, point.value);
-    if (detector.pointsSeen === before) return null;
-    series.counters.modelled++;
-    return verdict;
   }
 
-  private snapshot(models: SeriesModels, series: ModelledSeries, logId: number): SeriesSnapshotRow {
-    const detector = this.detectorOf(series);
+  /** The series' stored row will reflect the log up to `logId`: its snapshot is requested with the points up to it. */
+  private markSnapshotted(models: SeriesModels, series: ModelledSeries, logId: number): void {
     series.snapshotId = logId;
     series.dirty = false;
     series.pointsSinceSnapshot = 0;
     series.trainedSinceSnapshot = false;
     models.dirty.delete(series);
+  }
+
+  private snapshotRow(series: ModelledSeries, state: string, trained: boolean): SeriesSnapshotRow {
+    series.trained = trained;
     return {
       seriesId: series.id,
       source: series.source,
       metric: series.metric,
       tags: series.tags,
-      snapshotId: logId,
-      state: JSON.stringify(detector.snapshot()),
-      counters: JSON.stringify({ ...series.counters, trained: series.trained } satisfies StoredCounters),
+      snapshotId: series.snapshotId,
+      state,
+      counters: JSON.stringify({ ...series.counters, trained } satisfies StoredCounters),
     };
   }
 

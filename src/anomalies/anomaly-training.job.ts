@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { AnomalyDetectionConsumer, SNAPSHOT_MAX_AGE_MS } from './anomaly-detection.consumer.js';
+import { DetectionThread } from './detection-thread.js';
 
 /**
  * The anomaly models' schedule, off the ingest path: every second, retrain the series whose
- * isolation forest is due (on the ForestTrainer's worker thread, until none is due; a tick that
+ * isolation forest is due (on the DetectionThread, until none is due; a tick that
  * finds the previous one still training joins it); every 15 s, checkpoint series with points not
  * snapshotted for SNAPSHOT_MAX_AGE_MS (so idle series do not hold back log retention or lengthen
- * a replay); at shutdown, checkpoint all.
+ * a replay); at shutdown, checkpoint all, then stop the DetectionThread.
  */
 @Injectable()
 export class AnomalyTrainingJob implements OnApplicationShutdown {
@@ -15,7 +16,10 @@ export class AnomalyTrainingJob implements OnApplicationShutdown {
   private failing = false;
   private stopped = false;
 
-  constructor(private readonly detection: AnomalyDetectionConsumer) {}
+  constructor(
+    private readonly detection: AnomalyDetectionConsumer,
+    private readonly thread: DetectionThread,
+  ) {}
 
   @Interval('anomaly-training', 1000)
   async train(): Promise<void> {
@@ -25,7 +29,7 @@ export class AnomalyTrainingJob implements OnApplicationShutdown {
       if (this.failing) this.logger.log('Anomaly model training recovered');
       this.failing = false;
     } catch (error) {
-      // Shutting down closes the training worker under a running round: not a failure.
+      // Shutting down closes the detection thread under a running round: not a failure.
       if (!this.failing && !this.stopped) this.logger.error({ err: error }, 'Anomaly model training failed; it is retried on the next tick');
       this.failing = true;
     }
@@ -40,5 +44,6 @@ export class AnomalyTrainingJob implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.detection.checkpoint(0);
+    await this.thread.close();
   }
 }

@@ -66,6 +66,15 @@ export class IngestLogRepository {
    * Postgres other replicas append too, and consumers always read the store.
    */
   private readonly recent: RecentEntries | undefined;
+  /**
+   * SQLite only, for consumers of kinds that are rare in the log: the highest id appended per
+   * kind by this process (rolled back appends included, which only makes it larger), and
+   * below it `anyKindThrough`: the highest id when first needed, up to which any kind may be.
+   * A read whose range holds no id of its kinds is answered without scanning the store (an
+   * SLA consumer woken once a second behind 150,000 new metric entries scanned all of them).
+   */
+  private readonly lastIdOfKind = new Map<IngestKind, number>();
+  private anyKindThrough: number | undefined;
 
   constructor(@Inject(DATABASE) private readonly db: Db) {
     this.postgres = isPostgres(db);
@@ -114,7 +123,12 @@ export class IngestLogRepository {
       }
       parameters.fill(undefined);
       // One connection writes, and AUTOINCREMENT gives each row the next id: the ids are consecutive.
-      return { firstId: lastId - entries.length + 1, entries, payloads, receivedAt, generation: this.recent!.generation };
+      const firstId = lastId - entries.length + 1;
+      for (let index = entries.length - 1; index >= 0; index--) {
+        const kind = entries[index]!.kind;
+        if ((this.lastIdOfKind.get(kind) ?? 0) < firstId + index) this.lastIdOfKind.set(kind, firstId + index);
+      }
+      return { firstId, entries, payloads, receivedAt, generation: this.recent!.generation };
     }
     if (this.postgres) {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
@@ -162,6 +176,10 @@ export class IngestLogRepository {
   ): Promise<LogEntry[]> {
     const recent = this.recent?.read(position, upTo, kinds, limit);
     if (recent) return recent;
+    if (this.recent) {
+      this.anyKindThrough ??= await this.highestId(executor);
+      if (this.anyKindThrough <= position && kinds.every((kind) => (this.lastIdOfKind.get(kind) ?? 0) <= position)) return [];
+    }
     const rows = await executor
       .selectFrom('ingest_log')
       .select(['id', 'kind', 'received_at', 'event_time', 'payload'])

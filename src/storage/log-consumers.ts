@@ -18,6 +18,17 @@ export interface DerivedStateConsumer {
   readonly batchSize: number;
   apply(entries: LogEntry[], trx: Tx): Promise<void>;
   /**
+   * Optional: work on a batch that needs no transaction (computation on another thread),
+   * done before the batch's transaction opens so that waiting for it does not hold the store
+   * (on SQLite, every ingest commit would wait behind it). Called only when the runner knows
+   * the position this process last committed; apply() follows with the same entries, or
+   * abandon() does when the batch will not be applied (the position moved, or its transaction
+   * failed). apply() must also work on entries it was not prepared for.
+   */
+  prepare?(entries: LogEntry[]): Promise<void>;
+  /** A prepared batch will not be applied: in-memory state must be reloaded before the next. */
+  abandon?(): void;
+  /**
    * The stored position is not the one this process last committed (another
    * replica advanced it, or this is the first batch since start): reload any
    * in-memory state from the store inside this transaction.
@@ -113,8 +124,12 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   /** Resolves when every consumer has applied everything committed so far (tests). */
   async drainAll(): Promise<void> {
     for (const consumer of this.consumers) {
-      await this.draining.get(consumer.name);
-      await this.drain(consumer);
+      // Registered as the consumer's drain, so that a wake-up meanwhile does not start a second
+      // one: two drains of one consumer would prepare the same batch twice.
+      for (let running = this.draining.get(consumer.name); running; running = this.draining.get(consumer.name)) await running;
+      const run = this.drain(consumer).finally(() => this.draining.delete(consumer.name));
+      this.draining.set(consumer.name, run);
+      await run;
     }
   }
 
@@ -191,6 +206,7 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
     } catch (error) {
       // The rolled-back batch may have touched in-memory state: force a reload.
       this.lastCommitted.delete(consumer.name);
+      consumer.abandon?.();
       if (!this.failing.has(consumer.name)) {
         this.failing.add(consumer.name);
         this.logger.error({ err: error, consumer: consumer.name }, `Consumer ${consumer.name} failed; it retries from its last committed position`);
@@ -200,6 +216,8 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
 
   /** One transaction: lock position, read, apply, advance. Null when another replica holds the consumer. */
   private async applyOneBatch(consumer: DerivedStateConsumer): Promise<{ entries: LogEntry[]; exhausted: boolean } | null> {
+    const expected = this.lastCommitted.get(consumer.name);
+    if (consumer.prepare && expected !== undefined) return this.prepareAndApply(consumer, expected);
     return this.db.transaction().execute(async (trx) => {
       const position = await this.positions.lock(trx, consumer.name);
       if (position === null) return null;
@@ -212,6 +230,34 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
       const entries = await this.log.readAfter(trx, position, highWater, consumer.kinds, consumer.batchSize);
       const exhausted = entries.length < consumer.batchSize;
       const next = exhausted ? highWater : entries[entries.length - 1]!.id;
+      if (entries.length > 0) await consumer.apply(entries, trx);
+      await this.positions.set(trx, consumer.name, next, this.clock.now());
+      this.lastCommitted.set(consumer.name, next);
+      return { entries, exhausted };
+    });
+  }
+
+  /**
+   * applyOneBatch() for a consumer with prepare(): read and prepare outside a transaction,
+   * from the position this process last committed, then apply in one that finds the position
+   * unchanged. Reading outside the transaction is safe because the entries up to a committed
+   * high-water mark never change (appends only, ids visible in order).
+   */
+  private async prepareAndApply(consumer: DerivedStateConsumer, position: number): Promise<{ entries: LogEntry[]; exhausted: boolean } | null> {
+    const highWater = await this.log.highestId(this.db);
+    if (highWater <= position) return { entries: [], exhausted: true };
+    const entries = await this.log.readAfter(this.db, position, highWater, consumer.kinds, consumer.batchSize);
+    const exhausted = entries.length < consumer.batchSize;
+    const next = exhausted ? highWater : entries[entries.length - 1]!.id;
+    if (entries.length > 0) await consumer.prepare!(entries);
+    return this.db.transaction().execute(async (trx) => {
+      const locked = await this.positions.lock(trx, consumer.name);
+      if (locked !== position) {
+        // Another replica holds or moved the consumer: what was prepared is not ours to apply.
+        this.lastCommitted.delete(consumer.name);
+        if (entries.length > 0) consumer.abandon?.();
+        return null;
+      }
       if (entries.length > 0) await consumer.apply(entries, trx);
       await this.positions.set(trx, consumer.name, next, this.clock.now());
       this.lastCommitted.set(consumer.name, next);

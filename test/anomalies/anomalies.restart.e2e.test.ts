@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/storage/database.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
+import type { Worker } from 'node:worker_threads';
+import { DetectionThread } from '../../src/anomalies/detection-thread.js';
 import { DerivedStateRunner } from '../../src/storage/log-consumers.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
@@ -97,6 +99,20 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual(comparable(await anomalies(second)), straight.rows);
       assert.deepEqual(counters(await report(second)), counters(straight.report));
       assert.equal(await storedRows(second), straight.rows.length);
+    });
+
+    test('the detection thread dies half-way: the models reload from the store, exactly once', async () => {
+      const vigil = await start(await fresh());
+      await ingestMetrics(vigil, pointsOf(series, 0, HALF), 700);
+      const half = await report(vigil);
+      const thread = vigil.app.get(DetectionThread) as unknown as { worker: Worker | undefined };
+      await thread.worker!.terminate();
+      while (thread.worker !== undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      await ingestMetrics(vigil, pointsOf(series, HALF), 700);
+      assert.deepEqual(comparable(await anomalies(vigil)), straight.rows);
+      assert.deepEqual(counters(await report(vigil)), counters(straight.report));
+      assert.notDeepEqual(counters(half), counters(straight.report));
+      assert.equal(await storedRows(vigil), straight.rows.length);
     });
 
     test('muted metrics are counted but raise nothing; series over the cap are counted, not modelled', async () => {

@@ -265,6 +265,36 @@ for (const { name, make } of BOTH_DATABASES) {
       }
     });
 
+    test('a read of kinds absent from its range answers as the store, also for entries appended before the repository started', async () => {
+      const db = context.get<Db>(DATABASE);
+      // A new repository over the same store: as after a restart, it has appended nothing yet.
+      const log = new IngestLogRepository(db);
+      const fromStore = async (after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) =>
+        (await db.selectFrom('ingest_log').select('id').where('id', '>', after).where('id', '<=', upTo).where('kind', 'in', kinds).orderBy('id').execute()).map((row) => Number(row.id));
+      const ids = async (after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) => (await log.readAfter(db, after, upTo, kinds, 100_000)).map((entry) => entry.id);
+      const appendWith = async (count: number, kind: 'metric' | 'log', tell: boolean) => {
+        const entries = Array.from({ length: count }, (_, index) => ({ kind, eventTime: clock.now(), userId: null, item: { name: 'm', value: index } }));
+        const appended = await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+        if (tell) log.committed(appended);
+      };
+      await append([1, 2], 'log'); // through the context's repository: this one never hears of it
+      const start = await log.highestId();
+      const earlierLogs = await fromStore(0, start, ['log']);
+      assert.ok(earlierLogs.length >= 2);
+      assert.deepEqual(await ids(0, start, ['log']), earlierLogs);
+      await appendWith(300, 'metric', true);
+      const afterMetrics = await log.highestId();
+      assert.deepEqual(await ids(start, afterMetrics, ['log']), []);
+      assert.deepEqual(await ids(start - 1, afterMetrics, ['log']), await fromStore(start - 1, afterMetrics, ['log']));
+      assert.equal((await ids(start - 1, afterMetrics, ['log'])).length, 1);
+      await appendWith(3, 'log', false); // like an internal event: appended, never handed to memory
+      await appendWith(50, 'metric', true);
+      const end = await log.highestId();
+      assert.deepEqual(await ids(afterMetrics, end, ['log']), [afterMetrics + 1, afterMetrics + 2, afterMetrics + 3]);
+      assert.deepEqual(await ids(afterMetrics + 3, end, ['log']), []);
+      assert.deepEqual(await ids(start, end, ['metric']), await fromStore(start, end, ['metric']));
+    });
+
     test('draining a backlog lets the event loop run between batches', async () => {
       const batchesBeforeTimer: number[] = [];
       let batches = 0;

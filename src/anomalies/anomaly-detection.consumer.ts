@@ -13,7 +13,7 @@ import type { DerivedStateConsumer } from '../storage/log-consumers.js';
 import { AnomalyStoreRepository, POINTS_OVER_CAP, type NewAnomaly, type SeriesSnapshotRow } from './anomaly-store.repository.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
 import type { DetectorSettings } from './detection/index.js';
-import type { ObserveRequest, ObserveResult, ObservedAnomaly, SeriesToLoad, TrainResult } from './detection/series-detector-set.js';
+import type { ObserveRequest, ObserveResult, SeriesToLoad, TrainResult } from './detection/series-detector-set.js';
 import { DetectionThread } from './detection-thread.js';
 import { countPoint, emptyCounters, mergeCounters, type SeriesCounters } from './series-counters.js';
 import { pointOf, seriesIdentity, type SeriesPoint, type SeriesSource } from './series-identity.js';
@@ -106,13 +106,6 @@ function describeTags(tags: Tags): string {
   return names.length === 0 ? '' : `{${names.map((name) => `${name}=${tags[name]}`).join(', ')}}`;
 }
 
-interface JudgedPoint extends ObservedAnomaly {
-  series: ModelledSeries;
-  logId: number;
-  timestamp: number;
-  value: number;
-}
-
 /** A batch run through the detectors: what its transaction writes. */
 interface DetectedBatch {
   entries: LogEntry[];
@@ -163,14 +156,25 @@ class PointsToObserve {
   }
 
   /** Counts each modelled point and each anomaly into its series; returns the anomalies of series not muted. */
-  judged(result: ObserveResult): JudgedPoint[] {
+  judged(result: ObserveResult): NewAnomaly[] {
     for (let index = 0; index < result.modelled.length; index++) if (result.modelled[index] === 1) this.series[index]!.counters.modelled++;
-    const anomalies: JudgedPoint[] = [];
-    for (const anomaly of result.anomalies) {
-      const series = this.series[anomaly.index]!;
+    const anomalies: NewAnomaly[] = [];
+    for (const { index, score, expected, severity, methods } of result.anomalies) {
+      const series = this.series[index]!;
       if (series.muted) continue;
       series.counters.anomalies++;
-      anomalies.push({ ...anomaly, series, logId: this.logIds[anomaly.index]!, timestamp: this.timestamps[anomaly.index]!, value: this.values[anomaly.index]! });
+      anomalies.push({
+        logId: this.logIds[index]!,
+        seriesId: series.id,
+        metric: series.metric,
+        tags: series.tags,
+        pointTime: this.timestamps[index]!,
+        value: this.values[index]!,
+        score,
+        expected,
+        severity,
+        methods,
+      });
     }
     return anomalies;
   }
@@ -327,23 +331,9 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     const replayFrom = this.replayFloor(models, batchEnd);
     const observed = await this.thread.observe(points.request(this.toLoad([...touched, ...snapshotted]), snapshotted));
 
-    const anomalies: NewAnomaly[] = [];
-    for (const anomaly of points.judged(observed)) {
-      anomalies.push({
-        logId: anomaly.logId,
-        seriesId: anomaly.series.id,
-        metric: anomaly.series.metric,
-        tags: anomaly.series.tags,
-        pointTime: anomaly.timestamp,
-        value: anomaly.value,
-        score: anomaly.score,
-        expected: anomaly.expected,
-        severity: anomaly.severity,
-        methods: anomaly.methods,
-      });
-    }
+    const anomalies = points.judged(observed);
     for (const handle of observed.due) models.trainingDue.add(models.byHandle[handle]!);
-    const rows = observed.snapshots.map(({ handle, state, trained }) => this.snapshotRow(models.byHandle[handle]!, state, trained));
+    const rows = this.snapshotRows(models, observed);
     const snapshottedSet = new Set(snapshotted);
     for (const series of created) if (!snapshottedSet.has(series)) rows.push(this.creationRow(series));
     return { entries, now, batchEnd, rows, anomalies, replayFrom, overCapChanged: this.pointsOverCap !== overCapBefore };
@@ -498,8 +488,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
         for (const series of due) this.markSnapshotted(models, series, position);
         try {
           const observed = await this.thread.observe(new PointsToObserve(0).request(this.toLoad(due), due));
-          const rows = observed.snapshots.map(({ handle, state, trained }) => this.snapshotRow(models.byHandle[handle]!, state, trained));
-          await this.store.saveSeries(trx, rows, now);
+          await this.store.saveSeries(trx, this.snapshotRows(models, observed), now);
           await this.positions.set(trx, ANOMALY_REPLAY_POSITION, this.replayFloor(models, position), now);
         } catch (error) {
           this.suspect = true;
@@ -624,17 +613,21 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     models.dirty.delete(series);
   }
 
-  private snapshotRow(series: ModelledSeries, state: string, trained: boolean): SeriesSnapshotRow {
-    series.trained = trained;
-    return {
-      seriesId: series.id,
-      source: series.source,
-      metric: series.metric,
-      tags: series.tags,
-      snapshotId: series.snapshotId,
-      state,
-      counters: JSON.stringify({ ...series.counters, trained } satisfies StoredCounters),
-    };
+  /** The stored rows of the snapshots the thread returned (their series were marked snapshotted when requested). */
+  private snapshotRows(models: SeriesModels, observed: ObserveResult): SeriesSnapshotRow[] {
+    return observed.snapshots.map(({ handle, state, trained }) => {
+      const series = models.byHandle[handle]!;
+      series.trained = trained;
+      return {
+        seriesId: series.id,
+        source: series.source,
+        metric: series.metric,
+        tags: series.tags,
+        snapshotId: series.snapshotId,
+        state,
+        counters: JSON.stringify({ ...series.counters, trained } satisfies StoredCounters),
+      };
+    });
   }
 
   private creationRow(series: ModelledSeries): SeriesSnapshotRow {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import type { Db, IngestKind, Tx } from './database.js';
+import type { Db, Executor, IngestKind, Tx } from './database.js';
 import { DATABASE } from './database.provider.js';
 import { ConsumerPositionsRepository } from './consumer-positions.repository.js';
 import { IngestLogRepository, type LogEntry } from './ingest-log.repository.js';
@@ -65,6 +65,12 @@ export class IngestLogSignal {
   notify(kinds?: ReadonlySet<IngestKind>): void {
     for (const listener of this.listeners) listener(kinds);
   }
+}
+
+interface ReadBatch {
+  entries: LogEntry[];
+  exhausted: boolean;
+  next: number;
 }
 
 // Entries committed by another replica are noticed within this long.
@@ -222,18 +228,12 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
       const position = await this.positions.lock(trx, consumer.name);
       if (position === null) return null;
       if (this.lastCommitted.get(consumer.name) !== position) await consumer.reload?.(trx);
-      const highWater = await this.log.highestId(trx);
-      if (highWater <= position) {
+      const batch = await this.readBatch(trx, consumer, position);
+      if (batch.next === position) {
         this.lastCommitted.set(consumer.name, position);
-        return { entries: [], exhausted: true };
+        return batch;
       }
-      const entries = await this.log.readAfter(trx, position, highWater, consumer.kinds, consumer.batchSize);
-      const exhausted = entries.length < consumer.batchSize;
-      const next = exhausted ? highWater : entries[entries.length - 1]!.id;
-      if (entries.length > 0) await consumer.apply(entries, trx);
-      await this.positions.set(trx, consumer.name, next, this.clock.now());
-      this.lastCommitted.set(consumer.name, next);
-      return { entries, exhausted };
+      return this.commitBatch(trx, consumer, batch);
     });
   }
 
@@ -244,24 +244,39 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
    * high-water mark never change (appends only, ids visible in order).
    */
   private async prepareAndApply(consumer: DerivedStateConsumer, position: number): Promise<{ entries: LogEntry[]; exhausted: boolean } | null> {
-    const highWater = await this.log.highestId(this.db);
-    if (highWater <= position) return { entries: [], exhausted: true };
-    const entries = await this.log.readAfter(this.db, position, highWater, consumer.kinds, consumer.batchSize);
-    const exhausted = entries.length < consumer.batchSize;
-    const next = exhausted ? highWater : entries[entries.length - 1]!.id;
-    if (entries.length > 0) await consumer.prepare!(entries);
+    const batch = await this.readBatch(this.db, consumer, position);
+    if (batch.next === position) return batch;
+    if (batch.entries.length > 0) await consumer.prepare!(batch.entries);
     return this.db.transaction().execute(async (trx) => {
       const locked = await this.positions.lock(trx, consumer.name);
       if (locked !== position) {
         // Another replica holds or moved the consumer: what was prepared is not ours to apply.
         this.lastCommitted.delete(consumer.name);
-        if (entries.length > 0) consumer.abandon?.();
+        if (batch.entries.length > 0) consumer.abandon?.();
         return null;
       }
-      if (entries.length > 0) await consumer.apply(entries, trx);
-      await this.positions.set(trx, consumer.name, next, this.clock.now());
-      this.lastCommitted.set(consumer.name, next);
-      return { entries, exhausted };
+      return this.commitBatch(trx, consumer, batch);
     });
+  }
+
+  /**
+   * The consumer's next batch after `position`, read up to the current high-water mark, and the
+   * position it moves to: past the high-water mark when the batch is its last (the consumer scanned
+   * and skipped the rest, of other kinds). `next` is `position` when nothing was committed after it.
+   */
+  private async readBatch(executor: Executor, consumer: DerivedStateConsumer, position: number): Promise<ReadBatch> {
+    const highWater = await this.log.highestId(executor);
+    if (highWater <= position) return { entries: [], exhausted: true, next: position };
+    const entries = await this.log.readAfter(executor, position, highWater, consumer.kinds, consumer.batchSize);
+    const exhausted = entries.length < consumer.batchSize;
+    return { entries, exhausted, next: exhausted ? highWater : entries[entries.length - 1]!.id };
+  }
+
+  /** Applies the batch and advances the consumer's position, in the caller's transaction. */
+  private async commitBatch(trx: Tx, consumer: DerivedStateConsumer, batch: ReadBatch): Promise<ReadBatch> {
+    if (batch.entries.length > 0) await consumer.apply(batch.entries, trx);
+    await this.positions.set(trx, consumer.name, batch.next, this.clock.now());
+    this.lastCommitted.set(consumer.name, batch.next);
+    return batch;
   }
 }

@@ -99,7 +99,13 @@ for (const { name, make } of BOTH_DATABASES) {
 
       const expectedInElasticsearch = TOTAL - refused.size;
       const hecMessages = () => new Set(hec.events.map((event) => (event['event'] as { message: string }).message));
-      await driveUntil(clock, () => elasticsearch.documentCount >= expectedInElasticsearch && hecMessages().size >= TOTAL, 90_000);
+      // Every log can be in place while a retry of a batch already delivered (after a lost answer
+      // or a lost lease) is still due: wait for the injected faults as well, which such a retry takes.
+      await driveUntil(
+        clock,
+        () => elasticsearch.documentCount >= expectedInElasticsearch && hecMessages().size >= TOTAL && elasticsearch.requestFaults.length === 0 && hec.faults.length === 0,
+        90_000,
+      );
 
       // Elasticsearch: every accepted log exactly once, the refused ones never.
       const documents = elasticsearch.documents();

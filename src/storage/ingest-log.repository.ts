@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Statement } from 'better-sqlite3';
-import type { Db, Executor, IngestKind, Tx } from './database.js';
+import type { Db, Executor, IngestKind, IngestLogTable, Tx } from './database.js';
 import { DATABASE, isPostgres, rawSqliteOf } from './database.provider.js';
 import { logEntryOf } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
@@ -41,26 +41,87 @@ export interface LogEntry<Payload = unknown> {
   bytes: number;
 }
 
-// 5 bound parameters a row keeps every statement under SQLite's and Postgres'
-// parameter limits (32,766 and 65,535).
-const ROWS_PER_STATEMENT = 2000;
+/**
+ * Entries one row holds at most (see IngestLogTable): bounds a row's size, and what a
+ * read that needs one entry of a run loads and splits.
+ */
+export const INGEST_LOG_RUN_ENTRIES = 1000;
 // Serialises appends on Postgres so ids become visible in id order: a consumer
 // that has read up to id N can never later find a smaller id committed.
 const APPEND_LOCK_KEY = 7_021_977;
 // SQLite appends bind this many rows per statement call: one call per row spent
 // as much time crossing into the native binding as inserting (measured ~30 %
-// less per row at 64 than at 1); larger statements gained nothing more.
+// less per row at 64 than at 1); larger statements gained nothing more. Runs of
+// one entry (analytics, one user per item) still come in such numbers.
 const SQLITE_ROWS_PER_CALL = 64;
-const COLUMNS = 5;
+const COLUMNS = 8;
+const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, entry_count, event_times)';
+// Rows fetched per query when reading runs back.
+const ROWS_PER_PAGE = 64;
 // Newest entries kept in memory for consumers that keep up: a few seconds of
 // ingest at full speed, at most ~32 MiB of JSON text.
 const RECENT_ENTRIES = 100_000;
 const RECENT_CHARACTERS = 32 * 1024 * 1024;
 
+const RUN_COLUMNS = ['id', 'kind', 'received_at', 'event_time', 'payload', 'entry_count', 'event_times'] as const;
+type StoredRun = Pick<Selectable<IngestLogTable>, (typeof RUN_COLUMNS)[number]>;
+
+/** One row to write: entries [start, end) of an append, which share kind and user. */
+interface Run {
+  start: number;
+  end: number;
+}
+
+/** Consecutive entries of one kind and one user (or none), at most INGEST_LOG_RUN_ENTRIES each. */
+function runsOf(entries: readonly NewLogEntry[]): Run[] {
+  const runs: Run[] = [];
+  let start = 0;
+  for (let index = 1; index <= entries.length; index++) {
+    const entry = entries[index];
+    const first = entries[start]!;
+    if (entry === undefined || index - start === INGEST_LOG_RUN_ENTRIES || entry.kind !== first.kind || entry.userId !== first.userId) {
+      runs.push({ start, end: index });
+      start = index;
+    }
+  }
+  return runs;
+}
+
+/** The column values of one run's row, in INSERT_COLUMNS order. */
+function runRow(entries: readonly NewLogEntry[], payloads: readonly string[], run: Run, firstId: number, receivedAt: number) {
+  const first = entries[run.start]!;
+  const count = run.end - run.start;
+  let eventTimes: string | null = null;
+  if (count > 1) {
+    eventTimes = String(first.eventTime);
+    for (let index = run.start + 1; index < run.end; index++) eventTimes += `,${entries[index]!.eventTime}`;
+  }
+  const payload = count === 1 ? payloads[run.start]! : payloads.slice(run.start, run.end).join('\n');
+  return [firstId + run.end - 1, first.kind, receivedAt, first.eventTime, first.userId, payload, count, eventTimes] as const;
+}
+
+/** The entries of a stored run with after < id <= upTo, passed one by one with their stored JSON. */
+function forEachEntryOf(row: StoredRun, after: number, upTo: number, visit: (id: number, eventTime: number, payload: string) => boolean | void): void {
+  const lastId = Number(row.id);
+  const count = Number(row.entry_count);
+  if (count === 1) {
+    if (lastId > after && lastId <= upTo) visit(lastId, Number(row.event_time), row.payload);
+    return;
+  }
+  const firstId = lastId - count + 1;
+  const payloads = row.payload.split('\n');
+  const eventTimes = row.event_times!.split(',');
+  for (let index = Math.max(0, after + 1 - firstId); index < count && firstId + index <= upTo; index++) {
+    if (visit(firstId + index, Number(eventTimes[index]), payloads[index]!) === false) return;
+  }
+}
+
 @Injectable()
 export class IngestLogRepository {
   private readonly postgres: boolean;
-  private readonly sqliteInsert: { one: Statement; many: Statement; parameters: unknown[] } | undefined;
+  private readonly sqlite:
+    | { insertOne: Statement; insertMany: Statement; parameters: unknown[]; lastAssignedId: Statement }
+    | undefined;
   /**
    * SQLite only: one process owns the file, so every id is appended here. On
    * Postgres other replicas append too, and consumers always read the store.
@@ -80,75 +141,63 @@ export class IngestLogRepository {
     this.postgres = isPostgres(db);
     const connection = rawSqliteOf(db);
     if (connection) {
-      const insert = (rows: number) =>
-        connection.prepare(`insert into ingest_log (kind, received_at, event_time, user_id, payload) values ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`);
-      this.sqliteInsert = { one: insert(1), many: insert(SQLITE_ROWS_PER_CALL), parameters: new Array(SQLITE_ROWS_PER_CALL * COLUMNS) };
+      const insert = (rows: number) => connection.prepare(`insert into ingest_log ${INSERT_COLUMNS} values ${Array(rows).fill(`(${Array(COLUMNS).fill('?').join(', ')})`).join(', ')}`);
+      this.sqlite = {
+        insertOne: insert(1),
+        insertMany: insert(SQLITE_ROWS_PER_CALL),
+        parameters: new Array(SQLITE_ROWS_PER_CALL * COLUMNS),
+        // AUTOINCREMENT's high-water mark: ids are never reused, even after retention emptied the table.
+        lastAssignedId: connection.prepare(`select seq from sqlite_sequence where name = 'ingest_log'`).pluck(),
+      };
       this.recent = new RecentEntries(RECENT_ENTRIES, RECENT_CHARACTERS);
     }
   }
 
   /**
-   * Appends entries inside the caller's transaction (which, on Postgres, then
-   * holds the append lock until it ends: keep such transactions short). Pass the
-   * result to committed() after the transaction commits to let consumers read
+   * Appends entries, with consecutive ids, inside the caller's transaction (which, on
+   * Postgres, then holds the append lock until it ends: keep such transactions short).
+   * Pass the result to committed() after the transaction commits to let consumers read
    * these entries from memory; not doing so only costs them a read of the store.
    */
   async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
     if (entries.length === 0) return undefined;
     const payloads = entries.map((entry) => JSON.stringify(entry.item));
-    // The hottest write of the service gets a fast path per store. SQLite: two
-    // statements prepared once (64 rows, 1 row), run on the connection that holds
-    // Kysely's open transaction (Kysely would prepare a new 5,000-parameter
-    // statement for every batch, ~8x slower). Postgres: one unnest() insert with
-    // five array parameters, whatever the batch size.
-    if (this.sqliteInsert) {
-      const { one, many, parameters } = this.sqliteInsert;
-      let lastId = 0;
+    const runs = runsOf(entries);
+    // The hottest write of the service gets a fast path per store. SQLite: two statements
+    // prepared once (64 rows, 1 row), run on the connection that holds Kysely's open
+    // transaction. Postgres: one unnest() insert with array parameters.
+    if (this.sqlite) {
+      const { insertOne, insertMany, parameters, lastAssignedId } = this.sqlite;
+      // This connection is the only writer and holds the write lock: no other id can come between.
+      const firstId = Number((lastAssignedId.get() as number | undefined) ?? 0) + 1;
       let next = 0;
-      for (; next + SQLITE_ROWS_PER_CALL <= entries.length; next += SQLITE_ROWS_PER_CALL) {
+      for (; next + SQLITE_ROWS_PER_CALL <= runs.length; next += SQLITE_ROWS_PER_CALL) {
         for (let row = 0; row < SQLITE_ROWS_PER_CALL; row++) {
-          const entry = entries[next + row]!;
-          const offset = row * COLUMNS;
-          parameters[offset] = entry.kind;
-          parameters[offset + 1] = receivedAt;
-          parameters[offset + 2] = entry.eventTime;
-          parameters[offset + 3] = entry.userId;
-          parameters[offset + 4] = payloads[next + row];
+          const values = runRow(entries, payloads, runs[next + row]!, firstId, receivedAt);
+          for (let column = 0; column < COLUMNS; column++) parameters[row * COLUMNS + column] = values[column];
         }
-        lastId = Number(many.run(parameters).lastInsertRowid);
+        insertMany.run(parameters);
       }
-      for (; next < entries.length; next++) {
-        const entry = entries[next]!;
-        lastId = Number(one.run(entry.kind, receivedAt, entry.eventTime, entry.userId, payloads[next]).lastInsertRowid);
-      }
+      for (; next < runs.length; next++) insertOne.run(...runRow(entries, payloads, runs[next]!, firstId, receivedAt));
       parameters.fill(undefined);
-      // One connection writes, and AUTOINCREMENT gives each row the next id: the ids are consecutive.
-      const firstId = lastId - entries.length + 1;
       for (let index = entries.length - 1; index >= 0; index--) {
         const kind = entries[index]!.kind;
         if ((this.lastIdOfKind.get(kind) ?? 0) < firstId + index) this.lastIdOfKind.set(kind, firstId + index);
       }
       return { firstId, entries, payloads, receivedAt, generation: this.recent!.generation };
     }
-    if (this.postgres) {
-      await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
-      await sql`insert into ingest_log (kind, received_at, event_time, user_id, payload)
-        select kind, ${receivedAt}::bigint, event_time, user_id, payload
-        from unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.eventTime)}::bigint[],
-                    ${entries.map((entry) => entry.userId)}::text[], ${payloads}::text[])
-             as appended(kind, event_time, user_id, payload)`.execute(trx);
-      return undefined;
-    }
-    for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
-      const rows = entries.slice(start, start + ROWS_PER_STATEMENT).map((entry, index) => ({
-        kind: entry.kind,
-        received_at: receivedAt,
-        event_time: entry.eventTime,
-        user_id: entry.userId,
-        payload: payloads[start + index]!,
-      }));
-      await trx.insertInto('ingest_log').values(rows).execute();
-    }
+    if (!this.postgres) throw new Error('IngestLogRepository needs a store opened by openDatabase()');
+    await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
+    // The append lock makes this the only use of the sequence until commit: reserve the whole range.
+    const reserved = await sql<{ last: number }>`select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${entries.length - 1}) as last`.execute(trx);
+    const firstId = Number(reserved.rows[0]!.last) - entries.length + 1;
+    const rows = runs.map((run) => runRow(entries, payloads, run, firstId, receivedAt));
+    const column = <Index extends number>(index: Index) => rows.map((row) => row[index]);
+    await sql`insert into ingest_log ${sql.raw(INSERT_COLUMNS)}
+      select id, kind, ${receivedAt}::bigint, event_time, user_id, payload, entry_count, event_times
+      from unnest(${column(0)}::bigint[], ${column(1)}::text[], ${column(3)}::bigint[], ${column(4)}::text[],
+                  ${column(5)}::text[], ${column(6)}::int[], ${column(7)}::text[])
+           as appended(id, kind, event_time, user_id, payload, entry_count, event_times)`.execute(trx);
     return undefined;
   }
 
@@ -180,29 +229,45 @@ export class IngestLogRepository {
       this.anyKindThrough ??= await this.highestId(executor);
       if (this.anyKindThrough <= position && kinds.every((kind) => (this.lastIdOfKind.get(kind) ?? 0) <= position)) return [];
     }
-    const rows = await executor
-      .selectFrom('ingest_log')
-      .select(['id', 'kind', 'received_at', 'event_time', 'payload'])
-      .where('id', '>', position)
-      .where('id', '<=', upTo)
-      .where('kind', 'in', kinds)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => logEntryOf(Number(row.id), row.kind, Number(row.received_at), Number(row.event_time), row.payload));
+    const entries: LogEntry[] = [];
+    for await (const row of this.runsHolding(executor, position, upTo, kinds)) {
+      forEachEntryOf(row, position, upTo, (id, eventTime, payload) => {
+        entries.push(logEntryOf(id, row.kind, Number(row.received_at), eventTime, payload));
+        return entries.length < limit;
+      });
+      if (entries.length >= limit) break;
+    }
+    return entries;
   }
 
   /** Count and stored bytes of the entries of `kinds` with after < id <= upTo: part of a queue's depth. */
   async countBetween(after: number, upTo: number, kinds: readonly IngestKind[]): Promise<{ items: number; bytes: number }> {
     if (upTo <= after) return { items: 0, bytes: 0 };
-    const row = await this.db
+    // Runs wholly inside the range are summed by the store; the (at most two) runs that cross
+    // an end of it are split here.
+    const whole = await this.db
       .selectFrom('ingest_log')
-      .select((eb) => [eb.fn.countAll<number>().as('items'), eb.fn.sum<number>(eb.fn('length', ['payload'])).as('bytes')])
+      .select((eb) => [
+        eb.fn.sum<number>('entry_count').as('items'),
+        // Entries' JSON lengths: the payload without the newlines between them.
+        eb.fn.sum<number>(sql`length(payload) - entry_count + 1`).as('bytes'),
+      ])
       .where('id', '>', after)
       .where('id', '<=', upTo)
+      .where(sql<boolean>`id - entry_count >= ${after}`)
       .where('kind', 'in', kinds)
       .executeTakeFirst();
-    return { items: Number(row?.items ?? 0), bytes: Number(row?.bytes ?? 0) };
+    let items = Number(whole?.items ?? 0);
+    let bytes = Number(whole?.bytes ?? 0);
+    const crossing = new Map<number, StoredRun>();
+    for (const end of [after, upTo]) for (const row of await this.runsCrossing(end, kinds)) crossing.set(Number(row.id), row);
+    for (const row of crossing.values()) {
+      forEachEntryOf(row, after, upTo, (_id, _eventTime, payload) => {
+        items++;
+        bytes += payload.length;
+      });
+    }
+    return { items, bytes };
   }
 
   /** Receipt time of the first entry of `kinds` after `position`, null when none. */
@@ -220,16 +285,48 @@ export class IngestLogRepository {
 
   /** Ids and stored sizes of the oldest entries of `kinds` with position < id <= upTo. */
   async entrySizesAfter(position: number, upTo: number, kinds: readonly IngestKind[], limit: number): Promise<Array<{ id: number; bytes: number }>> {
-    const rows = await this.db
+    const sizes: Array<{ id: number; bytes: number }> = [];
+    for await (const row of this.runsHolding(this.db, position, upTo, kinds)) {
+      forEachEntryOf(row, position, upTo, (id, _eventTime, payload) => {
+        sizes.push({ id, bytes: payload.length });
+        return sizes.length < limit;
+      });
+      if (sizes.length >= limit) break;
+    }
+    return sizes;
+  }
+
+  /** In id order, the rows of `kinds` holding an entry with position < id <= upTo. */
+  private async *runsHolding(executor: Executor, position: number, upTo: number, kinds: readonly IngestKind[]): AsyncGenerator<StoredRun> {
+    for (let after = position; ; ) {
+      const rows = await executor
+        .selectFrom('ingest_log')
+        .select(RUN_COLUMNS)
+        .where('id', '>', after)
+        // A run's last id is less than INGEST_LOG_RUN_ENTRIES past its first: this bounds the
+        // scan, while the next condition picks the rows whose first entry is at most upTo.
+        .where('id', '<', upTo + INGEST_LOG_RUN_ENTRIES)
+        .where(sql<boolean>`id - entry_count < ${upTo}`)
+        .where('kind', 'in', kinds)
+        .orderBy('id')
+        .limit(ROWS_PER_PAGE)
+        .execute();
+      yield* rows;
+      if (rows.length < ROWS_PER_PAGE) return;
+      after = Number(rows[rows.length - 1]!.id);
+    }
+  }
+
+  /** The row of `kinds`, if any, whose run holds both `position` and the entry after it. */
+  private async runsCrossing(position: number, kinds: readonly IngestKind[]): Promise<StoredRun[]> {
+    return this.db
       .selectFrom('ingest_log')
-      .select((eb) => ['id', eb.fn<number>('length', ['payload']).as('bytes')])
+      .select(RUN_COLUMNS)
       .where('id', '>', position)
-      .where('id', '<=', upTo)
+      .where('id', '<', position + INGEST_LOG_RUN_ENTRIES)
+      .where(sql<boolean>`id - entry_count < ${position}`)
       .where('kind', 'in', kinds)
-      .orderBy('id')
-      .limit(limit)
       .execute();
-    return rows.map((row) => ({ id: Number(row.id), bytes: Number(row.bytes) }));
   }
 
   /**
@@ -261,23 +358,23 @@ export class IngestLogRepository {
   }
 
   /**
-   * Deletes the entries with id <= upTo in the span of `span` ids from the lowest
-   * (at most `span` rows; fewer where ids are missing, after an erasure or a rolled
-   * back append). `done` says the span reached `upTo`: the count alone cannot, since
-   * a span with gaps deletes fewer rows than it covers.
+   * Deletes the rows whose entries all have id <= upTo, in the span of `span` ids from the
+   * lowest (a run crossing upTo stays whole). Returns the entries deleted (fewer than the
+   * span covers where ids are missing, after an erasure or a rolled back append) and whether
+   * the span reached `upTo`: the count alone cannot say so.
    */
   async deleteThrough(upTo: number, span: number): Promise<{ deleted: number; done: boolean }> {
     const lowest = await this.db.selectFrom('ingest_log').select((eb) => eb.fn.min('id').as('id')).executeTakeFirst();
     if (lowest?.id === null || lowest?.id === undefined || Number(lowest.id) > upTo) return { deleted: 0, done: true };
     const bound = Math.min(upTo, Number(lowest.id) + span - 1);
-    const result = await this.db.deleteFrom('ingest_log').where('id', '<=', bound).executeTakeFirst();
-    return { deleted: Number(result.numDeletedRows), done: bound >= upTo };
+    const deleted = await this.db.deleteFrom('ingest_log').where('id', '<=', bound).returning('entry_count').execute();
+    return { deleted: deleted.reduce((sum, row) => sum + Number(row.entry_count), 0), done: bound >= upTo };
   }
 
-  /** Erases every entry that names this user (privacy erasure). */
+  /** Erases every entry that names this user (privacy erasure); returns how many. */
   async deleteUser(executor: Executor, userId: string): Promise<number> {
     this.recent?.clear();
-    const result = await executor.deleteFrom('ingest_log').where('user_id', '=', userId).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const deleted = await executor.deleteFrom('ingest_log').where('user_id', '=', userId).returning('entry_count').execute();
+    return deleted.reduce((sum, row) => sum + Number(row.entry_count), 0);
   }
 }

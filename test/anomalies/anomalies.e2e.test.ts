@@ -15,6 +15,7 @@ import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { KEYS, anomalies, getWithReadKey, ingestMetrics, ingestRequests, report } from './anomalies-http.js';
 import { CHANGE, SEASONAL_BREAK, pointsOf, syntheticSeries } from './anomalies-series.js';
 import { STEP_MS, T0 } from './synthetic.js';
+import { storedItems } from '../support/stored-entries.js';
 
 const at = (index: number) => new Date(T0 + index * STEP_MS).toISOString();
 const indexOf = (timestamp: string) => (Date.parse(timestamp) - T0) / STEP_MS;
@@ -127,8 +128,7 @@ for (const { name, make } of BOTH_DATABASES) {
     test('each anomaly is one event in the ingest log, one warn log line and one count on /metrics', async () => {
       const all = await anomalies(vigil);
       const db = vigil.app.get<Db>(DATABASE);
-      const events = await db.selectFrom('ingest_log').select('payload').where('kind', '=', 'event').execute();
-      const payloads = events.map((row) => JSON.parse(row.payload) as { title: string; alertType: string; tags: Record<string, string>; source: string });
+      const payloads = await storedItems<{ title: string; alertType: string; tags: Record<string, string>; source: string }>(db, ['event']);
       assert.equal(payloads.length, all.length);
       assert.deepEqual(payloads.map((payload) => payload.tags['metric']).sort(), all.map((row) => row.metric).sort());
       for (const payload of payloads) {

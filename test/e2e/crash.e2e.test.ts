@@ -4,6 +4,7 @@ import { openDatabase } from '../../src/storage/database.provider.js';
 import { loadConfig } from '../../src/config/app.config.js';
 import { BOTH_DATABASES } from '../support/databases.js';
 import { startChildVigil } from '../support/child-process.js';
+import { storedItems } from '../support/stored-entries.js';
 
 /**
  * A real Vigil process is killed with SIGKILL while requests are in flight, right
@@ -44,8 +45,7 @@ for (const { name, make } of BOTH_DATABASES) {
 
         const db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
         try {
-          const rows = await db.selectFrom('ingest_log').select('payload').where('kind', '=', 'metric').execute();
-          const stored = new Set(rows.map((row) => (JSON.parse(row.payload) as { value: number }).value));
+          const stored = new Set((await storedItems<{ value: number }>(db, ['metric'])).map((item) => item.value));
           const lost = acknowledged.filter((value) => !stored.has(value));
           assert.equal(lost.length, 0, `${lost.length} of ${acknowledged.length} acknowledged items lost`);
           assert.ok(acknowledged.length >= 2000);
@@ -123,8 +123,7 @@ describe('graceful shutdown', () => {
 
     const db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
     try {
-      const rows = await db.selectFrom('ingest_log').select('payload').where('kind', '=', 'metric').execute();
-      const stored = new Set(rows.map((row) => (JSON.parse(row.payload) as { value: number }).value));
+      const stored = new Set((await storedItems<{ value: number }>(db, ['metric'])).map((item) => item.value));
       assert.equal(acknowledged.filter((value) => !stored.has(value)).length, 0);
     } finally {
       await db.destroy();

@@ -4,8 +4,9 @@ import { gzipSync } from 'node:zlib';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import type { Db } from '../../src/storage/database.js';
+import type { Db, IngestKind } from '../../src/storage/database.js';
 import { IngestHooks } from '../../src/ingest/ingest-hooks.js';
+import { storedEntries } from '../support/stored-entries.js';
 
 for (const { name, make } of BOTH_DATABASES) {
   describe(`ingest on ${name}`, () => {
@@ -22,9 +23,7 @@ for (const { name, make } of BOTH_DATABASES) {
     });
     const auth = { authorization: `Bearer ${ingestKey}` };
     const storedCount = async (kind: string) => {
-      const db = vigil.app.get<Db>(DATABASE);
-      const row = await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', kind as never).executeTakeFirst();
-      return Number(row?.n ?? 0);
+      return (await storedEntries(vigil.app.get<Db>(DATABASE), [kind as IngestKind])).length;
     };
 
     test('accepts valid items, rejects invalid ones with field paths, stores only the valid', async () => {

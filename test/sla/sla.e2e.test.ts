@@ -9,6 +9,7 @@ import { DATABASE } from '../../src/storage/database.provider.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { DISTRIBUTIONS, exactQuantile, relativeError, seededRandom } from './generators.js';
+import { storedItems } from '../support/stored-entries.js';
 
 const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
 const MINUTE = 60_000;
@@ -292,8 +293,8 @@ for (const { name, make } of BOTH_DATABASES) {
       await monitor.evaluate();
       await monitor.evaluate();
       const events = async () => {
-        const rows = await vigil.app.get<Db>(DATABASE).selectFrom('ingest_log').select('payload').where('kind', '=', 'event').orderBy('id').execute();
-        return rows.map((row) => JSON.parse(row.payload) as { title: string; alertType: string; source: string; tags: Record<string, string> }).filter((event) => event.tags['service'] === 'flaky');
+        const stored = await storedItems<{ title: string; alertType: string; source: string; tags: Record<string, string> }>(vigil.app.get<Db>(DATABASE), ['event']);
+        return stored.filter((event) => event.tags['service'] === 'flaky');
       };
       const violated = await events();
       assert.equal(violated.length, 1);

@@ -8,13 +8,14 @@ import { UserErasure } from '../../src/common/user-erasure.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { loadConfig } from '../../src/config/app.config.js';
 import { StorageModule } from '../../src/storage/storage.module.js';
-import { IngestLogRepository, type LogEntry } from '../../src/storage/ingest-log.repository.js';
+import { INGEST_LOG_RUN_ENTRIES, IngestLogRepository, type LogEntry } from '../../src/storage/ingest-log.repository.js';
 import { ConsumerPositionsRepository } from '../../src/storage/consumer-positions.repository.js';
 import { DerivedStateRunner, type DerivedStateConsumer } from '../../src/storage/log-consumers.js';
 import { RetentionJob } from '../../src/storage/retention.job.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import type { Db, Tx } from '../../src/storage/database.js';
+import type { Db, IngestKind, Tx } from '../../src/storage/database.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
+import { storedEntries } from '../support/stored-entries.js';
 
 const DAY = 86_400_000;
 
@@ -122,7 +123,7 @@ for (const { name, make } of BOTH_DATABASES) {
       const log = context.get(IngestLogRepository);
       const positions = context.get(ConsumerPositionsRepository);
       const db = context.get<Db>(DATABASE);
-      const count = async () => Number((await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
+      const count = async () => (await storedEntries(db)).length;
       const before = await count();
       clock.advance(8 * DAY);
       await append([20, 21]);
@@ -141,16 +142,17 @@ for (const { name, make } of BOTH_DATABASES) {
     test('retention goes on past chunks with missing ids (erased users, rolled-back appends)', async () => {
       const log = context.get(IngestLogRepository);
       const db = context.get<Db>(DATABASE);
-      const count = async () => Number((await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
+      const count = async () => (await storedEntries(db)).length;
       assert.equal(await count(), 0);
       await append(Array.from({ length: 25_000 }, () => 0));
       const first = (await log.highestId()) - 25_000 + 1;
-      // A gap in the first chunk of 10,000 ids: that chunk deletes fewer rows than it spans.
-      await db.deleteFrom('ingest_log').where('id', '>=', first + 100).where('id', '<', first + 200).execute();
+      // A gap in the first chunk of 10,000 ids (the second run of the append is gone): that
+      // chunk deletes fewer entries than it spans.
+      await db.deleteFrom('ingest_log').where('id', '=', first + 2 * INGEST_LOG_RUN_ENTRIES - 1).execute();
       await context.get(DerivedStateRunner).drainAll();
       clock.advance(8 * DAY);
       const deleted = await context.get(RetentionJob).run();
-      assert.equal(deleted['ingest_log'], 25_000 - 100);
+      assert.equal(deleted['ingest_log'], 25_000 - INGEST_LOG_RUN_ENTRIES);
       assert.equal(await count(), 0);
     });
 
@@ -158,8 +160,10 @@ for (const { name, make } of BOTH_DATABASES) {
       const log = context.get(IngestLogRepository);
       const positions = context.get(ConsumerPositionsRepository);
       const db = context.get<Db>(DATABASE);
-      const count = async () => Number((await db.selectFrom('ingest_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
-      await append([1, 2, 3, 4]);
+      const count = async () => (await storedEntries(db)).length;
+      // Two appends, two rows: retention deletes whole rows, and the position falls between them.
+      await append([1]);
+      await append([2, 3, 4]);
       const firstOfFour = (await log.highestId()) - 3;
       await context.get(DerivedStateRunner).drainAll();
       // A destination this process does not run (another replica's), behind by three entries.
@@ -199,24 +203,64 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual(remaining.map((row) => row.user_id), ['user-b']);
     });
 
-    test('an append stores every entry in order, whatever its size against the rows bound per statement', async () => {
+    test('an append stores every entry in order, in one row per run of one kind and one user, whatever its size', async () => {
       const log = context.get(IngestLogRepository);
       const db = context.get<Db>(DATABASE);
-      for (const size of [1, 63, 64, 65, 129, 200]) {
+      // [entries, a run's length]: kind and user change every `run` entries; 1 makes every entry a row.
+      for (const [size, run] of [[1, 1], [63, 1], [64, 1], [65, 1], [129, 1], [200, 7], [2_500, 2_500], [3_000, 1_500]] as const) {
         const before = await log.highestId();
-        const entries = Array.from({ length: size }, (_, index) => ({
-          kind: index % 3 === 0 ? ('log' as const) : ('metric' as const),
-          eventTime: clock.now() - index,
-          userId: index % 5 === 0 ? `user-${size}-${index}` : null,
-          item: { size, index },
-        }));
+        const rowsBefore = (await db.selectFrom('ingest_log').select('id').execute()).length;
+        const entries = Array.from({ length: size }, (_, index) => {
+          const runIndex = Math.floor(index / run);
+          return {
+            kind: runIndex % 3 === 0 ? ('log' as const) : ('metric' as const),
+            eventTime: clock.now() - index,
+            // Neighbouring runs never share a user: each is a run of its own.
+            userId: runIndex % 2 === 0 ? null : `user-${size}-${runIndex}`,
+            item: { size, index, text: 'a\nb' },
+          };
+        });
         await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
-        const rows = await db.selectFrom('ingest_log').selectAll().where('id', '>', before).orderBy('id').execute();
         assert.deepEqual(
-          rows.map((row) => [Number(row.id), row.kind, Number(row.received_at), Number(row.event_time), row.user_id, row.payload]),
+          (await storedEntries(db)).filter((entry) => entry.id > before).map((entry) => [entry.id, entry.kind, entry.receivedAt, entry.eventTime, entry.userId, entry.json]),
           entries.map((entry, index) => [before + index + 1, entry.kind, clock.now(), entry.eventTime, entry.userId, JSON.stringify(entry.item)]),
           `batch of ${size}`,
         );
+        const rows = (await db.selectFrom('ingest_log').select('id').execute()).length - rowsBefore;
+        // Runs of `run` entries, each split into rows of at most INGEST_LOG_RUN_ENTRIES.
+        const fullRuns = Math.floor(size / run);
+        const expectedRows = fullRuns * Math.ceil(run / INGEST_LOG_RUN_ENTRIES) + Math.ceil((size % run) / INGEST_LOG_RUN_ENTRIES);
+        assert.equal(rows, expectedRows, `rows for a batch of ${size}`);
+      }
+    });
+
+    test('counts and sizes of entries in a range agree with the entries, also where a range cuts a run', async () => {
+      const log = context.get(IngestLogRepository);
+      const db = context.get<Db>(DATABASE);
+      const before = await log.highestId();
+      const entries = Array.from({ length: 2_300 }, (_, index) => ({
+        kind: index < 2_100 ? ('request' as const) : ('event' as const),
+        eventTime: clock.now(),
+        userId: null,
+        item: { index, padding: 'x'.repeat(index % 13) },
+      }));
+      await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+      const expected = (after: number, upTo: number, kinds: readonly IngestKind[]) =>
+        entries
+          .map((entry, index) => ({ id: before + index + 1, kind: entry.kind, bytes: JSON.stringify(entry.item).length }))
+          .filter((entry) => entry.id > after && entry.id <= upTo && kinds.includes(entry.kind));
+      for (const [after, upTo, kinds] of [
+        [before, before + 2_300, ['request']],
+        [before + 5, before + 17, ['request']],
+        [before + 999, before + 1_001, ['request', 'event']],
+        [before + 1_500, before + 2_250, ['request', 'event']],
+        [before + 2_000, before + 2_300, ['event']],
+        [before + 10, before + 2_200, ['analytics']],
+      ] as Array<[number, number, IngestKind[]]>) {
+        const inRange = expected(after, upTo, kinds);
+        const label = `${after - before}..${upTo - before} ${kinds.join(',')}`;
+        assert.deepEqual(await log.countBetween(after, upTo, kinds), { items: inRange.length, bytes: inRange.reduce((sum, entry) => sum + entry.bytes, 0) }, label);
+        assert.deepEqual(await log.entrySizesAfter(after, upTo, kinds, 50), inRange.slice(0, 50).map(({ id, bytes }) => ({ id, bytes })), label);
       }
     });
 
@@ -224,9 +268,10 @@ for (const { name, make } of BOTH_DATABASES) {
       const log = context.get(IngestLogRepository);
       const db = context.get<Db>(DATABASE);
       const fromStore = async (after: number, upTo: number, kinds: readonly ('metric' | 'log')[], limit: number) =>
-        (await db.selectFrom('ingest_log').select(['id', 'kind', 'received_at', 'event_time', 'payload']).where('id', '>', after).where('id', '<=', upTo)
-          .where('kind', 'in', kinds).orderBy('id').limit(limit).execute())
-          .map((row) => ({ id: Number(row.id), kind: row.kind, receivedAt: Number(row.received_at), eventTime: Number(row.event_time), payload: JSON.parse(row.payload) as unknown, bytes: row.payload.length }));
+        (await storedEntries(db, kinds))
+          .filter((entry) => entry.id > after && entry.id <= upTo)
+          .slice(0, limit)
+          .map((entry) => ({ id: entry.id, kind: entry.kind, receivedAt: entry.receivedAt, eventTime: entry.eventTime, payload: JSON.parse(entry.json) as unknown, bytes: entry.json.length }));
       const start = await log.highestId();
       // As the group committer does: append, commit, then tell the repository.
       const commit = async (count: number, userId: string | null, tell = true) => {
@@ -270,7 +315,7 @@ for (const { name, make } of BOTH_DATABASES) {
       // A new repository over the same store: as after a restart, it has appended nothing yet.
       const log = new IngestLogRepository(db);
       const fromStore = async (after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) =>
-        (await db.selectFrom('ingest_log').select('id').where('id', '>', after).where('id', '<=', upTo).where('kind', 'in', kinds).orderBy('id').execute()).map((row) => Number(row.id));
+        (await storedEntries(db, kinds)).filter((entry) => entry.id > after && entry.id <= upTo).map((entry) => entry.id);
       const ids = async (after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) => (await log.readAfter(db, after, upTo, kinds, 100_000)).map((entry) => entry.id);
       const appendWith = async (count: number, kind: 'metric' | 'log', tell: boolean) => {
         const entries = Array.from({ length: count }, (_, index) => ({ kind, eventTime: clock.now(), userId: null, item: { name: 'm', value: index } }));

@@ -4,6 +4,7 @@ import * as delivery from './0002-delivery.js';
 import * as sla from './0003-sla.js';
 import * as analytics from './0004-analytics.js';
 import * as anomalies from './0005-anomalies.js';
+import * as ingestLogRuns from './0006-ingest-log-runs.js';
 
 /**
  * Every migration, in order. Names are permanent once released: add new ones at
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-sla': sla,
   '0004-analytics': analytics,
   '0005-anomalies': anomalies,
+  '0006-ingest-log-runs': ingestLogRuns,
 };

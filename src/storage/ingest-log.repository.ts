@@ -56,12 +56,15 @@ const APPEND_LOCK_KEY = 7_021_977;
 const SQLITE_ROWS_PER_CALL = 64;
 const COLUMNS = 8;
 const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, entry_count, event_times)';
-// Rows fetched per query when reading runs back.
-const ROWS_PER_PAGE = 64;
-// Newest entries kept in memory for consumers that keep up: a few seconds of
-// ingest at full speed, at most ~32 MiB of JSON text.
-const RECENT_ENTRIES = 100_000;
-const RECENT_CHARACTERS = 32 * 1024 * 1024;
+// Rows fetched per query at most when reading runs back.
+const MAX_ROWS_PER_PAGE = 64;
+// Newest entries kept in memory for consumers that keep up or trail by a few seconds
+// of full-speed ingest (a burst): about 100 MiB of heap at most (a small metric item
+// takes ~200 bytes; larger items hit the bound on JSON text first). At 100,000 entries
+// the anomaly consumer fell out of the window within a second of 1000-point batch load,
+// and then reading its entries back from the store took a fifth of the request thread.
+const RECENT_ENTRIES = 500_000;
+const RECENT_CHARACTERS = 96 * 1024 * 1024;
 
 const RUN_COLUMNS = ['id', 'kind', 'received_at', 'event_time', 'payload', 'entry_count', 'event_times'] as const;
 type StoredRun = Pick<Selectable<IngestLogTable>, (typeof RUN_COLUMNS)[number]>;
@@ -230,7 +233,7 @@ export class IngestLogRepository {
       if (this.anyKindThrough <= position && kinds.every((kind) => (this.lastIdOfKind.get(kind) ?? 0) <= position)) return [];
     }
     const entries: LogEntry[] = [];
-    for await (const row of this.runsHolding(executor, position, upTo, kinds)) {
+    for await (const row of this.runsHolding(executor, position, upTo, kinds, limit)) {
       forEachEntryOf(row, position, upTo, (id, eventTime, payload) => {
         entries.push(logEntryOf(id, row.kind, Number(row.received_at), eventTime, payload));
         return entries.length < limit;
@@ -286,7 +289,7 @@ export class IngestLogRepository {
   /** Ids and stored sizes of the oldest entries of `kinds` with position < id <= upTo. */
   async entrySizesAfter(position: number, upTo: number, kinds: readonly IngestKind[], limit: number): Promise<Array<{ id: number; bytes: number }>> {
     const sizes: Array<{ id: number; bytes: number }> = [];
-    for await (const row of this.runsHolding(this.db, position, upTo, kinds)) {
+    for await (const row of this.runsHolding(this.db, position, upTo, kinds, limit)) {
       forEachEntryOf(row, position, upTo, (id, _eventTime, payload) => {
         sizes.push({ id, bytes: payload.length });
         return sizes.length < limit;
@@ -296,9 +299,16 @@ export class IngestLogRepository {
     return sizes;
   }
 
-  /** In id order, the rows of `kinds` holding an entry with position < id <= upTo. */
-  private async *runsHolding(executor: Executor, position: number, upTo: number, kinds: readonly IngestKind[]): AsyncGenerator<StoredRun> {
+  /**
+   * In id order, the rows of `kinds` holding an entry with position < id <= upTo, fetched in
+   * pages sized for `wanted` entries: one row may hold a thousand, and a read for 5,000
+   * entries that fetched 64 such rows would load and throw away ten times what it used.
+   */
+  private async *runsHolding(executor: Executor, position: number, upTo: number, kinds: readonly IngestKind[], wanted: number): AsyncGenerator<StoredRun> {
+    let remaining = wanted;
+    let entriesPerRow = INGEST_LOG_RUN_ENTRIES;
     for (let after = position; ; ) {
+      const pageRows = Math.min(MAX_ROWS_PER_PAGE, Math.ceil(remaining / entriesPerRow) + 1);
       const rows = await executor
         .selectFrom('ingest_log')
         .select(RUN_COLUMNS)
@@ -309,10 +319,13 @@ export class IngestLogRepository {
         .where(sql<boolean>`id - entry_count < ${upTo}`)
         .where('kind', 'in', kinds)
         .orderBy('id')
-        .limit(ROWS_PER_PAGE)
+        .limit(pageRows)
         .execute();
       yield* rows;
-      if (rows.length < ROWS_PER_PAGE) return;
+      if (rows.length < pageRows) return;
+      const entries = rows.reduce((sum, row) => sum + Number(row.entry_count), 0);
+      remaining = Math.max(1, remaining - entries);
+      entriesPerRow = Math.max(1, entries / rows.length);
       after = Number(rows[rows.length - 1]!.id);
     }
   }

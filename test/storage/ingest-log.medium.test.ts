@@ -261,6 +261,11 @@ for (const { name, make } of BOTH_DATABASES) {
         const label = `${after - before}..${upTo - before} ${kinds.join(',')}`;
         assert.deepEqual(await log.countBetween(after, upTo, kinds), { items: inRange.length, bytes: inRange.reduce((sum, entry) => sum + entry.bytes, 0) }, label);
         assert.deepEqual(await log.entrySizesAfter(after, upTo, kinds, 50), inRange.slice(0, 50).map(({ id, bytes }) => ({ id, bytes })), label);
+        // A repository that holds nothing in memory reads the rows, in pages sized by the limit.
+        for (const limit of [1, 999, 1_001, 5_000]) {
+          const read = await new IngestLogRepository(db).readAfter(db, after, upTo, kinds, limit);
+          assert.deepEqual(read.map((entry) => [entry.id, entry.bytes, (entry.payload as { index: number }).index]), inRange.slice(0, limit).map((entry) => [entry.id, entry.bytes, entry.id - before - 1]), `${label}, at most ${limit}`);
+        }
       }
     });
 

@@ -59,7 +59,7 @@ const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, en
 // Rows fetched per query at most when reading runs back.
 const MAX_ROWS_PER_PAGE = 64;
 // Newest entries kept in memory for consumers that keep up or trail by a few seconds
-// of full-speed ingest (a burst): about 100 MiB of heap at most (a small metric item
+// of full-speed ingest (a burst): roughly 100-200 MiB of heap at most (a small metric item
 // takes ~200 bytes; larger items hit the bound on JSON text first). At 100,000 entries
 // the anomaly consumer fell out of the window within a second of 1000-point batch load,
 // and then reading its entries back from the store took a fifth of the request thread.

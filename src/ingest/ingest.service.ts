@@ -9,6 +9,7 @@ import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
 import { INGEST_ENDPOINTS, type IngestEndpoint, type IngestResult, type ItemByKind } from './ingest.types.js';
 import { userIdOf, validateItem } from './ingest.validation.js';
+import { itemJson } from './item-json.js';
 
 const MAX_REPORTED_ERRORS = 100;
 
@@ -52,7 +53,7 @@ export class IngestService {
         continue;
       }
       items.push(verdict.item);
-      entries.push({ kind, eventTime: verdict.item.timestamp, userId: userIdOf(kind, verdict.item), item: verdict.item });
+      entries.push({ kind, eventTime: verdict.item.timestamp, userId: userIdOf(kind, verdict.item), item: verdict.item, json: itemJson(kind, verdict.item) });
     }
     if (items.length === 0) {
       this.metrics.ingestedItems.inc({ kind, outcome: 'rejected' }, rejected);

@@ -1,0 +1,36 @@
+import type { IngestKind } from '../storage/database.js';
+import type { ItemByKind, MetricItem, Tags } from './ingest.types.js';
+
+// Characters JSON.stringify writes as escapes; a string without them is written as is.
+// Surrogates are listed whole: a lone one is escaped, a pair is not, and either way the
+// slow path gets it right.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function tagsJson(tags: Tags): string {
+  let json = '{';
+  for (const key in tags) json += `${json.length > 1 ? ',' : ''}${jsonString(key)}:${jsonString(tags[key]!)}`;
+  return `${json}}`;
+}
+
+/**
+ * A validated metric item's JSON, exactly as JSON.stringify writes it, faster: 0.45
+ * against 0.63 µs per item, measured with the join into a row's payload on the bench's
+ * items. Writing the stored text of the most frequent item was the largest single cost
+ * of a 1000-point batch on the request thread. Relies on
+ * what validation guarantees: a name of [A-Za-z0-9_.:-], a type from the enum, finite
+ * numbers, tags of string values, and the key order of checkMetric.
+ */
+function metricJson(item: MetricItem): string {
+  const unit = item.unit === undefined ? '' : `,"unit":${jsonString(item.unit)}`;
+  return `{"name":"${item.name}","value":${item.value},"type":"${item.type}","timestamp":${item.timestamp},"tags":${tagsJson(item.tags)}${unit}}`;
+}
+
+/** A validated item's JSON as the ingest log stores it: JSON.stringify's text, faster for metrics. */
+export function itemJson<Kind extends IngestKind>(kind: Kind, item: ItemByKind[Kind]): string {
+  return kind === 'metric' ? metricJson(item as MetricItem) : JSON.stringify(item);
+}

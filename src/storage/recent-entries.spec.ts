@@ -88,6 +88,27 @@ describe('RecentEntries', () => {
     assert.equal(byCharacters.size, 20);
   });
 
+  test('holds the newest entries correctly as its ring of slots wraps around, many times over', () => {
+    const capacity = 7;
+    const recent = new RecentEntries(capacity, 1_000_000);
+    let next = 1;
+    for (let step = 0; step < 200; step++) {
+      const count = 1 + ((step * 5) % 12);
+      recent.add(appended(next, count, step, recent.generation));
+      next += count;
+      const newest = next - 1;
+      const oldest = Math.max(1, newest - capacity + 1);
+      assert.equal(recent.size, newest - oldest + 1);
+      assert.equal(recent.read(oldest - 2, newest, KINDS, 100), undefined, `step ${step}: nothing before ${oldest}`);
+      const read = recent.read(oldest - 1, newest, KINDS, 100)!;
+      assert.deepEqual(read.map((entry) => entry.id), expected(oldest, newest, oldest - 1, newest, KINDS, 100), `step ${step}`);
+      for (const entry of read) {
+        assert.deepEqual(entry.payload, { id: entry.id });
+        assert.equal(entry.eventTime, 1000 + entry.id);
+      }
+    }
+  });
+
   test('after clear, an append that began before it is not taken in', () => {
     const recent = new RecentEntries(1000, 1_000_000);
     recent.add(appended(1, 10, 5, recent.generation));

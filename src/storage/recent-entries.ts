@@ -21,21 +21,33 @@ import { deepFreeze } from './log-entry.js';
  *   than reading the row. Entries read from the store are frozen alike.
  */
 export class RecentEntries {
-  private firstId = 0;
-  private head = 0;
-  private kinds: IngestKind[] = [];
-  private receivedAts: number[] = [];
-  private eventTimes: number[] = [];
-  private items: unknown[] = [];
+  /**
+   * A ring of `maxEntries` slots, allocated once: entry firstId + n sits in slot
+   * (start + n) % maxEntries. Growing arrays and slicing off the evicted prefix had
+   * made every add copy and collect arrays of hundreds of thousands of elements.
+   */
+  private readonly kinds: Array<IngestKind | undefined>;
+  private readonly items: unknown[];
+  private readonly receivedAts: Float64Array;
+  private readonly eventTimes: Float64Array;
   /** Length of each entry's stored JSON: its `bytes`, and what maxCharacters bounds. */
-  private lengths: number[] = [];
+  private readonly lengths: Float64Array;
+  private firstId = 0;
+  private start = 0;
+  private held = 0;
   private characters = 0;
   private currentGeneration = 0;
 
   constructor(
     private readonly maxEntries: number,
     private readonly maxCharacters: number,
-  ) {}
+  ) {
+    this.kinds = new Array<IngestKind | undefined>(maxEntries).fill(undefined);
+    this.items = new Array<unknown>(maxEntries).fill(undefined);
+    this.receivedAts = new Float64Array(maxEntries);
+    this.eventTimes = new Float64Array(maxEntries);
+    this.lengths = new Float64Array(maxEntries);
+  }
 
   /** Changes whenever the held entries may no longer match the store (erasure). */
   get generation(): number {
@@ -43,24 +55,27 @@ export class RecentEntries {
   }
 
   get size(): number {
-    return this.kinds.length - this.head;
+    return this.held;
   }
 
   /** Entries committed with consecutive ids from `firstId`, appended when `generation` was current. */
   add({ firstId, entries, payloads, receivedAt, generation }: AppendedEntries): void {
     if (generation !== this.currentGeneration || entries.length === 0) return;
-    if (this.size === 0 || firstId !== this.firstId + this.size) this.reset(firstId);
+    if (this.held === 0 || firstId !== this.firstId + this.held) this.reset(firstId);
     for (let index = 0; index < entries.length; index++) {
+      if (this.held === this.maxEntries) this.evictOldest();
       const entry = entries[index]!;
-      this.kinds.push(entry.kind);
-      this.receivedAts.push(receivedAt);
-      this.eventTimes.push(entry.eventTime);
-      this.items.push(deepFreeze(entry.item));
+      const slot = (this.start + this.held) % this.maxEntries;
       const length = payloads[index]!.length;
-      this.lengths.push(length);
+      this.kinds[slot] = entry.kind;
+      this.items[slot] = deepFreeze(entry.item);
+      this.receivedAts[slot] = receivedAt;
+      this.eventTimes[slot] = entry.eventTime;
+      this.lengths[slot] = length;
       this.characters += length;
+      this.held++;
     }
-    this.evict();
+    while (this.held > 0 && this.characters > this.maxCharacters) this.evictOldest();
   }
 
   /** Forgets everything; appends begun before this are not taken in afterwards. */
@@ -74,51 +89,38 @@ export class RecentEntries {
    * in id order, at most `limit`; undefined when some id in that range is not held.
    */
   read(after: number, upTo: number, kinds: readonly IngestKind[], limit: number): LogEntry[] | undefined {
-    const size = this.size;
-    if (size === 0 || after + 1 < this.firstId || upTo > this.firstId + size - 1) return undefined;
+    if (this.held === 0 || after + 1 < this.firstId || upTo > this.firstId + this.held - 1) return undefined;
     const entries: LogEntry[] = [];
-    const end = this.head + (upTo - this.firstId) + 1;
-    for (let index = this.head + Math.max(0, after + 1 - this.firstId); index < end && entries.length < limit; index++) {
-      const kind = this.kinds[index]!;
+    for (let offset = Math.max(0, after + 1 - this.firstId); offset <= upTo - this.firstId && entries.length < limit; offset++) {
+      const slot = (this.start + offset) % this.maxEntries;
+      const kind = this.kinds[slot]!;
       if (!kinds.includes(kind)) continue;
       entries.push({
-        id: this.firstId + (index - this.head),
+        id: this.firstId + offset,
         kind,
-        receivedAt: this.receivedAts[index]!,
-        eventTime: this.eventTimes[index]!,
-        payload: this.items[index],
-        bytes: this.lengths[index]!,
+        receivedAt: this.receivedAts[slot]!,
+        eventTime: this.eventTimes[slot]!,
+        payload: this.items[slot],
+        bytes: this.lengths[slot]!,
       });
     }
     return entries;
   }
 
   private reset(firstId: number): void {
+    for (let offset = 0; offset < this.held; offset++) this.items[(this.start + offset) % this.maxEntries] = undefined;
     this.firstId = firstId;
-    this.head = 0;
-    this.kinds = [];
-    this.receivedAts = [];
-    this.eventTimes = [];
-    this.items = [];
-    this.lengths = [];
+    this.start = 0;
+    this.held = 0;
     this.characters = 0;
   }
 
-  private evict(): void {
-    while (this.size > 0 && (this.size > this.maxEntries || this.characters > this.maxCharacters)) {
-      this.characters -= this.lengths[this.head]!;
-      this.items[this.head] = undefined;
-      this.head++;
-      this.firstId++;
-    }
-    // Drop the forgotten prefix once it is the larger part, so the arrays stay bounded too.
-    if (this.head > 4096 && this.head * 2 > this.kinds.length) {
-      this.kinds = this.kinds.slice(this.head);
-      this.receivedAts = this.receivedAts.slice(this.head);
-      this.eventTimes = this.eventTimes.slice(this.head);
-      this.items = this.items.slice(this.head);
-      this.lengths = this.lengths.slice(this.head);
-      this.head = 0;
-    }
+  private evictOldest(): void {
+    this.characters -= this.lengths[this.start]!;
+    this.items[this.start] = undefined;
+    this.kinds[this.start] = undefined;
+    this.start = (this.start + 1) % this.maxEntries;
+    this.firstId++;
+    this.held--;
   }
 }

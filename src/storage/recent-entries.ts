@@ -23,8 +23,9 @@ import { deepFreeze } from './log-entry.js';
 export class RecentEntries {
   /**
    * A ring of `maxEntries` slots, allocated once: entry firstId + n sits in slot
-   * (start + n) % maxEntries. Growing arrays and slicing off the evicted prefix had
-   * made every add copy and collect arrays of hundreds of thousands of elements.
+   * (start + n) % maxEntries. The arrays it replaced grew with every add and were
+   * copied whenever the evicted prefix was sliced off: at a 500,000-entry window, arrays
+   * of hundreds of thousands of elements copied and left to the collector.
    */
   private readonly kinds: Array<IngestKind | undefined>;
   private readonly items: unknown[];

@@ -19,6 +19,7 @@ export type IngestKind = 'metric' | 'event' | 'log' | 'request' | 'analytics';
  * - `payload` is their JSON joined by newlines (JSON text never holds a raw newline);
  * - `event_time` is the first entry's own timestamp, and `event_times` all of them joined
  *   by commas when the run has more than one entry (null otherwise);
+ * - `payload_length` is the sum of the entries' JSON lengths;
  * - `received_at` drives retention; `user_id` lets erasure find the rows naming a user.
  */
 export interface IngestLogTable {
@@ -30,6 +31,11 @@ export interface IngestLogTable {
   payload: string;
   entry_count: number;
   event_times: string | null;
+  /**
+   * The entries' JSON lengths summed as JavaScript measures them (UTF-16 code units), so a
+   * depth summed by the store matches the entries' `bytes`; null on rows from before runs.
+   */
+  payload_length: number | null;
 }
 
 /** Where each consumer has got to in the ingest log: the last id it has fully applied. */

@@ -56,10 +56,12 @@ const APPEND_LOCK_KEY = 7_021_977;
 // less per row at 64 than at 1); larger statements gained nothing more. Runs of
 // one entry (analytics, one user per item) still come in such numbers.
 const SQLITE_ROWS_PER_CALL = 64;
-const COLUMNS = 8;
-const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, entry_count, event_times)';
-// Rows fetched per query at most when reading runs back.
-const MAX_ROWS_PER_PAGE = 64;
+const COLUMNS = 9;
+const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, entry_count, event_times, payload_length)';
+// Entries a query reading runs back fetches at most (in whole rows, estimated from the
+// rows read so far): pages of thousand-entry runs stay a few rows, pages of one-entry
+// rows (analytics, one user per item) grow to thousands of rows rather than 64.
+const MAX_ENTRIES_PER_PAGE = 5000;
 // Newest entries kept in memory for consumers that keep up or trail by a few seconds
 // of full-speed ingest (a burst): roughly 100-200 MiB of heap at most (a small metric item
 // takes ~200 bytes; larger items hit the bound on JSON text first). At 100,000 entries
@@ -102,7 +104,8 @@ function runRow(entries: readonly NewLogEntry[], payloads: readonly string[], ru
     for (let index = run.start + 1; index < run.end; index++) eventTimes += `,${entries[index]!.eventTime}`;
   }
   const payload = count === 1 ? payloads[run.start]! : payloads.slice(run.start, run.end).join('\n');
-  return [firstId + run.end - 1, first.kind, receivedAt, first.eventTime, first.userId, payload, count, eventTimes] as const;
+  const payloadLength = payload.length - (count - 1);
+  return [firstId + run.end - 1, first.kind, receivedAt, first.eventTime, first.userId, payload, count, eventTimes, payloadLength] as const;
 }
 
 /** The entries of a stored run with after < id <= upTo, passed one by one with their stored JSON. */
@@ -199,10 +202,10 @@ export class IngestLogRepository {
     const rows = runs.map((run) => runRow(entries, payloads, run, firstId, receivedAt));
     const column = <Index extends number>(index: Index) => rows.map((row) => row[index]);
     await sql`insert into ingest_log ${sql.raw(INSERT_COLUMNS)}
-      select id, kind, ${receivedAt}::bigint, event_time, user_id, payload, entry_count, event_times
+      select id, kind, ${receivedAt}::bigint, event_time, user_id, payload, entry_count, event_times, payload_length
       from unnest(${column(0)}::bigint[], ${column(1)}::text[], ${column(3)}::bigint[], ${column(4)}::text[],
-                  ${column(5)}::text[], ${column(6)}::int[], ${column(7)}::text[])
-           as appended(id, kind, event_time, user_id, payload, entry_count, event_times)`.execute(trx);
+                  ${column(5)}::text[], ${column(6)}::int[], ${column(7)}::text[], ${column(8)}::int[])
+           as appended(id, kind, event_time, user_id, payload, entry_count, event_times, payload_length)`.execute(trx);
     return undefined;
   }
 
@@ -228,6 +231,7 @@ export class IngestLogRepository {
     kinds: readonly IngestKind[],
     limit: number,
   ): Promise<LogEntry[]> {
+    if (limit <= 0) return [];
     const recent = this.recent?.read(position, upTo, kinds, limit);
     if (recent) return recent;
     if (this.recent) {
@@ -254,8 +258,8 @@ export class IngestLogRepository {
       .selectFrom('ingest_log')
       .select((eb) => [
         eb.fn.sum<number>('entry_count').as('items'),
-        // Entries' JSON lengths: the payload without the newlines between them.
-        eb.fn.sum<number>(sql`length(payload) - entry_count + 1`).as('bytes'),
+        // Rows from before runs hold one entry, measured by the store (characters, not UTF-16 units).
+        eb.fn.sum<number>(sql`coalesce(payload_length, length(payload))`).as('bytes'),
       ])
       .where('id', '>', after)
       .where('id', '<=', upTo)
@@ -291,6 +295,7 @@ export class IngestLogRepository {
   /** Ids and stored sizes of the oldest entries of `kinds` with position < id <= upTo. */
   async entrySizesAfter(position: number, upTo: number, kinds: readonly IngestKind[], limit: number): Promise<Array<{ id: number; bytes: number }>> {
     const sizes: Array<{ id: number; bytes: number }> = [];
+    if (limit <= 0) return sizes;
     for await (const row of this.runsHolding(this.db, position, upTo, kinds, limit)) {
       forEachEntryOf(row, position, upTo, (id, _eventTime, payload) => {
         sizes.push({ id, bytes: payload.length });
@@ -310,7 +315,7 @@ export class IngestLogRepository {
     let remaining = wanted;
     let entriesPerRow = INGEST_LOG_RUN_ENTRIES;
     for (let after = position; ; ) {
-      const pageRows = Math.min(MAX_ROWS_PER_PAGE, Math.ceil(remaining / entriesPerRow) + 1);
+      const pageRows = Math.max(2, Math.min(Math.ceil(remaining / entriesPerRow) + 1, Math.ceil(MAX_ENTRIES_PER_PAGE / entriesPerRow)));
       const rows = await executor
         .selectFrom('ingest_log')
         .select(RUN_COLUMNS)

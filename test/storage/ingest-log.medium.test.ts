@@ -234,6 +234,21 @@ for (const { name, make } of BOTH_DATABASES) {
       }
     });
 
+    test('store reads of one-entry rows (one user per item) return every entry in range, at any limit', async () => {
+      const log = context.get(IngestLogRepository);
+      const db = context.get<Db>(DATABASE);
+      const before = await log.highestId();
+      const entries = Array.from({ length: 3_000 }, (_, index) => ({ kind: 'log' as const, eventTime: clock.now(), userId: `one-entry-user-${index}`, item: { index } }));
+      await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+      for (const [after, limit] of [[before, 2_500], [before + 10, 5_000], [before + 2_990, 100]] as const) {
+        const read = await new IngestLogRepository(db).readAfter(db, after, before + 3_000, ['log'], limit);
+        const expected = entries.map((_, index) => before + index + 1).filter((id) => id > after).slice(0, limit);
+        assert.deepEqual(read.map((entry) => entry.id), expected, `after ${after - before}, at most ${limit}`);
+      }
+      assert.deepEqual(await log.readAfter(db, before, before + 3_000, ['log'], 0), []);
+      assert.deepEqual(await log.entrySizesAfter(before, before + 3_000, ['log'], 0), []);
+    });
+
     test('counts and sizes of entries in a range agree with the entries, also where a range cuts a run', async () => {
       const log = context.get(IngestLogRepository);
       const db = context.get<Db>(DATABASE);
@@ -242,7 +257,8 @@ for (const { name, make } of BOTH_DATABASES) {
         kind: index < 2_100 ? ('request' as const) : ('event' as const),
         eventTime: clock.now(),
         userId: null,
-        item: { index, padding: 'x'.repeat(index % 13) },
+        // Some items hold characters outside the BMP: bytes count UTF-16 units, as JavaScript does.
+        item: { index, padding: index % 7 === 0 ? '😀'.repeat(index % 5) : 'x'.repeat(index % 13) },
       }));
       await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
       const expected = (after: number, upTo: number, kinds: readonly IngestKind[]) =>

@@ -618,27 +618,23 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     return observed.snapshots.map(({ handle, state, trained }) => {
       const series = models.byHandle[handle]!;
       series.trained = trained;
-      return {
-        seriesId: series.id,
-        source: series.source,
-        metric: series.metric,
-        tags: series.tags,
-        snapshotId: series.snapshotId,
-        state,
-        counters: JSON.stringify({ ...series.counters, trained } satisfies StoredCounters),
-      };
+      return this.seriesRow(series, state, { ...series.counters, trained });
     });
   }
 
   private creationRow(series: ModelledSeries): SeriesSnapshotRow {
+    return this.seriesRow(series, null, { ...emptyCounters(), trained: false });
+  }
+
+  private seriesRow(series: ModelledSeries, state: SeriesSnapshotRow['state'], counters: StoredCounters): SeriesSnapshotRow {
     return {
       seriesId: series.id,
       source: series.source,
       metric: series.metric,
       tags: series.tags,
       snapshotId: series.snapshotId,
-      state: null,
-      counters: JSON.stringify({ ...emptyCounters(), trained: false } satisfies StoredCounters),
+      state,
+      counters: JSON.stringify(counters),
     };
   }
 

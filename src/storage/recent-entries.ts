@@ -1,6 +1,6 @@
 import type { IngestKind } from './database.js';
 import type { AppendedEntries, LogEntry } from './ingest-log.repository.js';
-import { deepFreeze } from './log-entry.js';
+import { sharedPayload } from './log-entry.js';
 
 /**
  * The newest committed ingest-log entries, held in memory so that consumers
@@ -16,9 +16,9 @@ import { deepFreeze } from './log-entry.js';
  *   dropped, so it never serves an entry the store no longer holds for a user.
  * - Bounded by entries and by payload characters; when full it forgets its
  *   oldest entries, and consumers that far behind read the store.
- * - Payloads are kept as the values the writer serialised, deeply frozen, and
- *   every reader shares them: parsing the JSON again for each consumer cost more
- *   than reading the row. Entries read from the store are frozen alike.
+ * - Payloads are kept as the values the writer serialised, and every reader
+ *   shares them (parsing the JSON again for each consumer cost more than reading
+ *   the row): no reader may change one (see sharedPayloads).
  */
 export class RecentEntries {
   /**
@@ -69,7 +69,7 @@ export class RecentEntries {
       const slot = (this.start + this.held) % this.maxEntries;
       const length = payloads[index]!.length;
       this.kinds[slot] = entry.kind;
-      this.items[slot] = deepFreeze(entry.item);
+      this.items[slot] = sharedPayload(entry.item);
       this.receivedAts[slot] = receivedAt;
       this.eventTimes[slot] = entry.eventTime;
       this.lengths[slot] = length;

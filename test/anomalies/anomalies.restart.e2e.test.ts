@@ -115,6 +115,26 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(await storedRows(vigil), straight.rows.length);
     });
 
+    test('tag sets that differ only in where a tag splits at "=" are one series, as their stored identity is, across a restart', async () => {
+      const database = await fresh();
+      const twins = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_unused, offset) => ({
+          name: 'test.twins',
+          value: from + offset,
+          timestamp: 1_700_000_000_000 + (from + offset) * 1000,
+          tags: ((from + offset) % 2 === 0 ? { 'a=b': 'c' } : { a: 'b=c' }) as Record<string, string>,
+        }));
+      const first = await start(database);
+      await ingestMetrics(first, twins(0, 300));
+      await first.close();
+      const second = await start(database);
+      await ingestMetrics(second, twins(300, 500));
+      const body = await report(second);
+      assert.equal(body.series_monitored, 1);
+      assert.equal(body.metrics['test.twins']!.points_processed, 500);
+      assert.equal(body.metrics['test.twins']!.data_points, 500);
+    });
+
     test('muted metrics are counted but raise nothing; series over the cap are counted, not modelled', async () => {
       // First seen: test.spike, test.shift, test.variance (modelled), then test.seasonal (over the cap of 3).
       const vigil = await start(await fresh(), { VIGIL_ANOMALY_MUTE: 'test.shift', VIGIL_ANOMALY_MAX_SERIES: '3' });

@@ -57,6 +57,12 @@ describe('names and units', () => {
     assert.equal(toBaseUnit(7, unitConversion('widgets')), 7);
   });
 
+  test("a unit named like one of Object.prototype's keys is no unit", () => {
+    for (const unit of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      assert.deepEqual(unitConversion(unit), { unitClass: 'none', factor: 1, source: unit.toLowerCase() });
+    }
+  });
+
   test('label names are sanitised and reserved names avoided', () => {
     assert.equal(sanitiseLabelName('endpoint'), 'endpoint');
     assert.equal(sanitiseLabelName('http.method'), 'http_method');
@@ -104,6 +110,26 @@ describe('re-exposition', () => {
         'vigil_app_queue_depth 7\n',
       ].join('\n'),
     );
+  });
+
+  test('points whose tags come in different key orders, interleaved, land in the series of their own labels', async () => {
+    const { metrics, samples } = setup();
+    const shapes: Array<Record<string, string>> = [
+      { host: 'a', region: 'eu' },
+      { region: 'us', host: 'b' },
+      { 'host.name': 'c', host: 'd' },
+      { host: 'e' },
+      {},
+      { region: 'eu', host: 'a' },
+    ];
+    metrics.observe(shapes.map((tags, index) => point('load', index + 1, { tags })));
+    assert.deepEqual((await samples()).sort(), [
+      'vigil_app_load 5',
+      'vigil_app_load{host="a",region="eu"} 6',
+      'vigil_app_load{host="b",region="us"} 2',
+      'vigil_app_load{host="d",host_name="c"} 3',
+      'vigil_app_load{host="e"} 4',
+    ]);
   });
 
   test('a gauge keeps the value of its newest point, even when points arrive out of order', async () => {

@@ -4,6 +4,7 @@ import { createVigilApp } from '../../src/app.factory.js';
 import type { AppOverrides } from '../../src/app.module.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { DerivedStateRunner } from '../../src/storage/log-consumers.js';
+import './shared-payloads.js';
 
 /**
  * Captures the app's JSON log lines (for redaction and "no per-record logging" checks).

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import './shared-payloads.js';
 
 /**
  * The two stores every medium test runs on: a fresh SQLite file, and a fresh

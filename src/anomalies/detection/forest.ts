@@ -24,16 +24,6 @@ export function averagePathLength(n: number): number {
  * The model is NOT put in snapshots (tens of thousands of nodes); snapshots keep the training
  * sample and seed, and restore re-trains deterministically to the identical forest.
  */
-/** A trained FlatForest as plain data: what a training worker hands back (structured-cloneable). */
-export interface ForestParts {
-  col: Int8Array;
-  split: Float64Array;
-  left: Int32Array;
-  roots: Int32Array;
-  norm: number;
-  trainingScores: Float64Array;
-}
-
 export class FlatForest {
   /**
    * Entry t: the least path length trees t.. can still add, the sum of each one's shortest
@@ -116,14 +106,6 @@ export class FlatForest {
     const scores = Float64Array.from(sample.map((row) => f.score(row))).sort();
     const calibrated = new FlatForest(f.col, f.split, f.left, f.roots, f.norm, scores);
     return { forest: calibrated, library: lib };
-  }
-
-  static fromParts(parts: ForestParts): FlatForest {
-    return new FlatForest(parts.col, parts.split, parts.left, parts.roots, parts.norm, parts.trainingScores);
-  }
-
-  get parts(): ForestParts {
-    return { col: this.col, split: this.split, left: this.left, roots: this.roots, norm: this.norm, trainingScores: this.trainingScores };
   }
 
   /** Isolation-forest anomaly score in (0, 1]; ~0.5 is ordinary, -> 1 is isolated. */

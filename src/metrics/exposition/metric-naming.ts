@@ -57,9 +57,10 @@ const REDUNDANT_ENDINGS: Record<Exclude<UnitClass, 'none'>, RegExp> = {
 
 export function unitConversion(unit: string | undefined): UnitConversion {
   const source = (unit ?? '').trim().toLowerCase();
-  if (source in TIME_UNITS) return { unitClass: 'seconds', factor: TIME_UNITS[source]!, source };
-  if (source in BYTE_UNITS) return { unitClass: 'bytes', factor: BYTE_UNITS[source]!, source };
-  if (source in RATIO_UNITS) return { unitClass: 'ratio', factor: RATIO_UNITS[source]!, source };
+  // Own keys only: `in` would also find Object.prototype's (a unit of "constructor" became seconds with a NaN factor).
+  if (Object.hasOwn(TIME_UNITS, source)) return { unitClass: 'seconds', factor: TIME_UNITS[source]!, source };
+  if (Object.hasOwn(BYTE_UNITS, source)) return { unitClass: 'bytes', factor: BYTE_UNITS[source]!, source };
+  if (Object.hasOwn(RATIO_UNITS, source)) return { unitClass: 'ratio', factor: RATIO_UNITS[source]!, source };
   return { unitClass: 'none', factor: 1, source };
 }
 

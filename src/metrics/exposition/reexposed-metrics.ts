@@ -1,5 +1,7 @@
 import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { Clock } from '../../common/clock.js';
+import { KeyOrderMemo } from '../../common/key-order-memo.js';
+import { TupleMap } from '../../common/tuple-map.js';
 import type { MetricItem, MetricType } from '../../ingest/ingest.types.js';
 import {
   HISTOGRAM_BUCKETS,
@@ -31,6 +33,8 @@ const PROMETHEUS_TYPE: Record<MetricType, 'gauge' | 'counter' | 'histogram'> = {
 };
 
 interface Series {
+  /** Its key in Family.index: its label plan's names, then its label values in that order. */
+  key: string[];
   labels: Record<string, string>;
   /** Clock time of the last point, for the TTL. */
   lastSeen: number;
@@ -57,16 +61,21 @@ interface SampleValue {
 interface LabelPlan {
   names: string[];
   keys: string[];
+  /** The names joined: the first part of the key of every series of this plan. */
+  namesKey: string;
 }
 
 const MAX_CACHED_NAMES = 10_000;
+const NO_UNIT = unitConversion(undefined);
 
 /**
  * One re-exposed metric family. Registered on the process registry as a duck-typed prom-client metric
  * (the registry reads name, help, type and get()), so its samples are rendered with Vigil's own.
  */
 class Family {
-  readonly series = new Map<string, Series>();
+  readonly series = new Set<Series>();
+  /** Each series by its key (Series.key). */
+  readonly index = new TupleMap<Series>();
   /** label name → value → number of live series carrying it; bounds label cardinality. */
   readonly labelValues = new Map<string, Map<string, number>>();
   readonly aggregator = 'sum';
@@ -103,7 +112,7 @@ class Family {
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: SampleValue[] }> {
     const values: SampleValue[] = [];
     const oldestLive = this.store.oldestLiveTime();
-    for (const series of this.series.values()) {
+    for (const series of this.series) {
       if (series.lastSeen < oldestLive) continue;
       // sharedLabels: the registry formats a label object once and caches the text by identity, so a series'
       // labels are escaped once in its life rather than once per line per scrape.
@@ -140,6 +149,10 @@ export class ReexposedMetrics {
   private readonly claimedNames = new Map<string, Family>();
   private readonly metricNames = new Map<string, string>();
   private readonly labelPlans = new Map<string, LabelPlan>();
+  private readonly lastLabelPlan = new KeyOrderMemo((tagKeys) => this.labelPlanOf(tagKeys));
+  private readonly unitConversions = new Map<string, UnitConversion>();
+  /** Scratch key of observeOne's lookups, so a point that finds its series allocates no key. */
+  private readonly lookupKey: string[] = [];
   private seriesCount = 0;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private readonly ttlMs: number;
@@ -200,16 +213,17 @@ export class ReexposedMetrics {
   private observeOne(item: MetricItem, now: number): DropReason | null {
     if (item.type === 'count' && !(item.value >= 0)) return 'negative_count';
     const key = this.sanitisedName(item.name);
-    const unit = unitConversion(item.unit);
+    const unit = this.unitConversionOf(item.unit);
     let family = this.families.get(key);
     if (family && (family.itemType !== item.type || family.unit.unitClass !== unit.unitClass || family.unit.factor !== unit.factor)) {
       return 'type_conflict';
     }
 
-    const plan = this.labelPlan(item.tags);
-    let seriesKey = '';
-    for (let index = 0; index < plan.names.length; index++) seriesKey += `${plan.names[index]}\u0000${item.tags[plan.keys[index]!]}\u0001`;
-    let series = family?.series.get(seriesKey);
+    const plan = this.lastLabelPlan.of(item.tags);
+    const lookupKey = this.lookupKey;
+    lookupKey[0] = plan.namesKey;
+    for (let index = 0; index < plan.keys.length; index++) lookupKey[index + 1] = item.tags[plan.keys[index]!]!;
+    let series = family?.index.get(lookupKey, plan.keys.length + 1);
 
     if (!series) {
       if (this.seriesCount >= this.limits.maxSeries) {
@@ -240,6 +254,7 @@ export class ReexposedMetrics {
         values.set(value, (values.get(value) ?? 0) + 1);
       }
       series = {
+        key: lookupKey.slice(0, plan.keys.length + 1),
         labels,
         lastSeen: now,
         value: 0,
@@ -248,7 +263,8 @@ export class ReexposedMetrics {
         sum: 0,
         count: 0,
       };
-      family.series.set(seriesKey, series);
+      family.series.add(series);
+      family.index.set(series.key, series);
       this.seriesCount++;
     }
 
@@ -300,9 +316,10 @@ export class ReexposedMetrics {
     this.lastSweep = now;
     const oldestLive = now - this.ttlMs;
     for (const family of [...this.families.values()]) {
-      for (const [seriesKey, series] of family.series) {
+      for (const series of family.series) {
         if (series.lastSeen >= oldestLive) continue;
-        family.series.delete(seriesKey);
+        family.series.delete(series);
+        family.index.delete(series.key);
         this.seriesCount--;
         for (const [name, value] of Object.entries(series.labels)) {
           const values = family.labelValues.get(name)!;
@@ -326,10 +343,20 @@ export class ReexposedMetrics {
     return sanitised;
   }
 
-  /** Tag keys in order of their label names; cached by the tag-key set (the cache is cleared when it fills). */
-  private labelPlan(tags: Record<string, string>): LabelPlan {
-    const tagKeys = Object.keys(tags);
-    if (tagKeys.length === 0) return { names: [], keys: [] };
+  private unitConversionOf(unit: string | undefined): UnitConversion {
+    if (unit === undefined) return NO_UNIT;
+    let conversion = this.unitConversions.get(unit);
+    if (conversion === undefined) {
+      if (this.unitConversions.size >= MAX_CACHED_NAMES) this.unitConversions.clear();
+      conversion = unitConversion(unit);
+      this.unitConversions.set(unit, conversion);
+    }
+    return conversion;
+  }
+
+  /** Tag keys in order of their label names; cached by the tag-key list (the cache is cleared when it fills). */
+  private labelPlanOf(tagKeys: string[]): LabelPlan {
+    if (tagKeys.length === 0) return { names: [], keys: [], namesKey: '' };
     const cacheKey = tagKeys.join('\u0000');
     let plan = this.labelPlans.get(cacheKey);
     if (plan) return plan;
@@ -339,7 +366,7 @@ export class ReexposedMetrics {
       if (!byLabel.has(label)) byLabel.set(label, tagKey);
     }
     const names = [...byLabel.keys()].sort();
-    plan = { names, keys: names.map((name) => byLabel.get(name)!) };
+    plan = { names, keys: names.map((name) => byLabel.get(name)!), namesKey: names.join('\u0000') };
     if (this.labelPlans.size >= MAX_CACHED_NAMES) this.labelPlans.clear();
     this.labelPlans.set(cacheKey, plan);
     return plan;

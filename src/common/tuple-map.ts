@@ -35,12 +35,6 @@ export class TupleMap<Value> {
     return node?.value;
   }
 
-  has(key: readonly string[], length = key.length): boolean {
-    let node: Node<Value> | undefined = this.root;
-    for (let index = 0; index < length && node; index++) node = node.children?.get(key[index]!);
-    return node?.hasValue ?? false;
-  }
-
   set(key: readonly string[], value: Value, length = key.length): void {
     let node = this.root;
     for (let index = 0; index < length; index++) {
@@ -75,12 +69,5 @@ export class TupleMap<Value> {
       if (parent.children!.size === 0) parent.children = undefined;
     }
     return true;
-  }
-
-  clear(): void {
-    this.root.children = undefined;
-    this.root.value = undefined;
-    this.root.hasValue = false;
-    this.count = 0;
   }
 }

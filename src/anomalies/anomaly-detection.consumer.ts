@@ -79,23 +79,28 @@ interface StoredCounters extends SeriesCounters {
 class SeriesModels {
   /** Every series by its key. */
   readonly series = new Map<string, ModelledSeries>();
-  /** Series by identity parts, filled as points meet them: the per-point lookup (see TupleMap). */
+  /**
+   * Every series by the identity parts it was created or restored with: the per-point lookup
+   * (see TupleMap). Other parts with the same text (a tag split elsewhere at "=") are not
+   * added: they find their series through the text each time, so they cannot grow this.
+   */
   private readonly byIdentity = new TupleMap<ModelledSeries>();
   readonly byHandle: ModelledSeries[] = [];
   /** Series with points not in their stored snapshot, in the order they became so. */
   readonly dirty = new Set<ModelledSeries>();
   readonly trainingDue = new Set<ModelledSeries>();
 
-  find(identity: string[]): ModelledSeries | undefined {
-    let series = this.byIdentity.get(identity);
+  /** The series of these identity parts; when there is none, the identity's text (the key it would have). */
+  find(identity: string[]): ModelledSeries | string {
+    const series = this.byIdentity.get(identity);
     if (series) return series;
-    series = this.series.get(identityText(identity));
-    if (series) this.byIdentity.set(identity, series);
-    return series;
+    const key = identityText(identity);
+    return this.series.get(key) ?? key;
   }
 
-  add(series: ModelledSeries): void {
+  add(series: ModelledSeries, identity: string[]): void {
     this.series.set(series.key, series);
+    this.byIdentity.set(identity, series);
     this.byHandle.push(series);
   }
 }
@@ -318,13 +323,13 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       const point = pointOf(entry);
       if (!point) continue;
       let series = models.find(point.identity);
-      if (!series) {
+      if (typeof series === 'string') {
         if (models.series.size >= this.maxSeries) {
           this.pointsOverCap++;
-          if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(identityText(point.identity));
+          if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(series);
           continue;
         }
-        series = this.newSeries(models, point, entry.id - 1);
+        series = this.newSeries(models, point, series, entry.id - 1);
         created.push(series);
       }
       touched.add(series);
@@ -406,7 +411,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
           const point = pointOf(entry);
           // Unknown series: over the cap when its points were applied (already counted).
           const series = point ? models.find(point.identity) : undefined;
-          if (!point || !series || entry.id <= series.snapshotId) continue;
+          if (!point || series === undefined || typeof series === 'string' || entry.id <= series.snapshotId) continue;
           this.count(models, series, point.value, now);
           points.add(series, entry.id, point);
         }
@@ -549,8 +554,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     return this.models.trainingDue.size;
   }
 
-  private newSeries(models: SeriesModels, point: SeriesPoint, snapshotId: number): ModelledSeries {
-    const key = identityText(point.identity);
+  private newSeries(models: SeriesModels, point: SeriesPoint, key: string, snapshotId: number): ModelledSeries {
     const series: ModelledSeries = {
       key,
       id: seriesIdOf(key),
@@ -569,15 +573,16 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
     };
-    models.add(series);
+    models.add(series, point.identity);
     return series;
   }
 
   private restoredSeries(models: SeriesModels, row: SeriesSnapshotRow): ModelledSeries {
     const source = row.source === 'request' ? 'request' : 'metric';
     const { trained, ...counters } = JSON.parse(row.counters) as StoredCounters;
+    const identity = seriesIdentity(source, row.metric, row.tags);
     const series: ModelledSeries = {
-      key: identityText(seriesIdentity(source, row.metric, row.tags)),
+      key: identityText(identity),
       id: row.seriesId,
       source,
       metric: row.metric,
@@ -594,7 +599,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
     };
-    models.add(series);
+    models.add(series, identity);
     return series;
   }
 

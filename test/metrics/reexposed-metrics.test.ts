@@ -223,6 +223,20 @@ describe('re-exposition', () => {
     assert.deepEqual(await samples(), ['vigil_app_b 1']);
   });
 
+  test('a series that expires while its family lives on comes back as a new series of that family', async () => {
+    const { clock, metrics, samples } = setup({ seriesTtlSeconds: 60 });
+    metrics.observe([point('load', 1, { tags: { k: 'x' } }), point('load', 2, { tags: { k: 'y' } })]);
+    clock.advance(30_000);
+    metrics.observe([point('load', 3, { tags: { k: 'y' } })]);
+    clock.advance(31_000);
+    metrics.sweep();
+    assert.deepEqual(await samples(), ['vigil_app_load{k="y"} 3']);
+    assert.equal(metrics.size, 1);
+    metrics.observe([point('load', 4, { tags: { k: 'x' } })]);
+    assert.deepEqual((await samples()).sort(), ['vigil_app_load{k="x"} 4', 'vigil_app_load{k="y"} 3']);
+    assert.equal(metrics.size, 2);
+  });
+
   test('a full store frees expired series before it drops a new one', async () => {
     const { clock, metrics, samples, dropped } = setup({ maxSeries: 1, seriesTtlSeconds: 10 });
     metrics.observe([point('a', 1)]);

@@ -66,6 +66,20 @@ interface LabelPlan {
 }
 
 const MAX_CACHED_NAMES = 10_000;
+
+/**
+ * `cache`'s value for `key`, computed from the key on a miss; a cache that reaches
+ * MAX_CACHED_NAMES is emptied first. Per-point callers pass a named function, not a closure.
+ */
+function cached<Value>(cache: Map<string, Value>, key: string, compute: (key: string) => Value): Value {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= MAX_CACHED_NAMES) cache.clear();
+    value = compute(key);
+    cache.set(key, value);
+  }
+  return value;
+}
 const NO_UNIT = unitConversion(undefined);
 
 /**
@@ -334,41 +348,24 @@ export class ReexposedMetrics {
   }
 
   private sanitisedName(name: string): string {
-    let sanitised = this.metricNames.get(name);
-    if (sanitised === undefined) {
-      if (this.metricNames.size >= MAX_CACHED_NAMES) this.metricNames.clear();
-      sanitised = sanitiseMetricName(name);
-      this.metricNames.set(name, sanitised);
-    }
-    return sanitised;
+    return cached(this.metricNames, name, sanitiseMetricName);
   }
 
   private unitConversionOf(unit: string | undefined): UnitConversion {
-    if (unit === undefined) return NO_UNIT;
-    let conversion = this.unitConversions.get(unit);
-    if (conversion === undefined) {
-      if (this.unitConversions.size >= MAX_CACHED_NAMES) this.unitConversions.clear();
-      conversion = unitConversion(unit);
-      this.unitConversions.set(unit, conversion);
-    }
-    return conversion;
+    return unit === undefined ? NO_UNIT : cached(this.unitConversions, unit, unitConversion);
   }
 
   /** Tag keys in order of their label names; cached by the tag-key list (the cache is cleared when it fills). */
   private labelPlanOf(tagKeys: string[]): LabelPlan {
     if (tagKeys.length === 0) return { names: [], keys: [], namesKey: '' };
-    const cacheKey = tagKeys.join('\u0000');
-    let plan = this.labelPlans.get(cacheKey);
-    if (plan) return plan;
-    const byLabel = new Map<string, string>();
-    for (const tagKey of [...tagKeys].sort()) {
-      const label = sanitiseLabelName(tagKey);
-      if (!byLabel.has(label)) byLabel.set(label, tagKey);
-    }
-    const names = [...byLabel.keys()].sort();
-    plan = { names, keys: names.map((name) => byLabel.get(name)!), namesKey: names.join('\u0000') };
-    if (this.labelPlans.size >= MAX_CACHED_NAMES) this.labelPlans.clear();
-    this.labelPlans.set(cacheKey, plan);
-    return plan;
+    return cached(this.labelPlans, tagKeys.join('\u0000'), () => {
+      const byLabel = new Map<string, string>();
+      for (const tagKey of [...tagKeys].sort()) {
+        const label = sanitiseLabelName(tagKey);
+        if (!byLabel.has(label)) byLabel.set(label, tagKey);
+      }
+      const names = [...byLabel.keys()].sort();
+      return { names, keys: names.map((name) => byLabel.get(name)!), namesKey: names.join('\u0000') };
+    });
   }
 }

@@ -68,21 +68,23 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     requestContext.run({ requestId: String(request.id) }, done);
   });
 
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
+  // Hooks on every request take callbacks rather than being async: each promise costs
+  // its allocation plus the async-context hooks that AsyncLocalStorage installs.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const encoding = (request.headers['content-encoding'] ?? 'identity').toString().trim().toLowerCase();
-    if (encoding === 'identity' || encoding === '') return payload;
-    if (encoding !== 'gzip' && encoding !== 'x-gzip') throw new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip`);
+    if (encoding === 'identity' || encoding === '') return done(null, payload);
+    if (encoding !== 'gzip' && encoding !== 'x-gzip') return done(new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip`));
     // The length header describes the compressed bytes; the body limit applies to what gunzip yields.
     delete request.headers['content-length'];
     const gunzip = createGunzip();
     payload.on('error', (error) => gunzip.destroy(error));
-    return payload.pipe(gunzip);
+    done(null, payload.pipe(gunzip));
   });
 
   const metrics = app.get(VigilMetrics);
   const httpObservers = app.get(HttpObservers);
   const clock = app.get(Clock);
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
       { route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` },
@@ -97,6 +99,7 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
         'request completed',
       );
     }
+    done();
   });
 
   if (config.rateLimit.maxPerWindow > 0) {
@@ -109,7 +112,7 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
       // address: an unknown key shares its address's bucket, so inventing keys gains nothing.
       keyGenerator: (request) => {
         const key = presentedKey(request.headers);
-        const known = key === null ? null : keyRing.resolve(key);
+        const known = key === null ? null : keyRing.resolveOn(request.raw.socket, key);
         return known ? `key:${known.id}` : `ip:${request.ip}`;
       },
       allowList: (request) => request.url.startsWith('/health') || request.url === '/metrics',

@@ -20,6 +20,17 @@ describe('ApiKeyRing', () => {
     assert.ok(!ring.resolve('adm')!.id.includes('adm'));
   });
 
+  test('resolveOn answers as resolve for every sequence of keys on a connection', () => {
+    const connection = {};
+    const other = {};
+    // Prefixes, extensions, the empty key and repeats: a cached answer must never outlive a change of key.
+    const sequence = ['ing', 'ing', 'in', 'ing2', '', 'adm', 'ing', 'nope', 'nope', 'rd', 'adm'];
+    for (const presented of sequence) {
+      assert.deepEqual(ring.resolveOn(connection, presented), ring.resolve(presented), presented);
+      assert.deepEqual(ring.resolveOn(other, 'rd'), ring.resolve('rd'));
+    }
+  });
+
   test('reads Bearer and X-API-Key headers', () => {
     assert.equal(presentedKey({ authorization: 'Bearer abc' }), 'abc');
     assert.equal(presentedKey({ authorization: 'bearer  abc ' }), 'abc');

@@ -4,6 +4,20 @@ export type Scope = 'ingest' | 'read' | 'admin';
 
 interface KeyEntry { digest: Buffer; scopes: ReadonlySet<Scope>; id: string }
 
+export interface ResolvedKey { id: string; scopes: ReadonlySet<Scope> }
+
+/**
+ * Whether two texts are equal, in a time that depends only on `presented`'s length:
+ * every character of it is compared whatever differs, and nothing of `known` but its
+ * equality shows.
+ */
+function constantTimeEqual(presented: string, known: string): boolean {
+  let difference = presented.length ^ known.length;
+  // Past known's end charCodeAt gives NaN, which `| 0` turns into 0.
+  for (let index = 0; index < presented.length; index++) difference |= presented.charCodeAt(index) ^ (known.charCodeAt(index) | 0);
+  return difference === 0;
+}
+
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
@@ -16,6 +30,14 @@ function sha256(value: string): Buffer {
  */
 export class ApiKeyRing {
   private readonly entries: KeyEntry[] = [];
+  /**
+   * The last key presented on each connection and what it resolved to. Clients send the
+   * same key with every request of a keep-alive connection, and hashing it each time took
+   * about 5 % of the request thread under single-item load. The cached key is compared in
+   * constant time too: behind a proxy that pools connections, the previous request on a
+   * connection may have come from another client. Entries go with their connection.
+   */
+  private readonly lastOnConnection = new WeakMap<object, { presented: string; resolved: ResolvedKey | null }>();
 
   constructor(keys: { ingest: string[]; read: string[]; admin: string[] }) {
     const scopesByKey = new Map<string, Set<Scope>>();
@@ -39,13 +61,22 @@ export class ApiKeyRing {
   }
 
   /** The matching key's scopes and id, or null for an unknown key. */
-  resolve(presented: string): { id: string; scopes: ReadonlySet<Scope> } | null {
+  resolve(presented: string): ResolvedKey | null {
     const digest = sha256(presented);
     let match: KeyEntry | null = null;
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, digest)) match = entry;
     }
     return match ? { id: match.id, scopes: match.scopes } : null;
+  }
+
+  /** resolve(), for a key presented on `connection` (the request's socket). */
+  resolveOn(connection: object, presented: string): ResolvedKey | null {
+    const last = this.lastOnConnection.get(connection);
+    if (last !== undefined && constantTimeEqual(presented, last.presented)) return last.resolved;
+    const resolved = this.resolve(presented);
+    this.lastOnConnection.set(connection, { presented, resolved });
+    return resolved;
   }
 }
 

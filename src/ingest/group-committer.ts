@@ -85,7 +85,11 @@ export class GroupCommitter {
         this.metrics.commitEntries.observe(count);
         for (const waiting of group) waiting.resolve();
         const kinds = new Set<IngestKind>();
-        for (const waiting of group) for (const entry of waiting.entries) kinds.add(entry.kind);
+        for (const waiting of group) {
+          // A request's entries are usually all of one kind: look at each change of kind only.
+          let previous: IngestKind | undefined;
+          for (const entry of waiting.entries) if (entry.kind !== previous) kinds.add((previous = entry.kind));
+        }
         this.signal.notify(kinds);
         if (this.failing) this.logger.log('Ingest commits succeed again');
         this.failing = false;

@@ -8,7 +8,7 @@ import type { NewLogEntry } from '../storage/ingest-log.repository.js';
 import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
 import { INGEST_ENDPOINTS, type IngestEndpoint, type IngestResult, type ItemByKind } from './ingest.types.js';
-import { userIdOf, validateItem } from './ingest.validation.js';
+import { BatchPosition, userIdOf, validateItem } from './ingest.validation.js';
 import { itemJson } from './item-json.js';
 
 const MAX_REPORTED_ERRORS = 100;
@@ -45,8 +45,10 @@ export class IngestService {
     const entries: NewLogEntry[] = [];
     const errors: IngestResult['errors'] = [];
     let rejected = 0;
+    const position = new BatchPosition(field);
     for (let index = 0; index < batch.length; index++) {
-      const verdict = validateItem(kind, batch[index], `${field}[${index}]`, now);
+      position.index = index;
+      const verdict = validateItem(kind, batch[index], position, now);
       if ('error' in verdict) {
         rejected++;
         if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, message: verdict.error });

@@ -65,8 +65,25 @@ function isPlainObject(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function fail(path: string, problem: string): never {
-  throw new ItemError(`${path} ${problem}`);
+/**
+ * Where an item sits in its batch (`metrics[3]`), written out only when a message needs it:
+ * writing the text for every item of a 1000-item batch, and `metrics[3].timestamp` after it,
+ * cost allocations per item that only a failing item uses. One instance serves a whole batch
+ * (move `index` along); a message is written before validateItem returns.
+ */
+export class BatchPosition {
+  index = 0;
+  constructor(private readonly field: string) {}
+  toString(): string {
+    return `${this.field}[${this.index}]`;
+  }
+}
+
+/** How messages name an item: a fixed text, or its position in a batch. */
+type ItemPath = string | BatchPosition;
+
+function fail(path: ItemPath | string, problem: string): never {
+  throw new ItemError(`${String(path)} ${problem}`);
 }
 
 /**
@@ -78,7 +95,7 @@ function fail(path: string, problem: string): never {
 const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(['message', 'text', 'title']);
 const NUL = '\u0000';
 
-function requiredString(raw: Raw, field: string, path: string, maxLength: number, minLength = 1): string {
+function requiredString(raw: Raw, field: string, path: ItemPath, maxLength: number, minLength = 1): string {
   const value = raw[field];
   if (typeof value !== 'string') fail(`${path}.${field}`, 'must be a string');
   if (value.length < minLength) fail(`${path}.${field}`, 'must not be empty');
@@ -87,11 +104,11 @@ function requiredString(raw: Raw, field: string, path: string, maxLength: number
   return value;
 }
 
-function optionalString(raw: Raw, field: string, path: string, maxLength: number, minLength = 1): string | undefined {
+function optionalString(raw: Raw, field: string, path: ItemPath, maxLength: number, minLength = 1): string | undefined {
   return raw[field] === undefined || raw[field] === null ? undefined : requiredString(raw, field, path, maxLength, minLength);
 }
 
-function oneOf<T extends string>(raw: Raw, field: string, path: string, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(raw: Raw, field: string, path: ItemPath, allowed: readonly T[], fallback: T): T {
   const value = raw[field];
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
@@ -100,7 +117,7 @@ function oneOf<T extends string>(raw: Raw, field: string, path: string, allowed:
   return value as T;
 }
 
-function finiteNumber(raw: Raw, field: string, path: string, { required, min }: { required: boolean; min?: number }): number | undefined {
+function finiteNumber(raw: Raw, field: string, path: ItemPath, { required, min }: { required: boolean; min?: number }): number | undefined {
   const value = raw[field];
   if (value === undefined || value === null) {
     if (required) fail(`${path}.${field}`, 'is required');
@@ -113,23 +130,37 @@ function finiteNumber(raw: Raw, field: string, path: string, { required, min }: 
 
 /** Epoch milliseconds or ISO 8601; at most 10 minutes ahead of now; defaults to now. */
 export function parseTimestamp(value: unknown, path: string, now: number): number {
-  if (value === undefined || value === null) return now;
-  let epochMs: number;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) fail(path, 'must be epoch milliseconds (a non-negative number) or an ISO 8601 string');
-    epochMs = Math.floor(value);
-  } else if (typeof value === 'string') {
-    const parsed = parseIsoInstant(value);
-    if (parsed === null || parsed < 0) fail(path, 'must be epoch milliseconds (a number) or an ISO 8601 string');
-    epochMs = parsed;
-  } else {
-    fail(path, 'must be epoch milliseconds (a number) or an ISO 8601 string');
-  }
-  if (epochMs > now + LIMITS.futureToleranceMs) fail(path, 'must not be more than 10 minutes in the future');
+  const epochMs = timestampOrProblem(value, now);
+  if (typeof epochMs === 'string') fail(path, epochMs);
   return epochMs;
 }
 
-function tagsOf(raw: Raw, path: string): Tags {
+/** An item's `timestamp` field, as parseTimestamp reads it. */
+function timestampOf(raw: Raw, path: ItemPath, now: number): number {
+  const epochMs = timestampOrProblem(raw['timestamp'], now);
+  if (typeof epochMs === 'string') fail(`${String(path)}.timestamp`, epochMs);
+  return epochMs;
+}
+
+/** The timestamp in epoch milliseconds, or what is wrong with it. */
+function timestampOrProblem(value: unknown, now: number): number | string {
+  if (value === undefined || value === null) return now;
+  let epochMs: number;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return 'must be epoch milliseconds (a non-negative number) or an ISO 8601 string';
+    epochMs = Math.floor(value);
+  } else if (typeof value === 'string') {
+    const parsed = parseIsoInstant(value);
+    if (parsed === null || parsed < 0) return 'must be epoch milliseconds (a number) or an ISO 8601 string';
+    epochMs = parsed;
+  } else {
+    return 'must be epoch milliseconds (a number) or an ISO 8601 string';
+  }
+  if (epochMs > now + LIMITS.futureToleranceMs) return 'must not be more than 10 minutes in the future';
+  return epochMs;
+}
+
+function tagsOf(raw: Raw, path: ItemPath): Tags {
   const value = raw['tags'];
   const tags: Tags = {};
   if (value === undefined || value === null) return tags;
@@ -154,7 +185,7 @@ function tagsOf(raw: Raw, path: string): Tags {
 }
 
 /** A free-form JSON object, nesting at most LIMITS.objectDepth deep (checked without recursion). */
-function freeObject(raw: Raw, field: string, path: string): Record<string, unknown> | undefined {
+function freeObject(raw: Raw, field: string, path: ItemPath): Record<string, unknown> | undefined {
   const value = raw[field];
   if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) fail(`${path}.${field}`, 'must be an object');
@@ -168,7 +199,7 @@ function freeObject(raw: Raw, field: string, path: string): Record<string, unkno
   return value;
 }
 
-function checkMetric(raw: Raw, path: string, now: number): MetricItem {
+function checkMetric(raw: Raw, path: ItemPath, now: number): MetricItem {
   const name = raw['name'];
   if (typeof name !== 'string') fail(`${path}.name`, 'must be a string');
   if (!METRIC_NAME.test(name)) {
@@ -178,7 +209,7 @@ function checkMetric(raw: Raw, path: string, now: number): MetricItem {
     name,
     value: finiteNumber(raw, 'value', path, { required: true })!,
     type: oneOf(raw, 'type', path, METRIC_TYPES, 'gauge'),
-    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+    timestamp: timestampOf(raw, path, now),
     tags: tagsOf(raw, path),
   };
   const unit = optionalString(raw, 'unit', path, LIMITS.unitLength);
@@ -186,24 +217,24 @@ function checkMetric(raw: Raw, path: string, now: number): MetricItem {
   return item;
 }
 
-function checkEvent(raw: Raw, path: string, now: number): EventItem {
+function checkEvent(raw: Raw, path: ItemPath, now: number): EventItem {
   const item: EventItem = {
     title: requiredString(raw, 'title', path, LIMITS.titleLength),
     text: optionalString(raw, 'text', path, LIMITS.textLength, 0) ?? '',
     alertType: oneOf(raw, 'alertType', path, ALERT_TYPES, 'info'),
     tags: tagsOf(raw, path),
-    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+    timestamp: timestampOf(raw, path, now),
   };
   const source = optionalString(raw, 'source', path, LIMITS.sourceLength);
   if (source !== undefined) item.source = source;
   return item;
 }
 
-function checkLog(raw: Raw, path: string, now: number): LogItem {
+function checkLog(raw: Raw, path: ItemPath, now: number): LogItem {
   const item: LogItem = {
     message: requiredString(raw, 'message', path, LIMITS.messageLength),
     level: oneOf(raw, 'level', path, LOG_LEVELS, 'info'),
-    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+    timestamp: timestampOf(raw, path, now),
   };
   const service = optionalString(raw, 'service', path, LIMITS.serviceLength);
   if (service !== undefined) item.service = service;
@@ -218,7 +249,7 @@ function checkLog(raw: Raw, path: string, now: number): LogItem {
   return item;
 }
 
-function checkRequest(raw: Raw, path: string, now: number): RequestItem {
+function checkRequest(raw: Raw, path: ItemPath, now: number): RequestItem {
   const service = requiredString(raw, 'service', path, LIMITS.serviceLength);
   const durationMs = finiteNumber(raw, 'durationMs', path, { required: true, min: 0 })!;
   const statusCode = raw['statusCode'];
@@ -231,7 +262,7 @@ function checkRequest(raw: Raw, path: string, now: number): RequestItem {
     service,
     durationMs,
     success: typeof statusCode === 'number' ? statusCode < 500 : typeof success === 'boolean' ? success : true,
-    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+    timestamp: timestampOf(raw, path, now),
   };
   const operation = optionalString(raw, 'operation', path, LIMITS.operationLength);
   if (operation !== undefined) item.operation = operation;
@@ -239,11 +270,11 @@ function checkRequest(raw: Raw, path: string, now: number): RequestItem {
   return item;
 }
 
-function checkAnalytics(raw: Raw, path: string, now: number): AnalyticsItem {
+function checkAnalytics(raw: Raw, path: ItemPath, now: number): AnalyticsItem {
   const item: AnalyticsItem = {
     userId: requiredString(raw, 'userId', path, LIMITS.identifierLength),
     type: requiredString(raw, 'type', path, LIMITS.typeLength),
-    timestamp: parseTimestamp(raw['timestamp'], `${path}.timestamp`, now),
+    timestamp: timestampOf(raw, path, now),
   };
   const sessionId = optionalString(raw, 'sessionId', path, LIMITS.identifierLength);
   if (sessionId !== undefined) item.sessionId = sessionId;
@@ -260,7 +291,7 @@ function checkAnalytics(raw: Raw, path: string, now: number): AnalyticsItem {
   return item;
 }
 
-const CHECKERS: { [Kind in IngestKind]: (raw: Raw, path: string, now: number) => ItemByKind[Kind] } = {
+const CHECKERS: { [Kind in IngestKind]: (raw: Raw, path: ItemPath, now: number) => ItemByKind[Kind] } = {
   metric: checkMetric,
   event: checkEvent,
   log: checkLog,
@@ -275,10 +306,10 @@ const CHECKERS: { [Kind in IngestKind]: (raw: Raw, path: string, now: number) =>
 export function validateItem<Kind extends IngestKind>(
   kind: Kind,
   raw: unknown,
-  path: string,
+  path: ItemPath,
   now: number,
 ): { item: ItemByKind[Kind] } | { error: string } {
-  if (!isPlainObject(raw)) return { error: `${path} must be an object` };
+  if (!isPlainObject(raw)) return { error: `${String(path)} must be an object` };
   try {
     return { item: CHECKERS[kind](raw, path, now) };
   } catch (error) {

@@ -188,9 +188,11 @@ export class IngestLogRepository {
       }
       for (; next < runs.length; next++) insertOne.run(...runRow(entries, payloads, runs[next]!, firstId, receivedAt));
       parameters.fill(undefined);
-      for (let index = entries.length - 1; index >= 0; index--) {
-        const kind = entries[index]!.kind;
-        if ((this.lastIdOfKind.get(kind) ?? 0) < firstId + index) this.lastIdOfKind.set(kind, firstId + index);
+      // A run holds one kind, so its last entry is the only candidate of the run.
+      for (const run of runs) {
+        const kind = entries[run.start]!.kind;
+        const lastId = firstId + run.end - 1;
+        if ((this.lastIdOfKind.get(kind) ?? 0) < lastId) this.lastIdOfKind.set(kind, lastId);
       }
       return { firstId, entries, payloads, receivedAt, generation: this.recent!.generation };
     }

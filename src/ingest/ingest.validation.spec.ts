@@ -6,7 +6,7 @@ import { validateSync } from 'class-validator';
 import fc from 'fast-check';
 import type { IngestKind } from '../storage/database.js';
 import { AnalyticsEventDto, EventDto, LogDto, MetricDto, RequestRecordDto } from './ingest.dto.js';
-import { validateItem } from './ingest.validation.js';
+import { BatchPosition, validateItem } from './ingest.validation.js';
 
 const DTO: Record<IngestKind, ClassConstructor<object>> = {
   metric: MetricDto,
@@ -86,6 +86,22 @@ describe('checker messages and normalisation', () => {
     assert.deepEqual(validateItem('metric', { name: 'a', value: 1, timestamp: now + 11 * 60_000 }, 'metrics[0]', now), {
       error: 'metrics[0].timestamp must not be more than 10 minutes in the future',
     });
+  });
+
+  test('one BatchPosition names each item of a batch by its own index', () => {
+    const position = new BatchPosition('metrics');
+    const batch: unknown[] = [{ name: 'a', value: 1 }, 7, { name: 'a', value: 1, timestamp: 'soon' }, { name: 'a', value: 1, tags: { host: 5 } }];
+    const messages = batch.map((raw, index) => {
+      position.index = index;
+      const verdict = validateItem('metric', raw, position, now);
+      return 'error' in verdict ? verdict.error : 'valid';
+    });
+    assert.deepEqual(messages, [
+      'valid',
+      'metrics[1] must be an object',
+      'metrics[2].timestamp must be epoch milliseconds (a number) or an ISO 8601 string',
+      'metrics[3].tags.host must be a string',
+    ]);
   });
 
   test('defaults, ISO timestamps and success derivation', () => {

@@ -82,8 +82,8 @@ export class BatchPosition {
 /** How messages name an item: a fixed text, or its position in a batch. */
 type ItemPath = string | BatchPosition;
 
-function fail(path: ItemPath | string, problem: string): never {
-  throw new ItemError(`${String(path)} ${problem}`);
+function fail(path: string, problem: string): never {
+  throw new ItemError(`${path} ${problem}`);
 }
 
 /**
@@ -138,7 +138,7 @@ export function parseTimestamp(value: unknown, path: string, now: number): numbe
 /** An item's `timestamp` field, as parseTimestamp reads it. */
 function timestampOf(raw: Raw, path: ItemPath, now: number): number {
   const epochMs = timestampOrProblem(raw['timestamp'], now);
-  if (typeof epochMs === 'string') fail(`${String(path)}.timestamp`, epochMs);
+  if (typeof epochMs === 'string') fail(`${path}.timestamp`, epochMs);
   return epochMs;
 }
 
@@ -309,7 +309,7 @@ export function validateItem<Kind extends IngestKind>(
   path: ItemPath,
   now: number,
 ): { item: ItemByKind[Kind] } | { error: string } {
-  if (!isPlainObject(raw)) return { error: `${String(path)} must be an object` };
+  if (!isPlainObject(raw)) return { error: `${path} must be an object` };
   try {
     return { item: CHECKERS[kind](raw, path, now) };
   } catch (error) {

@@ -28,6 +28,7 @@ describe('ApiKeyRing', () => {
     for (const presented of sequence) {
       assert.deepEqual(ring.resolveOn(connection, presented), ring.resolve(presented), presented);
       assert.deepEqual(ring.resolveOn(other, 'rd'), ring.resolve('rd'));
+      assert.deepEqual(ring.resolveOn(undefined, presented), ring.resolve(presented));
     }
   });
 

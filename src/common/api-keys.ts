@@ -70,8 +70,9 @@ export class ApiKeyRing {
     return match ? { id: match.id, scopes: match.scopes } : null;
   }
 
-  /** resolve(), for a key presented on `connection` (the request's socket). */
-  resolveOn(connection: object, presented: string): ResolvedKey | null {
+  /** resolve(), for a key presented on `connection` (the request's socket; without one, nothing is kept). */
+  resolveOn(connection: object | null | undefined, presented: string): ResolvedKey | null {
+    if (connection === null || connection === undefined) return this.resolve(presented);
     const last = this.lastOnConnection.get(connection);
     if (last !== undefined && constantTimeEqual(presented, last.presented)) return last.resolved;
     const resolved = this.resolve(presented);

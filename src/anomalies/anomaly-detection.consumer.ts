@@ -263,6 +263,11 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     private readonly clock: Clock,
     private readonly thread: DetectionThread,
   ) {
+    // A lost thread took the detectors with it: the next batch reloads them in its transaction
+    // (apply() does when suspect), instead of failing on a thread that refuses until reset.
+    thread.onLost(() => {
+      this.suspect = true;
+    });
     this.settings = { sensitivity: config.anomalies.sensitivity };
     this.muted = new Set(config.anomalies.mutedMetrics);
     this.maxSeries = config.anomalies.maxSeries;

@@ -28,6 +28,7 @@ export class DetectionThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  private readonly lostListeners: Array<() => void> = [];
 
   reset(settings: DetectorSettings): Promise<void> {
     return this.request('reset', settings) as Promise<void>;
@@ -40,6 +41,15 @@ export class DetectionThread {
 
   train(request: TrainRequest): Promise<TrainResult> {
     return this.request('train', request) as Promise<TrainResult>;
+  }
+
+  /**
+   * Calls `listener` whenever a running thread is lost (it failed or exited, not closed), after
+   * its pending requests were rejected: the detectors it held are gone, so whoever sent them
+   * must reset the next thread and load them again before relying on it.
+   */
+  onLost(listener: () => void): void {
+    this.lostListeners.push(listener);
   }
 
   /** Stops the thread; pending and later requests reject. */
@@ -78,6 +88,7 @@ export class DetectionThread {
       this.worker = undefined;
       if (!this.closed) this.logger.error(`The detection thread stopped (${reason}); the anomaly models are reloaded from the store`);
       this.failPending(new Error(`the detection thread stopped (${reason})`));
+      if (!this.closed) for (const listener of this.lostListeners) listener();
     };
     worker.on('error', (error) => lost(error.message));
     worker.on('exit', (code) => lost(`exit code ${code}`));

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './database.js';
 import { openDatabase, rawSqliteOf, withStatementCache } from './database.provider.js';
 
-/** An in-memory SQLite store and a count of the statements its connection compiled. */
-function countingStore() {
+/**
+ * Runs `use` on an in-memory SQLite store, with the texts its connection compiled so far,
+ * and closes the store after.
+ */
+async function withCountingStore(use: (db: Kysely<Database>, compiled: readonly string[]) => Promise<void>): Promise<void> {
   const db = openDatabase({ url: 'sqlite::memory:', dialect: 'sqlite', sqlitePath: ':memory:' });
   const connection = rawSqliteOf(db)!;
   const compile = connection.prepare.bind(connection);
@@ -14,26 +18,25 @@ function countingStore() {
     compiled.push(text);
     return compile(text);
   }) as typeof connection.prepare;
-  return { db, compiled };
+  try {
+    await use(db, compiled);
+  } finally {
+    await db.destroy();
+  }
 }
 
 describe('SQLite statement cache', () => {
-  test('a query run again reuses its statement and still answers with its own parameters', async () => {
-    const { db, compiled } = countingStore();
-    try {
+  test('a query run again reuses its statement and still answers with its own parameters', () =>
+    withCountingStore(async (db, compiled) => {
       for (let value = 0; value < 10; value++) {
         const result = await sql<{ doubled: number }>`select ${value} * 2 as doubled`.execute(db);
         assert.deepEqual(result.rows, [{ doubled: value * 2 }]);
       }
       assert.equal(compiled.length, 1);
-    } finally {
-      await db.destroy();
-    }
-  });
+    }));
 
-  test('transactions begin and end on cached statements, and roll back', async () => {
-    const { db, compiled } = countingStore();
-    try {
+  test('transactions begin and end on cached statements, and roll back', () =>
+    withCountingStore(async (db, compiled) => {
       await sql`create table t (v integer)`.execute(db);
       for (let round = 0; round < 3; round++) {
         await db.transaction().execute((trx) => sql`insert into t values (${round})`.execute(trx));
@@ -49,14 +52,10 @@ describe('SQLite statement cache', () => {
       assert.deepEqual(rows.rows.map((row) => row.v), [0, 1, 2]);
       // create, begin immediate, insert, commit, rollback, select: each compiled once.
       assert.equal(compiled.length, 6);
-    } finally {
-      await db.destroy();
-    }
-  });
+    }));
 
-  test('holds at most 256 statements, dropping the least recently used', async () => {
-    const { db, compiled } = countingStore();
-    try {
+  test('holds at most 256 statements, dropping the least recently used', () =>
+    withCountingStore(async (db, compiled) => {
       const query = (index: number) => sql.raw(`select ${index} as n`).execute(db);
       for (let index = 0; index < 256; index++) await query(index);
       await query(0); // now the most recently used
@@ -67,10 +66,7 @@ describe('SQLite statement cache', () => {
       await query(1);
       assert.equal(compiled.length, 258, 'statement 1 was dropped and is compiled again');
       assert.deepEqual((await query(1)).rows, [{ n: 1 }]);
-    } finally {
-      await db.destroy();
-    }
-  });
+    }));
 
   test('a statement still iterating is not handed out again: the same text gets a statement of its own', () => {
     // Kysely never asks for it (one query at a time per connection); the cache must still be safe if it did.

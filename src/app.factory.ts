@@ -3,9 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { createGunzip } from 'node:zlib';
 import { AppModule, type AppOverrides } from './app.module.js';
 import { ApiKeyRing, presentedKey } from './common/api-keys.js';
+import { authenticateFromHeaders } from './common/auth.guard.js';
+import { HttpProtections } from './common/http-protections.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { requestContext } from './common/request-context.js';
@@ -16,10 +17,6 @@ import { Lifecycle } from './health/health-checks.js';
 import { VigilMetrics } from './metrics/vigil.metrics.js';
 import { DerivedStateRunner } from './storage/log-consumers.js';
 
-class UnsupportedEncodingError extends Error {
-  readonly statusCode = 415;
-}
-
 /** Seconds a client refused during shutdown is asked to wait. */
 const DRAINING_RETRY_AFTER_SECONDS = 5;
 
@@ -28,7 +25,9 @@ const DRAINING_RETRY_AFTER_SECONDS = 5;
  * main.ts listens on it, tests use it over HTTP on an ephemeral port.
  */
 export async function createVigilApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
+  const protections = new HttpProtections(config);
   const adapter = new FastifyAdapter({
+    ...protections.fastifyOptions(),
     // Path parameters are user ids (up to 128 characters, any of which may arrive
     // percent-encoded as up to 12) and service names; Fastify's default of 100
     // would answer 414 to a valid id, which could then never be erased.
@@ -44,13 +43,21 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     bufferLogs: true,
+    // Vigil's own JSON parser (below) is the only one: Nest's would add form bodies too.
+    bodyParser: false,
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: any other media type answers 415.
-  fastify.removeContentTypeParser(['text/plain']);
+  // JSON only: any other media type answers 415. An empty JSON body is no body (a DELETE or a
+  // replay POST sent with Content-Type: application/json and nothing after it), not an error.
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = fastify.getDefaultJsonParser('remove', 'remove');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else void parseJson(request, body as string, done);
+  });
 
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -68,20 +75,12 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     requestContext.run({ requestId: String(request.id) }, done);
   });
 
+  const metrics = app.get(VigilMetrics);
   // Hooks on every request take callbacks rather than being async: each promise costs
   // its allocation plus the async-context hooks that AsyncLocalStorage installs.
-  fastify.addHook('preParsing', (request, _reply, payload, done) => {
-    const encoding = (request.headers['content-encoding'] ?? 'identity').toString().trim().toLowerCase();
-    if (encoding === 'identity' || encoding === '') return done(null, payload);
-    if (encoding !== 'gzip' && encoding !== 'x-gzip') return done(new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip`));
-    // The length header describes the compressed bytes; the body limit applies to what gunzip yields.
-    delete request.headers['content-length'];
-    const gunzip = createGunzip();
-    payload.on('error', (error) => gunzip.destroy(error));
-    done(null, payload.pipe(gunzip));
-  });
-
-  const metrics = app.get(VigilMetrics);
+  // Connection caps (onRequest), then authentication from the headers (the first preParsing
+  // hook), then the bounds on bodies (the next one).
+  protections.install(fastify, metrics.registry, authenticateFromHeaders(app.get(ApiKeyRing)));
   const httpObservers = app.get(HttpObservers);
   const clock = app.get(Clock);
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -102,8 +101,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     done();
   });
 
+  const keyRing = app.get(ApiKeyRing);
   if (config.rateLimit.maxPerWindow > 0) {
-    const keyRing = app.get(ApiKeyRing);
     await app.register(rateLimit, {
       global: true,
       max: config.rateLimit.maxPerWindow,

@@ -1,12 +1,10 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AnomaliesModule } from './anomalies/anomalies.module.js';
 import { ApiKeyRing } from './common/api-keys.js';
-import { ApiKeyGuard } from './common/auth.guard.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { UserErasure } from './common/user-erasure.js';
@@ -64,7 +62,7 @@ export class AppModule {
         AnomaliesModule,
         AnalyticsModule,
       ],
-      providers: [...common, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      providers: common,
       exports: common,
     };
   }

@@ -1,32 +1,16 @@
-import {
-  CanActivate,
-  ExecutionContext,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  SetMetadata,
-  UnauthorizedException,
-  applyDecorators,
-} from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { applyDecorators } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { ApiKeyRing, presentedKey, type Scope } from './api-keys.js';
-
-const SCOPE_METADATA = 'vigil:scope';
-
-/** Marks a controller or handler as needing an API key of the given scope. */
-export function RequiresScope(scope: Scope) {
-  return applyDecorators(
-    SetMetadata(SCOPE_METADATA, scope),
-    ApiBearerAuth(),
-    ApiSecurity('api-key'),
-    ApiUnauthorizedResponse({ description: 'Missing or unknown API key' }),
-    ApiForbiddenResponse({ description: `Key lacks the ${scope} scope` }),
-  );
-}
+import { errorBody } from './error.filter.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The API key scope a route needs (set by RequiresScope); absent on open routes. */
+    vigilScope?: Scope;
+  }
   interface FastifyRequest {
     /** Hash-derived id of the key that authenticated this request, when one did. */
     apiKeyId?: string;
@@ -34,44 +18,79 @@ declare module 'fastify' {
 }
 
 /**
- * Global guard: routes without RequiresScope are open (/health, /docs, /metrics).
+ * Marks a controller or handler as needing an API key of the given scope. The scope goes into
+ * the Fastify route's config, where `authenticateFromHeaders` reads it before any body is read.
+ * On a controller it marks every route handler that does not name a scope of its own (method
+ * decorators run before class decorators, so a handler's own scope is already there).
+ */
+export function RequiresScope(scope: Scope) {
+  const documentation = applyDecorators(
+    ApiBearerAuth(),
+    ApiSecurity('api-key'),
+    ApiUnauthorizedResponse({ description: 'Missing or unknown API key' }),
+    ApiForbiddenResponse({ description: `Key lacks the ${scope} scope` }),
+  );
+  return (target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    if (descriptor) {
+      documentation(target, propertyKey!, descriptor);
+      markScope(descriptor.value as object, scope);
+      return;
+    }
+    documentation(target as () => unknown);
+    const prototype = (target as { prototype: Record<string, unknown> }).prototype;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const handler = prototype[name];
+      if (name === 'constructor' || typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) continue;
+      if (scopeOfHandler(handler) === undefined) markScope(handler, scope);
+    }
+  };
+}
+
+function scopeOfHandler(handler: object): Scope | undefined {
+  return (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as { vigilScope?: Scope } | undefined)?.vigilScope;
+}
+
+function markScope(handler: object, scope: Scope): void {
+  const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as object | undefined) ?? {};
+  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, vigilScope: scope }, handler);
+}
+
+/**
+ * The hook that authenticates every route marked by RequiresScope from its headers alone,
+ * before a byte of the body is read: a client without a valid key can make Vigil hold nothing
+ * but its headers. A refusal carries `Connection: close` when a body is on its way, so the
+ * socket goes with it instead of Vigil reading (and discarding) the rest.
+ *
+ * It is the first preParsing hook (Fastify reads the body after the preParsing hooks): later
+ * than onRequest, so that the rate limiter's route-level onRequest hook has counted the
+ * attempt first and guessing keys is limited per address.
+ *
  * With no key configured (protected mode, loopback only) every route is open.
  */
-@Injectable()
-export class ApiKeyGuard implements CanActivate {
-  /**
-   * Each route's scope (null for an open route), by controller class and handler: the
-   * metadata is fixed once the app is built, and reading it through the Reflector cost
-   * more per request than the rest of the check.
-   */
-  private readonly scopes = new WeakMap<object, WeakMap<object, Scope | null>>();
-
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(ApiKeyRing) private readonly keys: ApiKeyRing,
-  ) {}
-
-  canActivate(context: ExecutionContext): boolean {
-    const scope = this.scopeOf(context.getClass(), context.getHandler());
-    if (scope === null || this.keys.isEmpty) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+export function authenticateFromHeaders(keys: ApiKeyRing): preParsingHookHandler {
+  return function authenticate(request, reply, payload, done) {
+    const scope = request.routeOptions.config.vigilScope;
+    if (scope === undefined || keys.isEmpty) return done(null, payload);
     const key = presentedKey(request.headers);
-    if (key === null) throw new UnauthorizedException('An API key is required: Authorization: Bearer <key> or X-API-Key: <key>');
-    const resolved = this.keys.resolveOn(request.raw.socket, key);
-    if (resolved === null) throw new UnauthorizedException('Unknown API key');
+    if (key === null) return refuse(request, reply, 401, 'An API key is required: Authorization: Bearer <key> or X-API-Key: <key>');
+    const resolved = keys.resolveOn(request.raw.socket, key);
+    if (resolved === null) return refuse(request, reply, 401, 'Unknown API key');
     request.apiKeyId = resolved.id;
-    if (!resolved.scopes.has(scope)) throw new ForbiddenException(`This API key lacks the ${scope} scope`);
-    return true;
-  }
+    if (!resolved.scopes.has(scope)) return refuse(request, reply, 403, `This API key lacks the ${scope} scope`);
+    done(null, payload);
+  };
+}
 
-  private scopeOf(controller: object, handler: object): Scope | null {
-    let byHandler = this.scopes.get(controller);
-    if (byHandler === undefined) this.scopes.set(controller, (byHandler = new WeakMap()));
-    let scope = byHandler.get(handler);
-    if (scope === undefined) {
-      scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_METADATA, [handler as () => unknown, controller as new () => unknown]) ?? null;
-      byHandler.set(handler, scope);
-    }
-    return scope;
-  }
+function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string): void {
+  if (hasBody(request)) void reply.header('connection', 'close');
+  void reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(errorBody(status, message, String(request.id)));
+}
+
+/** True when the request announces a body (a length above zero, or chunked transfer). */
+export function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
 }

@@ -19,9 +19,26 @@ export interface ElasticsearchConfig {
 }
 export interface SplunkConfig { url: string; token: string; index?: string; tlsVerify: boolean; caFile?: string }
 
+export interface HttpProtectionsConfig {
+  /** Node's headersTimeout: the request line and headers must arrive within it. */
+  headersTimeoutMs: number;
+  /** A body must arrive whole within this long of its headers. */
+  bodyTimeoutMs: number;
+  /** After a grace period, a body arriving slower than this on average is cut off (0: off). */
+  bodyMinBytesPerSecond: number;
+  /** Node's requestTimeout: the whole request must arrive within it. */
+  requestTimeoutMs: number;
+  /** Open connections from one client address (0: no cap). */
+  maxConnectionsPerAddress: number;
+  /** Body bytes held by all requests in flight together. */
+  maxBodyBytesInFlight: number;
+}
+
 /** Typed configuration, parsed and validated once at startup. */
 export interface AppConfig {
   http: { port: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number };
+  /** Bounds on what one client can hold (src/common/http-protections.ts). */
+  protections: HttpProtectionsConfig;
   auth: {
     ingestKeys: string[];
     readKeys: string[];
@@ -131,6 +148,13 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     }
   }
 
+  if ((env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? 64 * MIB) < (env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB)) {
+    problems.push('VIGIL_MAX_BODY_BYTES_IN_FLIGHT must not be less than VIGIL_MAX_BODY_BYTES (one largest body must fit)');
+  }
+  // Node refuses a headers timeout longer than the request timeout.
+  if ((env.VIGIL_HEADERS_TIMEOUT_MS ?? 10_000) > (env.VIGIL_REQUEST_TIMEOUT_MS ?? 60_000)) {
+    problems.push('VIGIL_HEADERS_TIMEOUT_MS must not be greater than VIGIL_REQUEST_TIMEOUT_MS');
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const queueDefault = env.VIGIL_QUEUE_MAX_BYTES ?? 256 * MIB;
@@ -147,6 +171,14 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       maxBodyBytes: env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB,
       maxBatch: env.VIGIL_MAX_BATCH ?? 10_000,
       shutdownTimeoutMs: env.VIGIL_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    },
+    protections: {
+      headersTimeoutMs: env.VIGIL_HEADERS_TIMEOUT_MS ?? 10_000,
+      bodyTimeoutMs: env.VIGIL_BODY_TIMEOUT_MS ?? 30_000,
+      bodyMinBytesPerSecond: env.VIGIL_BODY_MIN_BYTES_PER_SECOND ?? 1024,
+      requestTimeoutMs: env.VIGIL_REQUEST_TIMEOUT_MS ?? 60_000,
+      maxConnectionsPerAddress: env.VIGIL_MAX_CONNECTIONS_PER_ADDRESS ?? 256,
+      maxBodyBytesInFlight: env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? 64 * MIB,
     },
     auth: { ingestKeys, readKeys, adminKeys, metricsKey: env.VIGIL_METRICS_KEY || undefined, protectedMode },
     rateLimit: { maxPerWindow: env.VIGIL_RATE_LIMIT_MAX ?? 0, windowSeconds: env.VIGIL_RATE_LIMIT_WINDOW_SECONDS ?? 60 },

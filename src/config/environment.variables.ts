@@ -72,6 +72,22 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
   VIGIL_SHUTDOWN_TIMEOUT_MS?: number;
 
+  // Protections against slow or hostile clients (README, "Limits and protections")
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  VIGIL_HEADERS_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  VIGIL_BODY_TIMEOUT_MS?: number;
+  /** 0 turns the minimum transfer rate off. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  VIGIL_BODY_MIN_BYTES_PER_SECOND?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  VIGIL_REQUEST_TIMEOUT_MS?: number;
+  /** 0 turns the per-address connection cap off (behind a proxy every client shares its address). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  VIGIL_MAX_CONNECTIONS_PER_ADDRESS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
+  VIGIL_MAX_BODY_BYTES_IN_FLIGHT?: number;
+
   // Delivery queues
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
   VIGIL_QUEUE_MAX_BYTES?: number;

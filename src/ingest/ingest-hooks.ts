@@ -9,6 +9,15 @@ export interface Refusal {
 }
 
 export type AdmissionCheck = (kind: IngestKind) => Refusal | null;
+
+/**
+ * The age past which a store deletes items of a kind by their own timestamp: ingest refuses
+ * such items (with `reason` in the message) rather than accept them for deletion at once.
+ */
+export interface AgeLimit {
+  maxAgeMs: number;
+  reason: string;
+}
 export type CommittedItemsObserver<Kind extends IngestKind> = (items: ReadonlyArray<ItemByKind[Kind]>) => void;
 
 /**
@@ -20,12 +29,25 @@ export type CommittedItemsObserver<Kind extends IngestKind> = (items: ReadonlyAr
 @Injectable()
 export class IngestHooks {
   private readonly checks: AdmissionCheck[] = [];
+  private readonly ageLimits = new Map<IngestKind, AgeLimit>();
   private readonly observers = new Map<IngestKind, Array<CommittedItemsObserver<IngestKind>>>();
   private readonly failingObservers = new Set<CommittedItemsObserver<IngestKind>>();
   private readonly logger = new Logger('IngestHooks');
 
   addAdmissionCheck(check: AdmissionCheck): void {
     this.checks.push(check);
+  }
+
+  /** Declares a store's age limit for a kind; with several, the shortest applies. */
+  limitAge(kind: IngestKind, limit: AgeLimit): void {
+    const current = this.ageLimits.get(kind);
+    if (current === undefined || limit.maxAgeMs < current.maxAgeMs) this.ageLimits.set(kind, limit);
+  }
+
+  /** The oldest timestamp a kind accepts at `now`, and why; undefined when any past time is kept. */
+  oldestAccepted(kind: IngestKind, now: number): { epochMs: number; reason: string } | undefined {
+    const limit = this.ageLimits.get(kind);
+    return limit === undefined ? undefined : { epochMs: now - limit.maxAgeMs, reason: limit.reason };
   }
 
   observeCommitted<Kind extends IngestKind>(kind: Kind, observer: CommittedItemsObserver<Kind>): void {

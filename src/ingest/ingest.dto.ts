@@ -19,7 +19,7 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
-import { LIMITS, METRIC_NAME, parseTimestamp } from './ingest.validation.js';
+import { LIMITS, METRIC_NAME, keyStringProblem, parseTimestamp } from './ingest.validation.js';
 
 /**
  * The ingest request bodies as class-validator DTOs: the definition of what each
@@ -34,16 +34,30 @@ function IsTimestamp(options?: ValidationOptions) {
       name: 'isTimestamp',
       target: target.constructor,
       propertyName,
-      options: { message: `${propertyName} must be epoch milliseconds or an ISO 8601 string, at most 10 minutes ahead`, ...options },
+      options: { message: `${propertyName} must be epoch milliseconds or an ISO 8601 string, from 2000-01-01 to 10 minutes ahead`, ...options },
       validator: {
         validate(value: unknown) {
           try {
-            parseTimestamp(value, propertyName, Date.now());
+            parseTimestamp(value, propertyName, { now: Date.now() });
             return true;
           } catch {
             return false;
           }
         },
+      },
+    });
+}
+
+/** A string that may become a key, an id or report text: well-formed Unicode, no control characters. */
+function IsKeyString(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isKeyString',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be well-formed Unicode without control characters`, ...options },
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || keyStringProblem(value) === null,
       },
     });
 }
@@ -64,7 +78,12 @@ function IsTags(options?: ValidationOptions) {
             entries.length <= LIMITS.maxTags &&
             entries.every(
               ([key, tag]) =>
-                key.length >= 1 && key.length <= LIMITS.tagKeyLength && typeof tag === 'string' && tag.length <= LIMITS.tagValueLength,
+                key.length >= 1 &&
+                key.length <= LIMITS.tagKeyLength &&
+                keyStringProblem(key) === null &&
+                typeof tag === 'string' &&
+                tag.length <= LIMITS.tagValueLength &&
+                keyStringProblem(tag) === null,
             )
           );
         },
@@ -90,19 +109,28 @@ function IsBoundedObject(options?: ValidationOptions) {
 }
 
 const TIMESTAMP_DOC = {
-  description: 'Epoch milliseconds or ISO 8601; defaults to the time of receipt; at most 10 minutes in the future',
+  description:
+    'Epoch milliseconds (not seconds) or a strict ISO 8601 date-time; defaults to the time of receipt; from 2000-01-01 to at most ' +
+    '10 minutes in the future; analytics events no older than the analytics retention',
   oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }],
   example: 1767225600000,
 };
-const TAGS_DOC = { type: 'object', additionalProperties: { type: 'string' }, description: 'At most 32 keys', example: { endpoint: '/users' } } as const;
+const TAGS_DOC = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  description: 'At most 32 keys; keys and values well-formed Unicode without control characters',
+  example: { endpoint: '/users' },
+} as const;
+/** Names, ids and tags hold no control characters (nor lone surrogates, which a pattern cannot say). */
+const KEY_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F]*$';
 
 export class MetricDto {
   @ApiProperty({ pattern: METRIC_NAME.source, example: 'api.response_time' })
   @IsString() @Matches(METRIC_NAME)
   name!: string;
 
-  @ApiProperty({ example: 12.5, description: 'A finite number' })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @ApiProperty({ example: 12.5, description: 'A finite number', minimum: -LIMITS.maxMetricMagnitude, maximum: LIMITS.maxMetricMagnitude })
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-LIMITS.maxMetricMagnitude) @Max(LIMITS.maxMetricMagnitude)
   value!: number;
 
   @ApiPropertyOptional({ enum: ['gauge', 'count', 'distribution'], default: 'gauge' })
@@ -117,8 +145,8 @@ export class MetricDto {
   @IsOptional() @IsTags()
   tags?: Record<string, string>;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.unitLength, example: 'ms' })
-  @IsOptional() @IsString() @Length(1, LIMITS.unitLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.unitLength, pattern: KEY_PATTERN, example: 'ms' })
+  @IsOptional() @IsString() @Length(1, LIMITS.unitLength) @IsKeyString()
   unit?: string;
 }
 
@@ -143,8 +171,8 @@ export class EventDto {
   @IsOptional() @IsTimestamp()
   timestamp?: number | string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.sourceLength })
-  @IsOptional() @IsString() @Length(1, LIMITS.sourceLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.sourceLength, pattern: KEY_PATTERN })
+  @IsOptional() @IsString() @Length(1, LIMITS.sourceLength) @IsKeyString()
   source?: string;
 }
 
@@ -161,42 +189,42 @@ export class LogDto {
   @IsOptional() @IsTimestamp()
   timestamp?: number | string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.serviceLength })
-  @IsOptional() @IsString() @Length(1, LIMITS.serviceLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.serviceLength, pattern: KEY_PATTERN })
+  @IsOptional() @IsString() @Length(1, LIMITS.serviceLength) @IsKeyString()
   service?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Free-form, nested at most 8 levels' })
   @IsOptional() @IsBoundedObject()
   attributes?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength })
-  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength, pattern: KEY_PATTERN })
+  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength) @IsKeyString()
   traceId?: string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength })
-  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength, pattern: KEY_PATTERN })
+  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength) @IsKeyString()
   requestId?: string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength })
-  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength, pattern: KEY_PATTERN })
+  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength) @IsKeyString()
   userId?: string;
 
-  @ApiPropertyOptional({ minimum: 0 })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0)
+  @ApiPropertyOptional({ minimum: 0, maximum: LIMITS.maxDurationMs })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(LIMITS.maxDurationMs)
   durationMs?: number;
 }
 
 export class RequestRecordDto {
-  @ApiProperty({ maxLength: LIMITS.serviceLength, example: 'api' })
-  @IsString() @Length(1, LIMITS.serviceLength)
+  @ApiProperty({ maxLength: LIMITS.serviceLength, pattern: KEY_PATTERN, example: 'api' })
+  @IsString() @Length(1, LIMITS.serviceLength) @IsKeyString()
   service!: string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.operationLength, example: 'GET /users' })
-  @IsOptional() @IsString() @Length(1, LIMITS.operationLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.operationLength, pattern: KEY_PATTERN, example: 'GET /users' })
+  @IsOptional() @IsString() @Length(1, LIMITS.operationLength) @IsKeyString()
   operation?: string;
 
-  @ApiProperty({ minimum: 0, example: 123.4 })
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0)
+  @ApiProperty({ minimum: 0, maximum: LIMITS.maxDurationMs, example: 123.4 })
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(LIMITS.maxDurationMs)
   durationMs!: number;
 
   @ApiPropertyOptional({ minimum: 100, maximum: 599, description: 'When given, success is statusCode < 500' })
@@ -213,21 +241,21 @@ export class RequestRecordDto {
 }
 
 export class AnalyticsEventDto {
-  @ApiProperty({ maxLength: LIMITS.identifierLength, example: 'u1' })
-  @IsString() @Length(1, LIMITS.identifierLength)
+  @ApiProperty({ maxLength: LIMITS.identifierLength, pattern: KEY_PATTERN, example: 'u1' })
+  @IsString() @Length(1, LIMITS.identifierLength) @IsKeyString()
   userId!: string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength, description: 'Inferred from 30 minutes of inactivity when absent' })
-  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength)
+  @ApiPropertyOptional({ maxLength: LIMITS.identifierLength, pattern: KEY_PATTERN, description: 'Inferred from 30 minutes of inactivity when absent' })
+  @IsOptional() @IsString() @Length(1, LIMITS.identifierLength) @IsKeyString()
   sessionId?: string;
 
-  @ApiProperty({ maxLength: LIMITS.typeLength, example: 'page_view', description: 'session_start, session_end, page_view or any action name' })
-  @IsString() @Length(1, LIMITS.typeLength)
+  @ApiProperty({ maxLength: LIMITS.typeLength, pattern: KEY_PATTERN, example: 'page_view', description: 'session_start, session_end, page_view or any action name' })
+  @IsString() @Length(1, LIMITS.typeLength) @IsKeyString()
   type!: string;
 
-  @ApiPropertyOptional({ maxLength: LIMITS.pageLength, example: '/pricing', description: 'Required when type is page_view' })
+  @ApiPropertyOptional({ maxLength: LIMITS.pageLength, pattern: KEY_PATTERN, example: '/pricing', description: 'Required when type is page_view' })
   @ValidateIf((event: AnalyticsEventDto) => event.type === 'page_view' || (event.page !== undefined && event.page !== null))
-  @IsString() @Length(1, LIMITS.pageLength)
+  @IsString() @Length(1, LIMITS.pageLength) @IsKeyString()
   page?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Free-form, nested at most 8 levels' })

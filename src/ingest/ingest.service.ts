@@ -41,6 +41,7 @@ export class IngestService {
     }
 
     const now = this.clock.now();
+    const bounds = { now, oldest: this.hooks.oldestAccepted(kind, now) };
     const items: Array<ItemByKind[typeof kind]> = [];
     const entries: NewLogEntry[] = [];
     const errors: IngestResult['errors'] = [];
@@ -48,7 +49,7 @@ export class IngestService {
     const position = new BatchPosition(field);
     for (let index = 0; index < batch.length; index++) {
       position.index = index;
-      const verdict = validateItem(kind, batch[index], position, now);
+      const verdict = validateItem(kind, batch[index], position, bounds);
       if ('error' in verdict) {
         rejected++;
         if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, message: verdict.error });

@@ -40,7 +40,23 @@ export const LIMITS = {
   /** Nesting depth of free-form `attributes` / `properties` objects. */
   objectDepth: 8,
   futureToleranceMs: 10 * 60_000,
+  /** 2000-01-01T00:00:00Z: an earlier timestamp is a unit mistake (seconds for milliseconds), not data. */
+  earliestTimestampMs: 946_684_800_000,
+  /** A request or log duration: one day at most (a longer one is a unit mistake or a broken timer). */
+  maxDurationMs: 86_400_000,
+  /** A metric value's magnitude: sums of many such values stay finite. */
+  maxMetricMagnitude: 1e18,
 } as const;
+
+/**
+ * The time an item's timestamp is judged against: receipt time (the default, and the
+ * future bound) and the oldest time kept for its kind (a store that deletes by the item's
+ * own time would otherwise accept it and delete it at its next pass), with the reason.
+ */
+export interface TimeBounds {
+  now: number;
+  oldest?: { epochMs: number; reason: string };
+}
 
 /**
  * Analytics events are indexed by (type, page, user id, time), and a Postgres
@@ -93,14 +109,35 @@ function fail(path: string, problem: string): never {
  * or a consumer on every retry.
  */
 const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(['message', 'text', 'title']);
-const NUL = '\u0000';
+
+/** C0 and C1 control characters and DEL: never part of a name, an id or a tag. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * What is wrong with a string that may become a key, an id, a column or report text (a user,
+ * service, page, tag): a lone UTF-16 surrogate (it cannot be stored as UTF-8, nor named in a
+ * URL to read or erase it) or a control character (terminal escapes, line breaks, NUL, which
+ * Postgres text cannot hold). Null when fine.
+ */
+export function keyStringProblem(value: string): string | null {
+  if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone UTF-16 surrogates)';
+  if (CONTROL_CHARACTER.test(value)) return 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)';
+  return null;
+}
 
 function requiredString(raw: Raw, field: string, path: ItemPath, maxLength: number, minLength = 1): string {
   const value = raw[field];
   if (typeof value !== 'string') fail(`${path}.${field}`, 'must be a string');
   if (value.length < minLength) fail(`${path}.${field}`, 'must not be empty');
   if (value.length > maxLength) fail(`${path}.${field}`, `must be at most ${maxLength} characters`);
-  if (!FREE_TEXT_FIELDS.has(field) && value.includes(NUL)) fail(`${path}.${field}`, 'must not contain NUL (\\u0000) characters');
+  if (FREE_TEXT_FIELDS.has(field)) {
+    // Free text keeps its line breaks and tabs; a lone surrogate becomes U+FFFD, as a UTF-8
+    // decoder would make it, rather than refusing a log line cut in the middle of a character.
+    return value.isWellFormed() ? value : value.toWellFormed();
+  }
+  const problem = keyStringProblem(value);
+  if (problem !== null) fail(`${path}.${field}`, problem);
   return value;
 }
 
@@ -117,7 +154,12 @@ function oneOf<T extends string>(raw: Raw, field: string, path: ItemPath, allowe
   return value as T;
 }
 
-function finiteNumber(raw: Raw, field: string, path: ItemPath, { required, min }: { required: boolean; min?: number }): number | undefined {
+function finiteNumber(
+  raw: Raw,
+  field: string,
+  path: ItemPath,
+  { required, min, max }: { required: boolean; min?: number; max?: number },
+): number | undefined {
   const value = raw[field];
   if (value === undefined || value === null) {
     if (required) fail(`${path}.${field}`, 'is required');
@@ -125,38 +167,56 @@ function finiteNumber(raw: Raw, field: string, path: ItemPath, { required, min }
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${path}.${field}`, 'must be a finite number');
   if (min !== undefined && value < min) fail(`${path}.${field}`, `must be at least ${min}`);
+  if (max !== undefined && value > max) fail(`${path}.${field}`, `must be at most ${max}`);
   return value;
 }
 
-/** Epoch milliseconds or ISO 8601; at most 10 minutes ahead of now; defaults to now. */
-export function parseTimestamp(value: unknown, path: string, now: number): number {
-  const epochMs = timestampOrProblem(value, now);
+/**
+ * Epoch milliseconds or ISO 8601 (strict: no 30 February), from 2000-01-01 to 10 minutes
+ * ahead of `bounds.now`, and not older than `bounds.oldest`; defaults to now.
+ */
+export function parseTimestamp(value: unknown, path: string, bounds: TimeBounds): number {
+  const epochMs = timestampOrProblem(value, bounds);
   if (typeof epochMs === 'string') fail(path, epochMs);
   return epochMs;
 }
 
 /** An item's `timestamp` field, as parseTimestamp reads it. */
-function timestampOf(raw: Raw, path: ItemPath, now: number): number {
-  const epochMs = timestampOrProblem(raw['timestamp'], now);
+function timestampOf(raw: Raw, path: ItemPath, bounds: TimeBounds): number {
+  const epochMs = timestampOrProblem(raw['timestamp'], bounds);
   if (typeof epochMs === 'string') fail(`${path}.timestamp`, epochMs);
   return epochMs;
 }
 
+const EXPECTED_TIMESTAMP = 'must be epoch milliseconds (a number) or an ISO 8601 date-time string';
+/** 2000-01-01 in epoch seconds: a number from here up to 10x less than the earliest milliseconds reads as seconds. */
+const EARLIEST_IN_SECONDS = LIMITS.earliestTimestampMs / 1000;
+/** Epoch milliseconds of the year 5138: a number beyond it reads as micro- or nanoseconds. */
+const LATEST_PLAUSIBLE_MS = 1e14;
+
 /** The timestamp in epoch milliseconds, or what is wrong with it. */
-function timestampOrProblem(value: unknown, now: number): number | string {
+function timestampOrProblem(value: unknown, { now, oldest }: TimeBounds): number | string {
   if (value === undefined || value === null) return now;
   let epochMs: number;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return 'must be epoch milliseconds (a non-negative number) or an ISO 8601 string';
+    if (!Number.isFinite(value)) return EXPECTED_TIMESTAMP;
+    if (value < LIMITS.earliestTimestampMs) {
+      return value >= EARLIEST_IN_SECONDS && value < LIMITS.earliestTimestampMs / 10
+        ? `looks like epoch seconds: ${EXPECTED_TIMESTAMP} (multiply by 1000)`
+        : `must be epoch milliseconds on or after 2000-01-01 (${LIMITS.earliestTimestampMs})`;
+    }
+    if (value > LATEST_PLAUSIBLE_MS) return `looks like epoch microseconds or nanoseconds: ${EXPECTED_TIMESTAMP}`;
     epochMs = Math.floor(value);
   } else if (typeof value === 'string') {
     const parsed = parseIsoInstant(value);
-    if (parsed === null || parsed < 0) return 'must be epoch milliseconds (a number) or an ISO 8601 string';
+    if (parsed === null) return `${EXPECTED_TIMESTAMP} (a real calendar date and time, e.g. 2026-01-31T12:00:00Z)`;
+    if (parsed < LIMITS.earliestTimestampMs) return 'must be on or after 2000-01-01';
     epochMs = parsed;
   } else {
-    return 'must be epoch milliseconds (a number) or an ISO 8601 string';
+    return EXPECTED_TIMESTAMP;
   }
   if (epochMs > now + LIMITS.futureToleranceMs) return 'must not be more than 10 minutes in the future';
+  if (oldest !== undefined && epochMs < oldest.epochMs) return `is older than ${oldest.reason}; such an item would be deleted at once`;
   return epochMs;
 }
 
@@ -170,10 +230,13 @@ function tagsOf(raw: Raw, path: ItemPath): Tags {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     if (++count > LIMITS.maxTags) fail(`${path}.tags`, `must have at most ${LIMITS.maxTags} keys`);
     if (key.length === 0 || key.length > LIMITS.tagKeyLength) fail(`${path}.tags`, `keys must be 1-${LIMITS.tagKeyLength} characters`);
+    const keyProblem = keyStringProblem(key);
+    if (keyProblem !== null) fail(`${path}.tags`, `keys ${keyProblem}`);
     const tag = value[key];
     if (typeof tag !== 'string') fail(`${path}.tags.${key}`, 'must be a string');
-    if (key.includes(NUL) || tag.includes(NUL)) fail(`${path}.tags`, 'keys and values must not contain NUL (\\u0000) characters');
     if (tag.length > LIMITS.tagValueLength) fail(`${path}.tags.${key}`, `must be at most ${LIMITS.tagValueLength} characters`);
+    const tagProblem = keyStringProblem(tag);
+    if (tagProblem !== null) fail(`${path}.tags.${key}`, tagProblem);
     // Assigning __proto__ would set the prototype: that one key is defined as a
     // plain property. Every other key is assigned, which keeps tags objects of the
     // same keys on one hidden class: defining every key made validating, serialising
@@ -199,7 +262,7 @@ function freeObject(raw: Raw, field: string, path: ItemPath): Record<string, unk
   return value;
 }
 
-function checkMetric(raw: Raw, path: ItemPath, now: number): MetricItem {
+function checkMetric(raw: Raw, path: ItemPath, bounds: TimeBounds): MetricItem {
   const name = raw['name'];
   if (typeof name !== 'string') fail(`${path}.name`, 'must be a string');
   if (!METRIC_NAME.test(name)) {
@@ -207,9 +270,9 @@ function checkMetric(raw: Raw, path: ItemPath, now: number): MetricItem {
   }
   const item: MetricItem = {
     name,
-    value: finiteNumber(raw, 'value', path, { required: true })!,
+    value: finiteNumber(raw, 'value', path, { required: true, min: -LIMITS.maxMetricMagnitude, max: LIMITS.maxMetricMagnitude })!,
     type: oneOf(raw, 'type', path, METRIC_TYPES, 'gauge'),
-    timestamp: timestampOf(raw, path, now),
+    timestamp: timestampOf(raw, path, bounds),
     tags: tagsOf(raw, path),
   };
   const unit = optionalString(raw, 'unit', path, LIMITS.unitLength);
@@ -217,24 +280,24 @@ function checkMetric(raw: Raw, path: ItemPath, now: number): MetricItem {
   return item;
 }
 
-function checkEvent(raw: Raw, path: ItemPath, now: number): EventItem {
+function checkEvent(raw: Raw, path: ItemPath, bounds: TimeBounds): EventItem {
   const item: EventItem = {
     title: requiredString(raw, 'title', path, LIMITS.titleLength),
     text: optionalString(raw, 'text', path, LIMITS.textLength, 0) ?? '',
     alertType: oneOf(raw, 'alertType', path, ALERT_TYPES, 'info'),
     tags: tagsOf(raw, path),
-    timestamp: timestampOf(raw, path, now),
+    timestamp: timestampOf(raw, path, bounds),
   };
   const source = optionalString(raw, 'source', path, LIMITS.sourceLength);
   if (source !== undefined) item.source = source;
   return item;
 }
 
-function checkLog(raw: Raw, path: ItemPath, now: number): LogItem {
+function checkLog(raw: Raw, path: ItemPath, bounds: TimeBounds): LogItem {
   const item: LogItem = {
     message: requiredString(raw, 'message', path, LIMITS.messageLength),
     level: oneOf(raw, 'level', path, LOG_LEVELS, 'info'),
-    timestamp: timestampOf(raw, path, now),
+    timestamp: timestampOf(raw, path, bounds),
   };
   const service = optionalString(raw, 'service', path, LIMITS.serviceLength);
   if (service !== undefined) item.service = service;
@@ -244,14 +307,14 @@ function checkLog(raw: Raw, path: ItemPath, now: number): LogItem {
     const value = optionalString(raw, field, path, LIMITS.identifierLength);
     if (value !== undefined) item[field] = value;
   }
-  const durationMs = finiteNumber(raw, 'durationMs', path, { required: false, min: 0 });
+  const durationMs = finiteNumber(raw, 'durationMs', path, { required: false, min: 0, max: LIMITS.maxDurationMs });
   if (durationMs !== undefined) item.durationMs = durationMs;
   return item;
 }
 
-function checkRequest(raw: Raw, path: ItemPath, now: number): RequestItem {
+function checkRequest(raw: Raw, path: ItemPath, bounds: TimeBounds): RequestItem {
   const service = requiredString(raw, 'service', path, LIMITS.serviceLength);
-  const durationMs = finiteNumber(raw, 'durationMs', path, { required: true, min: 0 })!;
+  const durationMs = finiteNumber(raw, 'durationMs', path, { required: true, min: 0, max: LIMITS.maxDurationMs })!;
   const statusCode = raw['statusCode'];
   if (statusCode !== undefined && statusCode !== null && (!Number.isInteger(statusCode) || (statusCode as number) < 100 || (statusCode as number) > 599)) {
     fail(`${path}.statusCode`, 'must be an integer from 100 to 599');
@@ -262,7 +325,7 @@ function checkRequest(raw: Raw, path: ItemPath, now: number): RequestItem {
     service,
     durationMs,
     success: typeof statusCode === 'number' ? statusCode < 500 : typeof success === 'boolean' ? success : true,
-    timestamp: timestampOf(raw, path, now),
+    timestamp: timestampOf(raw, path, bounds),
   };
   const operation = optionalString(raw, 'operation', path, LIMITS.operationLength);
   if (operation !== undefined) item.operation = operation;
@@ -270,11 +333,11 @@ function checkRequest(raw: Raw, path: ItemPath, now: number): RequestItem {
   return item;
 }
 
-function checkAnalytics(raw: Raw, path: ItemPath, now: number): AnalyticsItem {
+function checkAnalytics(raw: Raw, path: ItemPath, bounds: TimeBounds): AnalyticsItem {
   const item: AnalyticsItem = {
     userId: requiredString(raw, 'userId', path, LIMITS.identifierLength),
     type: requiredString(raw, 'type', path, LIMITS.typeLength),
-    timestamp: timestampOf(raw, path, now),
+    timestamp: timestampOf(raw, path, bounds),
   };
   const sessionId = optionalString(raw, 'sessionId', path, LIMITS.identifierLength);
   if (sessionId !== undefined) item.sessionId = sessionId;
@@ -291,7 +354,7 @@ function checkAnalytics(raw: Raw, path: ItemPath, now: number): AnalyticsItem {
   return item;
 }
 
-const CHECKERS: { [Kind in IngestKind]: (raw: Raw, path: ItemPath, now: number) => ItemByKind[Kind] } = {
+const CHECKERS: { [Kind in IngestKind]: (raw: Raw, path: ItemPath, bounds: TimeBounds) => ItemByKind[Kind] } = {
   metric: checkMetric,
   event: checkEvent,
   log: checkLog,
@@ -307,11 +370,11 @@ export function validateItem<Kind extends IngestKind>(
   kind: Kind,
   raw: unknown,
   path: ItemPath,
-  now: number,
+  bounds: TimeBounds,
 ): { item: ItemByKind[Kind] } | { error: string } {
   if (!isPlainObject(raw)) return { error: `${path} must be an object` };
   try {
-    return { item: CHECKERS[kind](raw, path, now) };
+    return { item: CHECKERS[kind](raw, path, bounds) };
   } catch (error) {
     if (error instanceof ItemError) return { error: error.message };
     throw error;

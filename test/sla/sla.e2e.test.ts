@@ -253,10 +253,10 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal((await put('edge', valid, read)).status, 403);
       const bad = await put('edge', { ...valid, p95Ms: 'fast' });
       assert.equal(bad.status, 400);
-      assert.match(((await bad.json()) as { message: string }).message, /p95Ms must be a number/);
+      assert.equal(((await bad.json()) as { message: string }).message, 'p95Ms must be a finite number');
       const unknownField = await put('edge', { ...valid, p50Ms: 1 });
       assert.equal(unknownField.status, 400);
-      assert.match(((await unknownField.json()) as { message: string }).message, /p50Ms should not exist/);
+      assert.equal(((await unknownField.json()) as { message: string }).message, 'p50Ms is not a known field');
       const hundred = await put('edge', { ...valid, availabilityPercent: 100 });
       assert.match(((await hundred.json()) as { message: string }).message, /availabilityPercent must be less than 100/);
       const ok = await put('edge', valid);

@@ -3,11 +3,7 @@ import type { SlaStatuses } from './sla.service.js';
 
 const RULE = '='.repeat(60);
 
-function icon(status: SlaStatusBody): string {
-  if (status.status === 'no_data') return '⚪';
-  if (status.target === null) return '➖';
-  return status.sla_met ? '✅' : '❌';
-}
+const ICONS: Record<SlaStatusBody['status'], string> = { meeting: '✅', violated: '❌', no_data: '⚪', no_target: '➖' };
 
 const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
 const milliseconds = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}ms`);
@@ -23,8 +19,7 @@ export function renderReport(statuses: SlaStatuses, generatedAt: string, window:
   if (statuses.size === 0) lines.push('No services with a target or with data.', '');
   for (const status of statuses.values()) {
     const { latency, availability, error_rate: errorRate, requests } = status.metrics;
-    const state = status.target === null && status.status !== 'no_data' ? 'no target' : status.status.replace('_', ' ');
-    lines.push(`${icon(status)} ${status.target ?? status.service} (${status.service}) - ${state}, window ${status.window}`);
+    lines.push(`${ICONS[status.status]} ${status.target ?? status.service} (${status.service}) - ${status.status.replace('_', ' ')}, window ${status.window}`);
     const target = (value: number | null, unit: string) => (value === null ? '' : ` (target: ${value}${unit})`);
     lines.push(`   P95: ${milliseconds(latency.p95_ms)}${target(latency.p95_target_ms, 'ms')}${mark(latency.p95_ok)}`);
     lines.push(`   P99: ${milliseconds(latency.p99_ms)}${target(latency.p99_target_ms, 'ms')}${mark(latency.p99_ok)}`);

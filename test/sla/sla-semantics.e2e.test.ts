@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { DDSketch } from '@datadog/sketches-js';
 import { ManualClock } from '../../src/common/clock.js';
 import type { SlaStatusBody } from '../../src/sla/sla-status.js';
+import type { Db } from '../../src/storage/database.js';
+import { DATABASE } from '../../src/storage/database.provider.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { seededRandom } from './generators.js';
@@ -171,6 +173,27 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(several.status, 400);
       assert.equal(several.body['message'], 'p95Ms must be a finite number; p99Ms is required; availabilityPercent must not be greater than 100');
       assert.equal((await getJson(`${vigil.url}/sla/status/checkout`, read)).status, 404, 'nothing was stored');
+    });
+
+    test('the text report escapes control characters in names the store holds', async () => {
+      // Stored directly, as a target written before names were checked would be: the
+      // report must be safe whatever the store holds (NUL aside, which Postgres refuses).
+      const service = 'evil\u001b[2J\r\nsvc\u009b31m\u007f';
+      const targetName = 'Evil \u202eName\\u001b\u0007';
+      await vigil.app
+        .get<Db>(DATABASE)
+        .insertInto('sla_targets')
+        .values({ service, name: targetName, p95_ms: 10, p99_ms: 20, availability_percent: 99, error_rate_percent: 1, window: '30d', deleted: 0, updated_at: NOW })
+        .execute();
+      const response = await fetch(`${vigil.url}/sla/report`, { headers: read });
+      assert.equal(response.status, 200);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const text = bytes.toString('utf8');
+      // Nothing but the report's own line feeds below 0x20, no DEL, no C1 (UTF-8 C2 80–C2 9F), no bidi controls.
+      assert.deepEqual([...bytes].filter((byte) => (byte < 0x20 && byte !== 0x0a) || byte === 0x7f), []);
+      assert.deepEqual([...text].filter((char) => /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(char)), []);
+      const line = '⚪ Evil \\u202eName\\\\u001b\\u0007 (evil\\u001b[2J\\u000d\\u000asvc\\u009b31m\\u007f) - no data, window 30d';
+      assert.ok(text.split('\n').includes(line), text);
     });
   });
 }

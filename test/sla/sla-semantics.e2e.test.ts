@@ -195,5 +195,25 @@ for (const { name, make } of BOTH_DATABASES) {
       const line = '⚪ Evil \\u202eName\\\\u001b\\u0007 (evil\\u001b[2J\\u000d\\u000asvc\\u009b31m\\u007f) - no data, window 30d';
       assert.ok(text.split('\n').includes(line), text);
     });
+
+    if (name === 'sqlite') {
+      test('OpenAPI: the text report is text/plain, JSON only with format=json; sla_met optional; no_target listed', async () => {
+        const document = (await (await fetch(`${vigil.url}/docs-json`)).json()) as {
+          paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> } }>;
+          components: { schemas: Record<string, { required?: string[]; properties: Record<string, { enum?: unknown[] }> }> };
+        };
+        const report = document.paths['/sla/report']!.get!.responses;
+        assert.deepEqual(Object.keys(report['200']!.content!).sort(), ['application/json', 'text/plain']);
+        assert.equal(report['200']!.content!['text/plain']!.schema['type'], 'string');
+        assert.equal(report['200']!.content!['application/json']!.schema['$ref'], '#/components/schemas/SlaReportDto');
+        assert.deepEqual(Object.keys(report['400']!.content!), ['application/json']);
+        const statusSchema = document.components.schemas['SlaStatusDto']!;
+        assert.equal(statusSchema.required!.includes('sla_met'), false);
+        assert.ok(statusSchema.required!.includes('status'));
+        assert.deepEqual(statusSchema.properties['status']!.enum, ['meeting', 'violated', 'no_data', 'no_target']);
+        assert.ok(document.components.schemas['SlaReportDto']);
+        assert.ok(document.components.schemas['LatencyDto']!.required!.includes('relative_error_bound'));
+      });
+    }
   });
 }

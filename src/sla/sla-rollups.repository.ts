@@ -25,6 +25,8 @@ export interface RollupRow {
   failed: number;
   first_event_at: number;
   sketch?: Buffer;
+  /** Exact durations when the row keeps them (validate with decodeExact); read with the sketch. */
+  exact_ms?: Buffer | null;
 }
 
 interface MergedRow {
@@ -84,6 +86,7 @@ export class SlaRollupsRepository {
         failed: row.failed,
         first_event_at: row.first_event_at,
         sketch: row.sketch.encode(),
+        exact_ms: row.sketch.encodeExact(),
         updated_at: now,
         revision: randomInt(2 ** 47),
       }));
@@ -97,6 +100,7 @@ export class SlaRollupsRepository {
               failed: eb.ref('excluded.failed'),
               first_event_at: eb.ref('excluded.first_event_at'),
               sketch: eb.ref('excluded.sketch'),
+              exact_ms: eb.ref('excluded.exact_ms'),
               updated_at: eb.ref('excluded.updated_at'),
               revision: eb.ref('excluded.revision'),
             })),
@@ -113,7 +117,7 @@ export class SlaRollupsRepository {
       for (const bucketChunk of chunks(buckets, KEYS_PER_LOOKUP)) {
         const existing = await trx
           .selectFrom('sla_rollups')
-          .select(['bucket_start', 'service', 'total', 'failed', 'first_event_at', 'sketch'])
+          .select(['bucket_start', 'service', 'total', 'failed', 'first_event_at', 'sketch', 'exact_ms'])
           .where('resolution', '=', resolution)
           .where('service', 'in', serviceChunk)
           .where('bucket_start', 'in', bucketChunk)
@@ -124,7 +128,7 @@ export class SlaRollupsRepository {
           row.total += Number(stored.total);
           row.failed += Number(stored.failed);
           row.first_event_at = Math.min(row.first_event_at, Number(stored.first_event_at));
-          row.sketch.mergeEncoded(stored.sketch);
+          row.sketch.mergeStored(stored.sketch, stored.exact_ms);
         }
       }
     }
@@ -140,7 +144,7 @@ export class SlaRollupsRepository {
       .where('bucket_start', '<', range.to);
     if (options.service !== undefined) query = query.where('service', '=', options.service);
     if (options.buckets !== undefined) query = query.where('bucket_start', 'in', options.buckets);
-    const rows = options.withSketch ? await query.select('sketch').execute() : await query.execute();
+    const rows = options.withSketch ? await query.select(['sketch', 'exact_ms']).execute() : await query.execute();
     return rows.map((row) => ({
       revision: Number(row.revision),
       service: row.service,
@@ -150,6 +154,7 @@ export class SlaRollupsRepository {
       failed: Number(row.failed),
       first_event_at: Number(row.first_event_at),
       sketch: 'sketch' in row ? (row.sketch as Buffer) : undefined,
+      exact_ms: 'exact_ms' in row ? (row.exact_ms as Buffer | null) : undefined,
     }));
   }
 

@@ -1,7 +1,9 @@
+import { RELATIVE_ACCURACY } from './latency-sketch.js';
 import type { SlaTarget } from './sla-target.js';
 import { BURN_RATE_ALERTS, type BurnWindow, type ReportWindow } from './sla-windows.js';
 
-export type SlaState = 'meeting' | 'violated' | 'no_data';
+/** `no_target`: the service is measured but has no target, so nothing is met or violated. */
+export type SlaState = 'meeting' | 'violated' | 'no_data' | 'no_target';
 
 /** Requests of one service over one window, merged from its rollups. */
 export interface WindowCounts {
@@ -14,6 +16,8 @@ export interface WindowCounts {
 export interface WindowMeasure extends WindowCounts {
   p95Ms: number | null;
   p99Ms: number | null;
+  /** The quantiles are the exact values (few requests), not the sketch's estimate. */
+  exact: boolean;
 }
 
 /** Percent values (and ratios derived from them) are rounded to 3 decimals, as in the original design. */
@@ -21,9 +25,9 @@ export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-/** Latencies keep 6 significant digits: far below the sketch's 1 % error, and readable. */
-function roundLatency(value: number | null): number | null {
-  return value === null ? null : Number(value.toPrecision(6));
+/** Estimated latencies keep 6 significant digits: far below the sketch's 1 % error, and readable. Exact ones are kept as sent. */
+function roundLatency(value: number | null, exact: boolean): number | null {
+  return value === null || exact ? value : Number(value.toPrecision(6));
 }
 
 /** Error rate over the window divided by the error rate the objective allows (1 = budget spent exactly at the window's end). */
@@ -35,11 +39,21 @@ export function burnRate(counts: WindowCounts, target: SlaTarget): number {
 export interface SlaStatusBody {
   service: string;
   target: string | null;
-  sla_met: boolean;
+  /** Present only with a target: whether its status is `meeting`. */
+  sla_met?: boolean;
   status: SlaState;
   window: ReportWindow;
   metrics: {
-    latency: { p95_ms: number | null; p95_target_ms: number | null; p95_ok: boolean | null; p99_ms: number | null; p99_target_ms: number | null; p99_ok: boolean | null };
+    latency: {
+      p95_ms: number | null;
+      p95_target_ms: number | null;
+      p95_ok: boolean | null;
+      p99_ms: number | null;
+      p99_target_ms: number | null;
+      p99_ok: boolean | null;
+      /** Bound on the relative error of p95_ms and p99_ms: 0 when exact, RELATIVE_ACCURACY when estimated, null without data. */
+      relative_error_bound: number | null;
+    };
     availability: { current_percent: number | null; target_percent: number | null; ok: boolean | null };
     error_rate: { current_percent: number | null; target_percent: number | null; ok: boolean | null };
     requests: { total: number; successful: number; failed: number };
@@ -80,7 +94,6 @@ export function buildStatus(input: {
   windowStart: number;
   now: number;
   measure: WindowMeasure;
-  budget: WindowCounts | null;
   burn: Record<BurnWindow, WindowCounts> | null;
 }): SlaStatusBody {
   const { target, measure } = input;
@@ -92,19 +105,22 @@ export function buildStatus(input: {
   const p99Ok = target && measure.p99Ms !== null ? measure.p99Ms <= target.p99Ms : null;
   const availabilityOk = target && availability !== null ? availability >= target.availabilityPercent : null;
   const errorRateOk = target && errorRate !== null ? errorRate <= target.errorRatePercent : null;
-  const status: SlaState = !hasData ? 'no_data' : [p95Ok, p99Ok, availabilityOk, errorRateOk].includes(false) ? 'violated' : 'meeting';
+  const status: SlaState = !target ? 'no_target' : !hasData ? 'no_data' : [p95Ok, p99Ok, availabilityOk, errorRateOk].includes(false) ? 'violated' : 'meeting';
 
+  // The budget is a share of the requests of the status's own window (the one asked
+  // for, else the target's): (1 − objective) of them may fail. Counted over the
+  // same requests as the rest of the status, so the numbers agree with each other.
   let errorBudget: SlaStatusBody['error_budget'] = null;
-  if (target && input.budget) {
-    const allowed = (1 - target.availabilityPercent / 100) * input.budget.total;
-    const consumedPercent = allowed > 0 ? (input.budget.failed / allowed) * 100 : input.budget.failed > 0 ? Infinity : 0;
+  if (target) {
+    const allowed = (1 - target.availabilityPercent / 100) * measure.total;
+    const consumedPercent = allowed > 0 ? (measure.failed / allowed) * 100 : measure.failed > 0 ? Infinity : 0;
     errorBudget = {
-      window: target.window,
-      total_requests: input.budget.total,
+      window: input.window,
+      total_requests: measure.total,
       allowed_failures: round3(allowed),
-      consumed_failures: input.budget.failed,
+      consumed_failures: measure.failed,
       consumed_percent: round3(Number.isFinite(consumedPercent) ? consumedPercent : 100),
-      remaining_failures: round3(allowed - input.budget.failed),
+      remaining_failures: round3(allowed - measure.failed),
       remaining_percent: round3(Number.isFinite(consumedPercent) ? 100 - consumedPercent : 0),
     };
   }
@@ -133,17 +149,18 @@ export function buildStatus(input: {
   return {
     service: input.service,
     target: target?.name ?? null,
-    sla_met: status === 'meeting',
+    ...(target ? { sla_met: status === 'meeting' } : {}),
     status,
     window: input.window,
     metrics: {
       latency: {
-        p95_ms: roundLatency(measure.p95Ms),
+        p95_ms: roundLatency(measure.p95Ms, measure.exact),
         p95_target_ms: target?.p95Ms ?? null,
         p95_ok: p95Ok,
-        p99_ms: roundLatency(measure.p99Ms),
+        p99_ms: roundLatency(measure.p99Ms, measure.exact),
         p99_target_ms: target?.p99Ms ?? null,
         p99_ok: p99Ok,
+        relative_error_bound: measure.p95Ms === null ? null : measure.exact ? 0 : RELATIVE_ACCURACY,
       },
       availability: { current_percent: availability === null ? null : round3(availability), target_percent: target?.availabilityPercent ?? null, ok: availabilityOk },
       error_rate: { current_percent: errorRate === null ? null : round3(errorRate), target_percent: target?.errorRatePercent ?? null, ok: errorRateOk },

@@ -29,6 +29,8 @@ export const DEFAULT_TARGETS: readonly SlaTarget[] = [
 
 export const SERVICE_NAME_MAX_LENGTH = 100;
 const WINDOW_NAMES = Object.keys(REPORT_WINDOWS);
+// Said as ingest validation says it (`metrics[3].value must be a finite number`).
+const FINITE_NUMBER = { message: '$property must be a finite number' };
 
 /** Body of PUT /sla/targets/:service and one entry of the targets file. */
 export class SlaTargetInput {
@@ -39,23 +41,23 @@ export class SlaTargetInput {
   name?: string;
 
   @ApiProperty({ description: 'p95 latency objective, milliseconds', example: 500 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, FINITE_NUMBER)
   @Min(0)
   p95Ms!: number;
 
   @ApiProperty({ description: 'p99 latency objective, milliseconds (≥ p95Ms)', example: 1000 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, FINITE_NUMBER)
   @Min(0)
   p99Ms!: number;
 
   @ApiProperty({ description: 'Availability objective, percent of requests that succeed (0 – < 100): 100 − it is the error budget', example: 99.9 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, FINITE_NUMBER)
   @Min(0)
   @Max(100)
   availabilityPercent!: number;
 
   @ApiProperty({ description: 'Highest acceptable error rate, percent', example: 1 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, FINITE_NUMBER)
   @Min(0)
   @Max(100)
   errorRatePercent!: number;
@@ -66,13 +68,26 @@ export class SlaTargetInput {
   window?: ReportWindow;
 }
 
+// Constraints that say what kind of value a field takes: when one fails, the range
+// checks of the same field fail too and would only add noise.
+const TYPE_CONSTRAINTS = ['isNumber', 'isString', 'isIn'];
+
+/**
+ * One message per wrong field, each naming it (under `prefix`): "is required" when
+ * it is missing (absent or null; optional fields skip validation then), "is not a
+ * known field" for an unknown one, the type check's message when the value is of
+ * the wrong kind, else every range check it fails.
+ */
 function messagesOf(errors: ValidationError[], prefix: string): string[] {
   return errors.flatMap((error) => {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) =>
-      // class-validator starts each message with the property name: qualify it with the path.
-      message.startsWith(error.property) ? `${path}${message.slice(error.property.length)}` : `${path}: ${message}`,
-    );
+    const constraints = error.constraints ?? {};
+    if ('whitelistValidation' in constraints) return [`${path} is not a known field`];
+    if (error.value === undefined || error.value === null) return [`${path} is required`];
+    const typeFailure = TYPE_CONSTRAINTS.find((name) => name in constraints);
+    const failed = typeFailure ? [constraints[typeFailure]!] : Object.values(constraints);
+    // class-validator starts each message with the property name: qualify it with the path.
+    const own = failed.map((message) => (message.startsWith(error.property) ? `${path}${message.slice(error.property.length)}` : `${path}: ${message}`));
     return [...own, ...messagesOf(error.children ?? [], path)];
   });
 }

@@ -8,7 +8,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiQuery,
   ApiTags,
   getSchemaPath,
@@ -36,7 +35,7 @@ function parseWindow(raw: unknown): ReportWindow | undefined {
 const WindowQuery = ApiQuery({ name: 'window', required: false, enum: WINDOW_NAMES, description: "Default: each target's window (30d when unset)" });
 
 @ApiTags('sla')
-@ApiExtraModels(SlaStatusDto)
+@ApiExtraModels(SlaStatusDto, SlaReportDto)
 @Controller('sla')
 export class SlaController {
   constructor(
@@ -73,8 +72,15 @@ export class SlaController {
   @ApiOperation({ summary: 'SLA report: text (✅/❌ per service) or, with format=json, every status' })
   @WindowQuery
   @ApiQuery({ name: 'format', required: false, enum: ['text', 'json'] })
-  @ApiProduces('text/plain', 'application/json')
-  @ApiOkResponse({ description: 'text/plain report, or JSON with format=json', type: SlaReportDto })
+  // Two media types with different schemas: `content` is given whole, since `type`
+  // with @ApiProduces would declare the JSON object for text/plain too.
+  @ApiOkResponse({
+    description: 'The text report (default, format=text), or every status as JSON with format=json',
+    content: {
+      'text/plain': { schema: { type: 'string', description: 'One block per service; names from data are escaped (control characters as \\u001b-style escapes)' } },
+      'application/json': { schema: { $ref: getSchemaPath(SlaReportDto) } },
+    },
+  })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown window or format' })
   async report(@Res({ passthrough: true }) reply: FastifyReply, @Query('window') window?: string, @Query('format') format?: string) {
     const parsedWindow = parseWindow(window);

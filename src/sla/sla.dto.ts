@@ -2,12 +2,24 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** OpenAPI shapes of the SLA answers (documentation only; the service builds plain objects). */
 export class LatencyDto {
-  @ApiProperty({ nullable: true, type: Number, description: 'p95 over the window, within 1 % of exact' }) p95_ms!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'p95 over the window: the duration at rank ⌊0.95·(n−1)⌋ of its n requests, exact while n ≤ 100, else within 1 % (see relative_error_bound)',
+  })
+  p95_ms!: number | null;
   @ApiProperty({ nullable: true, type: Number }) p95_target_ms!: number | null;
   @ApiProperty({ nullable: true, type: Boolean }) p95_ok!: boolean | null;
-  @ApiProperty({ nullable: true, type: Number }) p99_ms!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'p99 over the window, as p95_ms' }) p99_ms!: number | null;
   @ApiProperty({ nullable: true, type: Number }) p99_target_ms!: number | null;
   @ApiProperty({ nullable: true, type: Boolean }) p99_ok!: boolean | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    enum: [0, 0.01],
+    description: 'Bound on the relative error of p95_ms and p99_ms: 0 when exact (the window holds at most 100 requests, each stored with its duration), 0.01 otherwise; null without data',
+  })
+  relative_error_bound!: number | null;
 }
 
 export class PercentMeasureDto {
@@ -30,9 +42,10 @@ export class SlaMetricsDto {
 }
 
 export class ErrorBudgetDto {
-  @ApiProperty({ enum: ['1h', '24h', '7d', '30d'], description: "The target's window" }) window!: string;
-  @ApiProperty() total_requests!: number;
-  @ApiProperty({ description: '(1 − availability target) × requests' }) allowed_failures!: number;
+  @ApiProperty({ enum: ['1h', '24h', '7d', '30d'], description: "The status's window (the one asked for, else the target's): the budget is counted over its requests" })
+  window!: string;
+  @ApiProperty({ description: 'Requests in the window' }) total_requests!: number;
+  @ApiProperty({ description: '(1 − availability target) × requests in the window' }) allowed_failures!: number;
   @ApiProperty() consumed_failures!: number;
   @ApiProperty() consumed_percent!: number;
   @ApiProperty() remaining_failures!: number;
@@ -60,8 +73,8 @@ export class BurnRateDto {
 export class SlaStatusDto {
   @ApiProperty() service!: string;
   @ApiProperty({ nullable: true, type: String, description: "The target's display name; null when the service has no target" }) target!: string | null;
-  @ApiProperty() sla_met!: boolean;
-  @ApiProperty({ enum: ['meeting', 'violated', 'no_data'] }) status!: string;
+  @ApiPropertyOptional({ description: 'Whether status is meeting; absent when the service has no target (status no_target)' }) sla_met?: boolean;
+  @ApiProperty({ enum: ['meeting', 'violated', 'no_data', 'no_target'], description: 'no_target: measured, but the service has no target to meet' }) status!: string;
   @ApiProperty({ enum: ['1h', '24h', '7d', '30d'] }) window!: string;
   @ApiProperty({ type: SlaMetricsDto }) metrics!: SlaMetricsDto;
   @ApiProperty({ type: ErrorBudgetDto, nullable: true }) error_budget!: ErrorBudgetDto | null;

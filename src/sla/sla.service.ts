@@ -90,11 +90,9 @@ export class SlaService {
     for (const service of services) {
       const window = windowOf(service);
       const target = targets.get(service) ?? null;
-      const measure = measures.get(window)!.get(service) ?? { ...empty, p95Ms: null, p99Ms: null };
-      let budget: WindowCounts | null = null;
+      const measure = measures.get(window)!.get(service) ?? { ...empty, p95Ms: null, p99Ms: null, exact: false };
       let burn: Record<BurnWindow, WindowCounts> | null = null;
       if (target) {
-        budget = target.window === window ? measure : (await countsOver(REPORT_WINDOWS[target.window])).get(service) ?? empty;
         burn = {} as Record<BurnWindow, WindowCounts>;
         for (const [name, lengthMs] of Object.entries(BURN_WINDOWS) as Array<[BurnWindow, number]>) {
           burn[name] = (await countsOver(lengthMs)).get(service) ?? empty;
@@ -102,21 +100,21 @@ export class SlaService {
       }
       statuses.set(
         service,
-        buildStatus({ service, target, window, windowStart: windowRange(scope.now, REPORT_WINDOWS[window]).from, now: scope.now, measure, budget, burn }),
+        buildStatus({ service, target, window, windowStart: windowRange(scope.now, REPORT_WINDOWS[window]).from, now: scope.now, measure, burn }),
       );
     }
     return statuses;
   }
 
-  /** Counts and latency quantiles per service over the window ending now. */
+  /** Counts and latency quantiles per service over the window ending now (exact while it holds few requests). */
   private async measure(lengthMs: number, scope: Scope): Promise<Map<string, WindowMeasure>> {
-    const sketches = new Map<string, Array<Buffer | SketchPairs>>();
+    const sketches = new Map<string, Array<RollupRow | SketchPairs>>();
     const totals = new Map<string, WindowCounts>();
     for (const part of decompose(windowRange(scope.now, lengthMs))) {
       for (const row of await this.rowsWithSketches(part, scope.service)) {
         addCounts(totals, row);
         const list = sketches.get(row.service) ?? [];
-        list.push(row.pairs ?? row.sketch!);
+        list.push(row.pairs ?? row);
         sketches.set(row.service, list);
       }
     }
@@ -125,10 +123,10 @@ export class SlaService {
     for (const [service, counts] of totals) {
       accumulator.reset();
       for (const sketch of sketches.get(service) ?? []) {
-        if (Buffer.isBuffer(sketch)) accumulator.add(sketch);
-        else accumulator.addPairs(sketch);
+        if ('keys' in sketch) accumulator.addPairs(sketch);
+        else accumulator.add(sketch.sketch!, sketch.exact_ms);
       }
-      measures.set(service, { ...counts, p95Ms: accumulator.quantile(0.95), p99Ms: accumulator.quantile(0.99) });
+      measures.set(service, { ...counts, p95Ms: accumulator.quantile(0.95), p99Ms: accumulator.quantile(0.99), exact: accumulator.exact });
     }
     return measures;
   }
@@ -144,7 +142,7 @@ export class SlaService {
       const fetched = await this.rollups.rangeRows(part, { service, withSketch: true, buckets: buckets.slice(start, start + BUCKETS_PER_LOOKUP) });
       for (const row of fetched) {
         const key = keyOf(row);
-        const pairs = decodePairs(row.sketch!);
+        const pairs = decodePairs(row.sketch!, row.exact_ms);
         fresh.set(key, { ...row, pairs });
         this.sketchCache.delete(key);
         this.sketchCache.set(key, { revision: row.revision, pairs });

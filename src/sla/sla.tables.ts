@@ -15,6 +15,12 @@ export interface SlaRollupTable {
   /** Earliest record timestamp in the bucket (for uptime_hours). */
   first_event_at: number;
   sketch: Buffer;
+  /**
+   * The requests' durations (float64, little-endian) while the bucket holds at most
+   * EXACT_SAMPLES_MAX of them, else null; null too in rows written before migration
+   * 0007. Trusted only when their number equals `total` (see decodeExact).
+   */
+  exact_ms: Buffer | null;
   updated_at: number;
   /** Random tag that changes on every write: replicas' sketch caches compare it (see SketchCache). */
   revision: number;

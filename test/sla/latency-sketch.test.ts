@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { DDSketch } from '@datadog/sketches-js';
-import { LatencySketch, SketchAccumulator } from '../../src/sla/latency-sketch.js';
+import { EXACT_SAMPLES_MAX, LatencySketch, SketchAccumulator, decodePairs } from '../../src/sla/latency-sketch.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, decompose, windowRange } from '../../src/sla/sla-windows.js';
 import { DISTRIBUTIONS, exactQuantile, relativeError, seededRandom } from './generators.js';
 
@@ -44,10 +44,105 @@ describe('latency sketch', () => {
   test('zero durations and an empty sketch', () => {
     const sketch = new LatencySketch();
     assert.equal(sketch.quantile(0.95), null);
-    for (let index = 0; index < 96; index++) sketch.accept(0);
-    for (let index = 0; index < 4; index++) sketch.accept(100);
+    // Over EXACT_SAMPLES_MAX, so the bins (and their zero count) answer.
+    for (let index = 0; index < 192; index++) sketch.accept(0);
+    for (let index = 0; index < 8; index++) sketch.accept(100);
+    assert.equal(sketch.encodeExact(), null);
     assert.equal(sketch.quantile(0.95), 0);
     assert.ok(relativeError(sketch.quantile(0.99)!, 100) <= TOLERANCE);
+  });
+});
+
+describe('exact quantiles of few requests', () => {
+  /** Durations no sketch bin represents exactly (its values are powers of 1.0202). */
+  const durations = (count: number, seed: number) => {
+    const random = seededRandom(seed);
+    return Array.from({ length: count }, () => Math.round(DISTRIBUTIONS['lognormal']!(random) * 1000) / 1000 + 0.0001);
+  };
+  const sorted = (values: number[]) => [...values].sort((left, right) => left - right);
+
+  test('one value is its own p95 and p99', () => {
+    const sketch = new LatencySketch();
+    sketch.accept(123.4);
+    assert.equal(sketch.quantile(0.95), 123.4);
+    assert.equal(sketch.quantile(0.99), 123.4);
+    // The sketch alone would not say 123.4: what exactness changes.
+    const reference = new DDSketch({ relativeAccuracy: 0.01 });
+    reference.accept(123.4);
+    assert.notEqual(reference.getValueAtQuantile(0.95), 123.4);
+  });
+
+  test(`up to ${EXACT_SAMPLES_MAX} values over stored rows: sorted[⌊q·(n−1)⌋], through encode, merge and pairs`, () => {
+    const values = durations(EXACT_SAMPLES_MAX, 11);
+    // Three rows as the store holds them, one of them merged with a stored row first.
+    const rows = [values.slice(0, 30), values.slice(30, 61), values.slice(61)].map((part) => {
+      const sketch = new LatencySketch();
+      for (const value of part) sketch.accept(value);
+      return sketch;
+    });
+    const merged = LatencySketch.decode(rows[1]!.encode(), rows[1]!.encodeExact());
+    merged.mergeStored(rows[2]!.encode(), rows[2]!.encodeExact());
+    const accumulator = new SketchAccumulator();
+    accumulator.add(rows[0]!.encode(), rows[0]!.encodeExact());
+    accumulator.addPairs(decodePairs(merged.encode(), merged.encodeExact()));
+    assert.equal(accumulator.exact, true);
+    const expected = sorted(values);
+    assert.equal(accumulator.quantile(0.95), expected[94]);
+    assert.equal(accumulator.quantile(0.99), expected[98]);
+    assert.equal(accumulator.quantile(0.5), expected[49]);
+    assert.equal(accumulator.count, EXACT_SAMPLES_MAX);
+  });
+
+  test(`${EXACT_SAMPLES_MAX + 1} values: no exact list, and the answer is the sketch's`, () => {
+    const values = durations(EXACT_SAMPLES_MAX + 1, 12);
+    const sketch = new LatencySketch();
+    const reference = new DDSketch({ relativeAccuracy: 0.01 });
+    for (const value of values) {
+      sketch.accept(value);
+      reference.accept(value);
+    }
+    assert.equal(sketch.encodeExact(), null);
+    // Two rows that are exact each but not together.
+    const first = new LatencySketch();
+    const second = new LatencySketch();
+    values.forEach((value, index) => (index % 2 ? first : second).accept(value));
+    const accumulator = new SketchAccumulator();
+    accumulator.add(first.encode(), first.encodeExact());
+    accumulator.add(second.encode(), second.encodeExact());
+    assert.equal(accumulator.exact, false);
+    for (const quantile of [0.95, 0.99]) {
+      assert.equal(sketch.quantile(quantile), reference.getValueAtQuantile(quantile));
+      assert.equal(accumulator.quantile(quantile), reference.getValueAtQuantile(quantile));
+    }
+  });
+
+  test('a row without exact values (written before they were kept), or with a list that does not match its count, makes the window estimated', () => {
+    const values = durations(10, 13);
+    const old = new LatencySketch();
+    for (const value of values.slice(0, 5)) old.accept(value);
+    const fresh = new LatencySketch();
+    for (const value of values.slice(5)) fresh.accept(value);
+    const reference = new DDSketch({ relativeAccuracy: 0.01 });
+    for (const value of values) reference.accept(value);
+    const stale = fresh.encodeExact()!.subarray(0, 8 * 4);
+    for (const [label, oldExact] of [['no list', null], ['list one short', stale]] as const) {
+      const accumulator = new SketchAccumulator();
+      accumulator.add(fresh.encode(), fresh.encodeExact());
+      accumulator.add(old.encode(), oldExact);
+      assert.equal(accumulator.exact, false, label);
+      assert.equal(accumulator.quantile(0.95), reference.getValueAtQuantile(0.95), label);
+      // Merging into a stored row drops the list for good, so the row is rewritten without one.
+      const row = LatencySketch.decode(old.encode(), oldExact);
+      row.mergeStored(fresh.encode(), fresh.encodeExact());
+      assert.equal(row.encodeExact(), null, label);
+      assert.equal(row.count, 10, label);
+    }
+    // After reset() the accumulator is exact again for the next service.
+    const accumulator = new SketchAccumulator();
+    accumulator.add(old.encode(), null);
+    accumulator.reset();
+    accumulator.add(fresh.encode(), fresh.encodeExact());
+    assert.equal(accumulator.quantile(0.99), sorted(values.slice(5))[3]);
   });
 });
 

@@ -34,11 +34,29 @@ describe('targets file', () => {
       () => loadTargetsFile(path),
       (error: unknown) =>
         error instanceof TargetsFileError &&
-        /targets\.api\.p95Ms must be a number/.test(error.message) &&
+        /targets\.api\.p95Ms must be a finite number/.test(error.message) &&
         /targets\.api\.availabilityPercent must not be greater than 100/.test(error.message) &&
         /targets\.api\.window must be one of the following values/.test(error.message),
     );
     assert.throws(() => loadTargetsFile(join(tmpdir(), 'does-not-exist.yml')), /cannot be read/);
     assert.throws(() => loadTargetsFile(file('broken.yml', 'targets: [\n')), /is not valid YAML or JSON/);
+  });
+
+  test('as the API says it: "required" for a missing field, one message per wrong field, none for the right ones', () => {
+    const path = file('missing.yml', 'targets:\n  api:\n    p95Ms: 300\n    availabilityPercent: 99.9\n    errorRatePercent: -1\n    p90Ms: 5\n  search:\n    p95Ms: fast\n    p99Ms: ~\n    availabilityPercent: 99\n    errorRatePercent: 1\n');
+    assert.throws(
+      () => loadTargetsFile(path),
+      (error: unknown) => {
+        assert.ok(error instanceof TargetsFileError);
+        assert.deepEqual(error.problems, [
+          'targets.api.p90Ms is not a known field',
+          'targets.api.p99Ms is required',
+          'targets.api.errorRatePercent must not be less than 0',
+          'targets.search.p95Ms must be a finite number',
+          'targets.search.p99Ms is required',
+        ]);
+        return true;
+      },
+    );
   });
 });

@@ -5,6 +5,7 @@ import * as sla from './0003-sla.js';
 import * as analytics from './0004-analytics.js';
 import * as anomalies from './0005-anomalies.js';
 import * as ingestLogRuns from './0006-ingest-log-runs.js';
+import * as slaExactLatencies from './0007-sla-exact-latencies.js';
 
 /**
  * Every migration, in order. Names are permanent once released: add new ones at
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-analytics': analytics,
   '0005-anomalies': anomalies,
   '0006-ingest-log-runs': ingestLogRuns,
+  '0007-sla-exact-latencies': slaExactLatencies,
 };

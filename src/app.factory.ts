@@ -9,6 +9,7 @@ import { authenticateFromHeaders } from './common/auth.guard.js';
 import { HttpProtections } from './common/http-protections.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
+import { ServedRequestLog } from './common/served-request.log.js';
 import { requestContext } from './common/request-context.js';
 import { AllExceptionsFilter, errorBody } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
@@ -83,6 +84,11 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   protections.install(fastify, metrics.registry, authenticateFromHeaders(app.get(ApiKeyRing)));
   const httpObservers = app.get(HttpObservers);
   const clock = app.get(Clock);
+  const requestLog = new ServedRequestLog(PinoLogger.root);
+  fastify.addHook('onClose', (_instance, done) => {
+    requestLog.flush();
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
@@ -90,14 +96,7 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
       reply.elapsedTime / 1000,
     );
     httpObservers.notify({ route, method: request.method, statusCode: reply.statusCode, durationMs: reply.elapsedTime, finishedAt: clock.now() });
-    // One line per request: successes at debug (ingest volume would drown the log), 4xx at warn, 5xx at error.
-    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'debug';
-    if (PinoLogger.root.isLevelEnabled(level)) {
-      PinoLogger.root[level](
-        { request_id: request.id, method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
-        'request completed',
-      );
-    }
+    requestLog.record({ requestId: String(request.id), method: request.method, route, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
     done();
   });
 

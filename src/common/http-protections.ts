@@ -66,7 +66,9 @@ export class HttpProtections {
       });
     });
     fastify.addHook('onRequest', (request, reply, done) => {
-      if (!this.overCap.has(request.raw.socket)) return done();
+      // Health probes are answered on any connection: an orchestrator that shares its address
+      // with a flood (a NAT, a node's own IP) must still see the process alive and ready.
+      if (!this.overCap.has(request.raw.socket) || request.url.startsWith('/health/')) return done();
       metrics.refused.inc({ reason: 'connections_per_address' });
       void reply
         .code(503)

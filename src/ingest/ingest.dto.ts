@@ -19,7 +19,8 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
-import { LIMITS, METRIC_NAME, keyStringProblem, parseTimestamp } from './ingest.validation.js';
+import { keyStringProblem } from '../common/key-string.js';
+import { LIMITS, METRIC_NAME, parseTimestamp } from './ingest.validation.js';
 
 /**
  * The ingest request bodies as class-validator DTOs: the definition of what each

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { itemJson } from './item-json.js';
-import { keyStringProblem, validateItem } from './ingest.validation.js';
+import { keyStringProblem } from '../common/key-string.js';
+import { validateItem } from './ingest.validation.js';
 
 const NOW = Date.UTC(2026, 10, 27);
 

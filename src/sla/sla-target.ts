@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { IsIn, IsNumber, IsOptional, IsString, Length, Max, Min, validateSync, type ValidationError } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { keyStringProblem } from '../common/key-string.js';
 import { DEFAULT_WINDOW, REPORT_WINDOWS, type ReportWindow } from './sla-windows.js';
 
 export type TargetSource = 'default' | 'file' | 'api';
@@ -106,6 +107,10 @@ export function parseTargetInput(service: string, raw: unknown, source: TargetSo
     if (input.p99Ms < input.p95Ms) problems.push(`${at('p99Ms')} must not be less than p95Ms`);
   }
   if (service.length === 0 || service.length > SERVICE_NAME_MAX_LENGTH) problems.push(`service must be 1-${SERVICE_NAME_MAX_LENGTH} characters`);
+  const serviceProblem = keyStringProblem(service);
+  if (serviceProblem !== null) problems.push(`service ${serviceProblem}`);
+  const nameProblem = typeof input.name === 'string' ? keyStringProblem(input.name) : null;
+  if (nameProblem !== null) problems.push(`${at('name')} ${nameProblem}`);
   if (problems.length > 0) return { problems };
   return {
     target: {

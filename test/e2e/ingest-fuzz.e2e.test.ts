@@ -24,6 +24,8 @@ const FIELD_NAMES = ['name', 'value', 'type', 'timestamp', 'tags', 'unit', 'titl
 const awkwardValue = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
   fc.constantFrom(0, -0, 1e308, -1e308, 2 ** 53 + 1, '', ' ', '\u0000', '\ud800', 'NaN', 'Infinity', '2026-13-45T99:99:99Z', 'page_view', [], {}),
+  // Careless data of issue 19: epoch seconds and microseconds, impossible dates, terminal escapes.
+  fc.constantFrom(1.5, 1_796_641_523, 1_796_641_523_000_000, '2026-02-30T00:00:00Z', '2026-03-01T24:00:00Z', '\u001b[31mred', 'a\r\nb', 'x\u009b', 'user-\udc00'),
   fc.string({ maxLength: 300 }),
   fc.double(),
   fc.integer(),

@@ -46,7 +46,7 @@ export class RawConnection {
     return true;
   }
 
-  /** The first complete answer on the connection, waiting at most `timeoutMs`. */
+  /** The next complete answer on the connection (taken off it), waiting at most `timeoutMs`. */
   async answer(timeoutMs = 10_000): Promise<RawAnswer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -77,6 +77,8 @@ export class RawConnection {
     const length = Number(headers['content-length'] ?? 0);
     const body = Buffer.from(this.received.slice(end + 4), 'latin1');
     if (body.length < length) return null;
+    // Latin-1 holds one character per byte: the answer's characters are its bytes.
+    this.received = this.received.slice(end + 4 + length);
     return {
       status: Number(statusLine!.split(' ')[1]),
       headers,

@@ -38,14 +38,14 @@ async function replayPosition(vigil: RunningApp): Promise<{ replay: number; appl
 
 /**
  * Five series on 5-minute steps (cap 3, idle 1 h = 12 steps), ordered by step, then a..e:
- * a (steps 0-1499) and b (0-1509) stop; c runs 0-2999; d starts at 1505 and is refused until
- * a has been idle 12 steps (1511: a evicted); e starts at 1515 and is refused until b has been
- * idle 12 steps (1521: b evicted). So: 12 points refused, 2 series evicted, c, d and e modelled.
+ * early (steps 0-1499) and late (0-1509) stop; c runs 0-2999; d starts at 1505 and is refused until
+ * early has been idle 12 steps (1511: early evicted); e starts at 1515 and is refused until late has been
+ * idle 12 steps (1521: late evicted). So: 12 points refused, 2 series evicted, c, d and e modelled.
  */
 function scenario(): Point[] {
   const spans: Array<{ name: string; from: number; to: number; seed: number; change?: (index: number, value: number, noise: number) => number }> = [
-    { name: 'evict.a', from: 0, to: 1500, seed: 31 },
-    { name: 'evict.b', from: 0, to: 1510, seed: 32 },
+    { name: 'evict.early', from: 0, to: 1500, seed: 31 },
+    { name: 'evict.late', from: 0, to: 1510, seed: 32 },
     { name: 'evict.c', from: 0, to: 3000, seed: 33, change: (index, value, noise) => value + noise + (index >= 2500 ? 8 : 0) },
     { name: 'evict.d', from: 1505, to: 3000, seed: 34, change: (index, value, noise) => value + noise + (index === 2600 ? 15 : 0) },
     { name: 'evict.e', from: 1515, to: 3000, seed: 35, change: (index, value, noise) => value + noise * (index >= 2700 ? 5 : 1) },
@@ -140,6 +140,30 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.match(exposition, /^vigil_anomaly_series 5$/m);
     });
 
+    test('idle time 0: a series evicted in the batch that touched it keeps that batch\'s verdicts; its handle serves the next series', async () => {
+      const { vigil } = await start(undefined, { VIGIL_ANOMALY_MAX_SERIES: '1', VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '0' });
+      // One batch: one.a, then one.b evicts it, then one.a comes back and evicts one.b.
+      await ingestMetrics(vigil, [
+        { name: 'one.a', value: 1, timestamp: T0 },
+        { name: 'one.a', value: 2, timestamp: T0 + 1000 },
+        { name: 'one.b', value: 3, timestamp: T0 + 1000 },
+        { name: 'one.a', value: 4, timestamp: T0 + 2000 },
+      ]);
+      let body = await report(vigil);
+      assert.equal(body.series_evicted, 2);
+      assert.equal(body.points_over_cap, 0);
+      assert.deepEqual(Object.keys(body.metrics), ['one.a']);
+      assert.equal(body.metrics['one.a']!.points_processed, 1, 'a new model: the points before its eviction are gone with it');
+      await ingestMetrics(vigil, [{ name: 'one.c', value: 5, timestamp: T0 + 3000 }]);
+      await ingestMetrics(vigil, [{ name: 'one.c', value: 6, timestamp: T0 + 4000 }]);
+      body = await report(vigil);
+      assert.equal(body.series_evicted, 3);
+      assert.deepEqual(Object.keys(body.metrics), ['one.c']);
+      assert.equal(body.metrics['one.c']!.data_points, 2);
+      assert.deepEqual(await storedSeriesIds(vigil), [seriesIdOf('one.c')]);
+      assert.match(await scrape(vigil), /^vigil_anomaly_series_evicted_total 3$/m);
+    });
+
     const env = { VIGIL_ANOMALY_MAX_SERIES: '3', VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '3600' };
     const points = scenario();
     let straight: { rows: ReturnType<typeof comparable>; report: Report; stored: string[] };
@@ -179,19 +203,19 @@ for (const { name, make } of BOTH_DATABASES) {
       await ingestMetrics(first.vigil, before(points, 1518), 700);
       const half = await report(first.vigil);
       assert.equal(half.series_evicted, 1);
-      assert.ok(!('evict.a' in half.metrics));
+      assert.ok(!('evict.early' in half.metrics));
       const positions = await replayPosition(first.vigil);
       assert.ok(positions.replay < positions.applied, 'nothing to replay');
       await first.vigil.app.get(DerivedStateRunner).beforeApplicationShutdown();
       const { vigil } = await start(first.database, env);
       await vigil.settle();
       assert.deepEqual(durable(await report(vigil)), durable(half));
-      assert.ok(!(await storedSeriesIds(vigil)).includes(seriesIdOf('evict.a')));
+      assert.ok(!(await storedSeriesIds(vigil)).includes(seriesIdOf('evict.early')));
       await ingestMetrics(vigil, from(points, 1518), 700);
       assert.deepEqual(comparable(await anomalies(vigil)), straight.rows);
       assert.deepEqual(durable(await report(vigil)), durable(straight.report));
       assert.deepEqual(await storedSeriesIds(vigil), straight.stored);
-      // This process evicted one series (b); a was evicted by the one that crashed.
+      // This process evicted one series (late); early was evicted by the one that crashed.
       assert.match(await scrape(vigil), /^vigil_anomaly_series_evicted_total 1$/m);
     });
   });

@@ -38,8 +38,9 @@ export class AnomaliesController {
     description:
       'Counters are exact: every point counts once, across restarts. data_points: points the models learnt from; points_processed: every ' +
       'point seen, including late points (older than the series\u2019 previous one) that the model ignores. mean/std/min/max: over every ' +
-      'processed point. A metric sent with several tag sets sums over its series. Points of series over VIGIL_ANOMALY_MAX_SERIES are ' +
-      'only in points_over_cap.',
+      'processed point. A metric sent with several tag sets sums over its series. At VIGIL_ANOMALY_MAX_SERIES a new series evicts the ' +
+      'series idle longest in data time, if idle VIGIL_ANOMALY_SERIES_IDLE_SECONDS (series_evicted; its counters leave the report), else ' +
+      'it is refused: its points are only in points_over_cap.',
   })
   @ApiOkResponse({ type: AnomalyReportBody })
   report(): AnomalyReportBody {

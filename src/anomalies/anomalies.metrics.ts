@@ -22,6 +22,7 @@ export interface AnomalyGaugeSource {
 export class AnomaliesMetrics {
   private readonly detected: Counter<'metric'>;
   readonly trainings: Counter;
+  readonly seriesEvicted: Counter;
   private readonly labelled = new Set<string>();
 
   constructor(private readonly metrics: VigilMetrics) {
@@ -35,6 +36,11 @@ export class AnomaliesMetrics {
     this.trainings = new Counter({
       name: 'vigil_anomaly_model_trainings_total',
       help: 'Isolation-forest trainings run by the scheduled training job',
+      registers,
+    });
+    this.seriesEvicted = new Counter({
+      name: 'vigil_anomaly_series_evicted_total',
+      help: 'Series whose model was dropped at VIGIL_ANOMALY_MAX_SERIES for a new series (idle VIGIL_ANOMALY_SERIES_IDLE_SECONDS in data time), by batches this replica committed',
       registers,
     });
   }
@@ -59,7 +65,7 @@ export class AnomaliesMetrics {
     gauge('vigil_anomaly_series', 'Series with an anomaly model (metric series and per-service request latency)', () => source.modelledSeries());
     gauge(
       'vigil_anomaly_series_over_cap',
-      'Distinct series refused a model because VIGIL_ANOMALY_MAX_SERIES was reached (seen by this process since it started)',
+      'Distinct series refused a model because VIGIL_ANOMALY_MAX_SERIES was reached and no series was idle enough to evict (seen by this process since it started)',
       () => source.seriesOverCap(),
     );
     gauge('vigil_anomaly_points_over_cap', 'Points of series over the cap (counted, not modelled), in total', () => source.pointsOverCap());

@@ -39,9 +39,17 @@ export class AnomalyReportBody {
   @ApiProperty({ description: 'Sum of points_processed over every metric' }) total_points_processed!: number;
   @ApiProperty({ description: 'Series whose isolation forest has been trained' }) models_trained!: number;
   @ApiProperty({ description: 'Sum of anomalies over every metric' }) anomalies_detected!: number;
-  @ApiProperty({ description: 'Points of series refused a model because VIGIL_ANOMALY_MAX_SERIES was reached (counted, not modelled)' })
+  @ApiProperty({
+    description: 'Points of series refused a model because VIGIL_ANOMALY_MAX_SERIES was reached and no series was idle enough to evict (counted, not modelled)',
+  })
   points_over_cap!: number;
   @ApiProperty({ description: 'Distinct series refused a model since this process started (remembered up to 100,000)' }) series_over_cap!: number;
+  @ApiProperty({
+    description:
+      'Series whose model was dropped, since the store began, to make room at VIGIL_ANOMALY_MAX_SERIES for a new series: the series touched ' +
+      'least recently, once its newest point was VIGIL_ANOMALY_SERIES_IDLE_SECONDS older than the newest point of any series (data time)',
+  })
+  series_evicted!: number;
   @ApiProperty({ enum: ['low', 'medium', 'high'] }) sensitivity!: string;
   @ApiProperty({ type: [String], description: 'Metric names whose points are counted but never raise anomalies' }) muted_metrics!: string[];
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/MetricReport' }, description: 'By metric name, summed over its series' })

@@ -65,6 +65,7 @@ export class AnomaliesService {
       anomalies_detected: anomalies,
       points_over_cap: report.pointsOverCap,
       series_over_cap: report.seriesOverCap,
+      series_evicted: report.seriesEvicted,
       sensitivity: this.config.anomalies.sensitivity,
       muted_metrics: [...this.config.anomalies.mutedMetrics],
       metrics,

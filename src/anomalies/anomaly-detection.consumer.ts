@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Clock } from '../common/clock.js';
-import { TupleMap } from '../common/tuple-map.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { EventItem, Tags } from '../ingest/ingest.types.js';
@@ -11,13 +10,21 @@ import type { Db, Tx } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { IngestLogRepository, type LogEntry } from '../storage/ingest-log.repository.js';
 import type { DerivedStateConsumer } from '../storage/log-consumers.js';
-import { AnomalyStoreRepository, POINTS_OVER_CAP, type NewAnomaly, type SeriesSnapshotRow } from './anomaly-store.repository.js';
+import {
+  AnomalyStoreRepository,
+  DATA_TIME,
+  POINTS_OVER_CAP,
+  SERIES_EVICTED,
+  type NewAnomaly,
+  type SeriesSnapshotRow,
+} from './anomaly-store.repository.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
 import type { DetectorSettings } from './detection/index.js';
 import type { ObserveRequest, ObserveResult, SeriesToLoad, TrainResult } from './detection/series-detector-set.js';
 import { DetectionThread } from './detection-thread.js';
 import { countPoint, emptyCounters, mergeCounters, type SeriesCounters } from './series-counters.js';
-import { identityText, pointOf, seriesIdentity, type SeriesPoint, type SeriesSource } from './series-identity.js';
+import { identityText, pointOf, seriesIdentity, type SeriesPoint } from './series-identity.js';
+import { SeriesModels, type ModelledSeries } from './series-models.js';
 
 export const ANOMALY_CONSUMER = 'anomalies';
 /**
@@ -43,66 +50,11 @@ const REPLAY_CHUNK = 5000;
 const TRAININGS_PER_ROUND = 32;
 const MAX_EVENT_TAGS = 32;
 
-/**
- * One modelled series. Its detector lives on the DetectionThread under `handle`;
- * `snapshotId`, `dirty`... describe its stored snapshot relative to that detector.
- */
-export interface ModelledSeries {
-  /** identityText() of its identity. */
-  key: string;
-  id: string;
-  source: SeriesSource;
-  metric: string;
-  tags: Tags;
-  muted: boolean;
-  handle: number;
-  /** The DetectionThread holds its detector; until then (after a reload) storedState is what to load. */
-  loaded: boolean;
-  storedState: string | null;
-  counters: SeriesCounters;
-  trained: boolean;
-  /** The detector state and counters of the stored row reflect the log entries <= snapshotId. */
-  snapshotId: number;
-  /** Points after snapshotId are in memory only (committed or in the open batch). */
-  dirty: boolean;
-  dirtySince: number;
-  pointsSinceSnapshot: number;
-  /** Trained after the stored snapshot: its next batch must snapshot it (see the class comment). */
-  trainedSinceSnapshot: boolean;
-}
-
 interface StoredCounters extends SeriesCounters {
   trained: boolean;
-}
-
-/** The in-memory models; a reload builds a new one and swaps it in at once. */
-class SeriesModels {
-  /** Every series by its key. */
-  readonly series = new Map<string, ModelledSeries>();
-  /**
-   * Every series by the identity parts it was created or restored with: the per-point lookup
-   * (see TupleMap). Other parts with the same text (a tag split elsewhere at "=") are not
-   * added: they find their series through the text each time, so they cannot grow this.
-   */
-  private readonly byIdentity = new TupleMap<ModelledSeries>();
-  readonly byHandle: ModelledSeries[] = [];
-  /** Series with points not in their stored snapshot, in the order they became so. */
-  readonly dirty = new Set<ModelledSeries>();
-  readonly trainingDue = new Set<ModelledSeries>();
-
-  /** The series of these identity parts; when there is none, the identity's text (the key it would have). */
-  find(identity: string[]): ModelledSeries | string {
-    const series = this.byIdentity.get(identity);
-    if (series) return series;
-    const key = identityText(identity);
-    return this.series.get(key) ?? key;
-  }
-
-  add(series: ModelledSeries, identity: string[]): void {
-    this.series.set(series.key, series);
-    this.byIdentity.set(identity, series);
-    this.byHandle.push(series);
-  }
+  /** ModelledSeries.lastPointId and newestPointTime as of the snapshot (absent in rows of earlier versions). */
+  lastPointId?: number;
+  newestPointTime?: number | null;
 }
 
 export interface AnomalyReport {
@@ -110,6 +62,7 @@ export interface AnomalyReport {
   modelsTrained: number;
   pointsOverCap: number;
   seriesOverCap: number;
+  seriesEvicted: number;
   metrics: Map<string, SeriesCounters>;
 }
 
@@ -138,6 +91,9 @@ interface DetectedBatch {
   anomalies: NewAnomaly[];
   replayFrom: number;
   overCapChanged: boolean;
+  /** Ids of the series evicted by this batch: their rows are deleted (before `rows` are written). */
+  evictedIds: string[];
+  dataTimeChanged: boolean;
 }
 
 /** The points of one observe request, with the series and log entry of each, to read its result back. */
@@ -167,10 +123,11 @@ class PointsToObserve {
     this.values[index] = point.value;
   }
 
-  request(load: SeriesToLoad[], snapshot: readonly ModelledSeries[]): ObserveRequest {
+  request(load: SeriesToLoad[], snapshot: readonly ModelledSeries[], drop: number[] = []): ObserveRequest {
     const size = this.size;
     return {
       load,
+      drop,
       handles: this.handles.subarray(0, size),
       timestamps: this.timestamps.subarray(0, size),
       values: this.values.subarray(0, size),
@@ -226,7 +183,16 @@ class PointsToObserve {
  *   the next batch that touches it, in that batch's transaction. Reload blocks training.
  * - Anomaly rows are unique by log id and inserted ignoring conflicts; events, logs and the
  *   Prometheus counter follow only rows really inserted.
- * Points of series over the cap are counted (durably, in anomaly_state) and not modelled.
+ *
+ * The cap (VIGIL_ANOMALY_MAX_SERIES): a point of a new series evicts the series touched least
+ * recently (by log order) when that series' newest point is at least VIGIL_ANOMALY_SERIES_IDLE_SECONDS
+ * older than the data time, the newest timestamp of every metric and request point applied so far
+ * (this one included). Both come from the log alone, never the wall clock, so a reload, replaying
+ * the same entries, takes the same decisions and gives the same verdicts. The evicted series' row
+ * is deleted in the batch transaction (the points it judged earlier in the batch keep their
+ * anomalies); should the series come back, it starts a new model. Otherwise the point is refused:
+ * counted (durably, in anomaly_state) and not modelled. The data time, the eviction count and each
+ * series' last point are stored with the snapshots, so a reload restores them exactly.
  */
 @Injectable()
 export class AnomalyDetectionConsumer implements DerivedStateConsumer {
@@ -238,8 +204,12 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   private readonly settings: DetectorSettings;
   private readonly muted: Set<string>;
   private readonly maxSeries: number;
+  private readonly idleMs: number;
   private models = new SeriesModels();
   private pointsOverCap = 0;
+  /** Series evicted since the store began (durable); `evictedInBatch` of them by the batch in flight. */
+  private seriesEvicted = 0;
+  private evictedInBatch = 0;
   private readonly refused = new Set<string>();
   /** Every entry of our kinds with id <= this is reflected in memory (when no batch is in flight). */
   private lastAppliedId = 0;
@@ -271,6 +241,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     this.settings = { sensitivity: config.anomalies.sensitivity };
     this.muted = new Set(config.anomalies.mutedMetrics);
     this.maxSeries = config.anomalies.maxSeries;
+    this.idleMs = config.anomalies.seriesIdleSeconds * 1000;
   }
 
   /**
@@ -300,9 +271,14 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       if (this.suspect) await this.reload(trx);
       batch = await this.detect(entries);
     }
-    const { now, rows, anomalies, replayFrom, overCapChanged } = batch;
+    const { now, rows, anomalies, replayFrom, overCapChanged, evictedIds, dataTimeChanged } = batch;
+    if (evictedIds.length > 0) {
+      await this.store.deleteSeries(trx, evictedIds);
+      await this.store.setStateValue(trx, SERIES_EVICTED, this.seriesEvicted);
+    }
     await this.store.saveSeries(trx, rows, now);
     if (overCapChanged) await this.store.setStateValue(trx, POINTS_OVER_CAP, this.pointsOverCap);
+    if (dataTimeChanged) await this.store.setStateValue(trx, DATA_TIME, this.models.dataTime);
     await this.positions.set(trx, ANOMALY_REPLAY_POSITION, replayFrom, now);
     const inserted = anomalies.length > 0 ? await this.store.insertAnomalies(trx, anomalies, now) : new Set<number>();
     const announced = anomalies.filter((anomaly) => inserted.has(anomaly.logId));
@@ -322,28 +298,41 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     const touched = new Set<ModelledSeries>();
     const points = new PointsToObserve(entries.length);
     const overCapBefore = this.pointsOverCap;
+    const dataTimeBefore = models.dataTime;
+    const evictedIds: string[] = [];
     // From here to the observe request nothing awaits: every decision about this batch's
     // snapshots is taken before a training round can mark a series trained (see trainDue()).
     for (const entry of entries) {
       const point = pointOf(entry);
       if (!point) continue;
+      if (point.timestamp > models.dataTime) models.dataTime = point.timestamp;
       let series = models.find(point.identity);
       if (typeof series === 'string') {
         if (models.series.size >= this.maxSeries) {
-          this.pointsOverCap++;
-          if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(series);
-          continue;
+          const idlest = models.idlest(this.idleMs);
+          if (!idlest) {
+            this.pointsOverCap++;
+            if (this.refused.size < MAX_REMEMBERED_REFUSED) this.refused.add(series);
+            continue;
+          }
+          models.evict(idlest);
+          evictedIds.push(idlest.id);
         }
         series = this.newSeries(models, point, series, entry.id - 1);
         created.push(series);
       }
       touched.add(series);
       this.count(models, series, point.value, now);
+      models.touch(series, entry.id, point.timestamp);
       points.add(series, entry.id, point);
     }
+    this.seriesEvicted += evictedIds.length;
+    this.evictedInBatch = evictedIds.length;
 
     const snapshotted: ModelledSeries[] = [];
     for (const series of touched) {
+      // Evicted later in the batch: its row is deleted, its detector dropped after its points.
+      if (!models.holds(series)) continue;
       if (series.trainedSinceSnapshot || series.pointsSinceSnapshot >= SNAPSHOT_EVERY_POINTS || now - series.dirtySince >= SNAPSHOT_MAX_AGE_MS) {
         this.markSnapshotted(models, series, batchEnd);
         snapshotted.push(series);
@@ -357,18 +346,34 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       swept++;
     }
     const replayFrom = this.replayFloor(models, batchEnd);
-    const observed = await this.thread.observe(points.request(this.toLoad([...touched, ...snapshotted]), snapshotted));
+    const drop = models.takeEvictedHandles();
+    const observing = this.thread.observe(points.request(this.toLoad([...touched, ...snapshotted]), snapshotted, drop));
+    // Sent: the thread drops these detectors before it reads any later request, which may reuse the handles.
+    models.releaseHandles(drop);
+    const observed = await observing;
 
     const anomalies = points.judged(observed);
-    for (const handle of observed.due) models.trainingDue.add(models.byHandle[handle]!);
+    this.markDue(models, observed.due);
     const rows = this.snapshotRows(models, observed);
     const snapshottedSet = new Set(snapshotted);
-    for (const series of created) if (!snapshottedSet.has(series)) rows.push(this.creationRow(series));
-    return { entries, now, batchEnd, rows, anomalies, replayFrom, overCapChanged: this.pointsOverCap !== overCapBefore };
+    for (const series of created) if (!snapshottedSet.has(series) && models.holds(series)) rows.push(this.creationRow(series));
+    return {
+      entries,
+      now,
+      batchEnd,
+      rows,
+      anomalies,
+      replayFrom,
+      overCapChanged: this.pointsOverCap !== overCapBefore,
+      evictedIds,
+      dataTimeChanged: models.dataTime !== dataTimeBefore,
+    };
   }
 
   afterCommit(): void {
     this.inFlight = false;
+    if (this.evictedInBatch > 0) this.metrics.seriesEvicted.inc(this.evictedInBatch);
+    this.evictedInBatch = 0;
     const announced = this.announcements;
     this.announcements = [];
     for (const [index, anomaly] of announced.entries()) {
@@ -418,6 +423,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
           const series = point ? models.find(point.identity) : undefined;
           if (!point || series === undefined || typeof series === 'string' || entry.id <= series.snapshotId) continue;
           this.count(models, series, point.value, now);
+          models.touch(series, entry.id, point.timestamp);
           points.add(series, entry.id, point);
         }
         if (points.size > 0) {
@@ -425,12 +431,16 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
           const observed = await this.thread.observe(points.request(this.toLoad(touched), []));
           // Replayed anomalies are counted again (the counters are as of each snapshot), not stored again.
           points.judged(observed);
-          for (const handle of observed.due) models.trainingDue.add(models.byHandle[handle]!);
+          this.markDue(models, observed.due);
         }
         if (entries.length < REPLAY_CHUNK) break;
         after = entries[entries.length - 1]!.id;
       }
+      models.orderByLastPoint();
+      models.dataTime = (await this.store.stateValueOrNull(trx, DATA_TIME)) ?? Number.NEGATIVE_INFINITY;
       this.pointsOverCap = await this.store.stateValue(trx, POINTS_OVER_CAP);
+      this.seriesEvicted = await this.store.stateValue(trx, SERIES_EVICTED);
+      this.evictedInBatch = 0;
       this.models = models;
       this.lastAppliedId = position;
       this.inFlight = false;
@@ -487,8 +497,13 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       }
       // A reload since the request replaced these models: what it restored trains anew.
       if (models !== this.models) return trained;
-      for (const handle of result.trained) models.byHandle[handle]!.trained = true;
-      for (const { handle } of result.failed) models.trainingDue.add(models.byHandle[handle]!);
+      // A series evicted while its round ran has no entry any more (its handle is reused only after the
+      // request dropping it is answered, which the thread does after this round).
+      for (const handle of result.trained) {
+        const series = models.byHandle[handle];
+        if (series) series.trained = true;
+      }
+      this.markDue(models, result.failed.map(({ handle }) => handle));
       if (result.trained.length > 0) this.metrics.trainings.inc(result.trained.length);
       trained += result.trained.length;
       if (result.failed.length > 0) throw new Error(`training failed for ${result.failed.length} series: ${result.failed[0]!.reason}`);
@@ -540,7 +555,14 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       if (!total) metrics.set(series.metric, (total = emptyCounters()));
       mergeCounters(total, series.counters);
     }
-    return { series: this.models.series.size, modelsTrained, pointsOverCap: this.pointsOverCap, seriesOverCap: this.refused.size, metrics };
+    return {
+      series: this.models.series.size,
+      modelsTrained,
+      pointsOverCap: this.pointsOverCap,
+      seriesOverCap: this.refused.size,
+      seriesEvicted: this.seriesEvicted,
+      metrics,
+    };
   }
 
   get modelledSeries(): number {
@@ -562,12 +584,13 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   private newSeries(models: SeriesModels, point: SeriesPoint, key: string, snapshotId: number): ModelledSeries {
     const series: ModelledSeries = {
       key,
+      identity: point.identity,
       id: seriesIdOf(key),
       source: point.source,
       metric: point.metric,
       tags: point.tags,
       muted: this.muted.has(point.metric),
-      handle: models.byHandle.length,
+      handle: models.nextHandle(),
       loaded: false,
       storedState: null,
       counters: emptyCounters(),
@@ -577,23 +600,26 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       dirtySince: 0,
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
+      lastPointId: snapshotId,
+      newestPointTime: Number.NEGATIVE_INFINITY,
     };
-    models.add(series, point.identity);
+    models.add(series);
     return series;
   }
 
   private restoredSeries(models: SeriesModels, row: SeriesSnapshotRow): ModelledSeries {
     const source = row.source === 'request' ? 'request' : 'metric';
-    const { trained, ...counters } = JSON.parse(row.counters) as StoredCounters;
+    const { trained, lastPointId, newestPointTime, ...counters } = JSON.parse(row.counters) as StoredCounters;
     const identity = seriesIdentity(source, row.metric, row.tags);
     const series: ModelledSeries = {
       key: identityText(identity),
+      identity,
       id: row.seriesId,
       source,
       metric: row.metric,
       tags: row.tags,
       muted: this.muted.has(row.metric),
-      handle: models.byHandle.length,
+      handle: models.nextHandle(),
       loaded: false,
       storedState: row.state,
       counters,
@@ -603,8 +629,12 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
       dirtySince: 0,
       pointsSinceSnapshot: 0,
       trainedSinceSnapshot: false,
+      // A row written before eviction existed counts as touched at its snapshot, with no known point
+      // time: idle, until its next point.
+      lastPointId: lastPointId ?? row.snapshotId,
+      newestPointTime: newestPointTime ?? Number.NEGATIVE_INFINITY,
     };
-    models.add(series, identity);
+    models.add(series);
     return series;
   }
 
@@ -640,17 +670,26 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     models.dirty.delete(series);
   }
 
+  /** Marks these series due for training (a handle whose series was evicted meanwhile is skipped). */
+  private markDue(models: SeriesModels, handles: readonly number[]): void {
+    for (const handle of handles) {
+      const series = models.byHandle[handle];
+      if (series) models.trainingDue.add(series);
+    }
+  }
+
   /** The stored rows of the snapshots the thread returned (their series were marked snapshotted when requested). */
   private snapshotRows(models: SeriesModels, observed: ObserveResult): SeriesSnapshotRow[] {
     return observed.snapshots.map(({ handle, state, trained }) => {
       const series = models.byHandle[handle]!;
       series.trained = trained;
-      return this.seriesRow(series, state, { ...series.counters, trained });
+      return this.seriesRow(series, state, { ...series.counters, trained, lastPointId: series.lastPointId, newestPointTime: series.newestPointTime });
     });
   }
 
+  /** The row of a series as created: no point yet as of its snapshot id, the entry before its first point. */
   private creationRow(series: ModelledSeries): SeriesSnapshotRow {
-    return this.seriesRow(series, null, { ...emptyCounters(), trained: false });
+    return this.seriesRow(series, null, { ...emptyCounters(), trained: false, lastPointId: series.snapshotId, newestPointTime: null });
   }
 
   private seriesRow(series: ModelledSeries, state: SeriesSnapshotRow['state'], counters: StoredCounters): SeriesSnapshotRow {

@@ -41,7 +41,10 @@ export interface AnomalyQuery {
 const ANOMALY_ROWS_PER_STATEMENT = 1000;
 const SERIES_ROWS_PER_STATEMENT = 50;
 const SERIES_ROWS_PER_READ = 500;
+/** Names in anomaly_state: points of refused series; series evicted at the cap; the consumer's data time (see the consumer). */
 export const POINTS_OVER_CAP = 'points_over_cap';
+export const SERIES_EVICTED = 'series_evicted';
+export const DATA_TIME = 'data_time';
 
 /** Storage of the anomalies module: anomaly rows, series snapshots and module state. */
 @Injectable()
@@ -104,6 +107,13 @@ export class AnomalyStoreRepository {
     }
   }
 
+  /** Deletes the rows of evicted series (ids not stored are ignored). */
+  async deleteSeries(trx: Tx, seriesIds: readonly string[]): Promise<void> {
+    for (let start = 0; start < seriesIds.length; start += ANOMALY_ROWS_PER_STATEMENT) {
+      await trx.deleteFrom('anomaly_series').where('series_id', 'in', seriesIds.slice(start, start + ANOMALY_ROWS_PER_STATEMENT)).execute();
+    }
+  }
+
   /** Every stored series, in pages (keyset on series_id), to bound one read's memory. */
   async *allSeries(executor: Executor): AsyncGenerator<SeriesSnapshotRow> {
     let after = '';
@@ -132,8 +142,13 @@ export class AnomalyStoreRepository {
   }
 
   async stateValue(executor: Executor, name: string): Promise<number> {
+    return (await this.stateValueOrNull(executor, name)) ?? 0;
+  }
+
+  /** The named value; null when it was never set. */
+  async stateValueOrNull(executor: Executor, name: string): Promise<number | null> {
     const row = await executor.selectFrom('anomaly_state').select('value').where('name', '=', name).executeTakeFirst();
-    return Number(row?.value ?? 0);
+    return row === undefined ? null : Number(row.value);
   }
 
   async setStateValue(trx: Tx, name: string, value: number): Promise<void> {

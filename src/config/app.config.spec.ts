@@ -20,6 +20,22 @@ describe('loadConfig', () => {
     assert.equal(config.rateLimit.maxPerWindow, 0);
   });
 
+  test('series eviction: idle times default to 3600 s (anomalies) and 60 s or the TTL (re-exposition), which bounds the latter', () => {
+    assert.equal(loadConfig({}).anomalies.seriesIdleSeconds, 3600);
+    assert.equal(loadConfig({ VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '0' }).anomalies.seriesIdleSeconds, 0);
+    assert.equal(loadConfig({}).metrics.seriesMinIdleSeconds, 60);
+    assert.equal(loadConfig({ VIGIL_METRICS_SERIES_TTL_SECONDS: '30' }).metrics.seriesMinIdleSeconds, 30);
+    assert.equal(loadConfig({ VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS: '600' }).metrics.seriesMinIdleSeconds, 600);
+    assert.throws(
+      () => loadConfig({ VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS: '601' }),
+      (error: unknown) =>
+        error instanceof ConfigurationError &&
+        error.problems.length === 1 &&
+        error.problems[0] === 'VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS must not be greater than VIGIL_METRICS_SERIES_TTL_SECONDS',
+    );
+    assert.throws(() => loadConfig({ VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '-1' }), ConfigurationError);
+  });
+
   test('any key binds 0.0.0.0; admin keys are listed; HOST overrides', () => {
     const config = loadConfig({ VIGIL_ADMIN_KEYS: ' a1 , a2 ,', VIGIL_READ_KEYS: 'r1' });
     assert.equal(config.http.host, '0.0.0.0');

@@ -64,8 +64,10 @@ export interface AppConfig {
   shipOwnLogs: boolean;
   /** `file`: VIGIL_SLA_TARGETS_FILE, read and validated with the variables. */
   sla: { targetsFile?: string; file?: TargetsFile };
-  anomalies: { sensitivity: Sensitivity; mutedMetrics: string[]; maxSeries: number };
-  metrics: { maxSeries: number; seriesTtlSeconds: number; maxLabelValuesPerMetric: number };
+  /** seriesIdleSeconds: in data time (see AnomalyDetectionConsumer), how idle a series must be to be evicted at maxSeries. */
+  anomalies: { sensitivity: Sensitivity; mutedMetrics: string[]; maxSeries: number; seriesIdleSeconds: number };
+  /** seriesMinIdleSeconds: clock time without a point before a series may be evicted at maxSeries (≤ seriesTtlSeconds). */
+  metrics: { maxSeries: number; seriesTtlSeconds: number; seriesMinIdleSeconds: number; maxLabelValuesPerMetric: number };
 }
 
 /** Every secret the configuration holds, for log redaction and error-body scrubbing. */
@@ -155,6 +157,10 @@ export function loadConfig(environment: Record<string, string | undefined>): App
   if ((env.VIGIL_HEADERS_TIMEOUT_MS ?? 10_000) > (env.VIGIL_REQUEST_TIMEOUT_MS ?? 60_000)) {
     problems.push('VIGIL_HEADERS_TIMEOUT_MS must not be greater than VIGIL_REQUEST_TIMEOUT_MS');
   }
+  // An eviction must not wait for longer than the TTL, which frees the series anyway.
+  if ((env.VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS ?? 0) > (env.VIGIL_METRICS_SERIES_TTL_SECONDS ?? 600)) {
+    problems.push('VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS must not be greater than VIGIL_METRICS_SERIES_TTL_SECONDS');
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const queueDefault = env.VIGIL_QUEUE_MAX_BYTES ?? 256 * MIB;
@@ -239,10 +245,13 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
       mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),
       maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? 10_000,
+      seriesIdleSeconds: env.VIGIL_ANOMALY_SERIES_IDLE_SECONDS ?? 3600,
     },
     metrics: {
       maxSeries: env.VIGIL_METRICS_MAX_SERIES ?? 10_000,
       seriesTtlSeconds: env.VIGIL_METRICS_SERIES_TTL_SECONDS ?? 600,
+      // Unset: 60 s, or the TTL when that is shorter.
+      seriesMinIdleSeconds: env.VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS ?? Math.min(60, env.VIGIL_METRICS_SERIES_TTL_SECONDS ?? 600),
       maxLabelValuesPerMetric: env.VIGIL_METRICS_MAX_LABEL_VALUES ?? 1_000,
     },
   };

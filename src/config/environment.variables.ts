@@ -148,9 +148,13 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['low', 'medium', 'high']) VIGIL_ANOMALY_SENSITIVITY?: string;
   @IsOptional() @IsString() VIGIL_ANOMALY_MUTE?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) VIGIL_ANOMALY_MAX_SERIES?: number;
+  /** At the cap, a series idle this long in data time (point timestamps) may be evicted for a new one; 0: any series. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(3_153_600_000) VIGIL_ANOMALY_SERIES_IDLE_SECONDS?: number;
 
   // Prometheus re-exposition of ingested metrics
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) VIGIL_METRICS_MAX_SERIES?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) VIGIL_METRICS_SERIES_TTL_SECONDS?: number;
+  /** At the cap, a series without a point for this long may be evicted for a new one; at most the TTL. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) VIGIL_METRICS_MAX_LABEL_VALUES?: number;
 }

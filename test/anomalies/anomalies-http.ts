@@ -46,6 +46,7 @@ export interface Report {
   anomalies_detected: number;
   points_over_cap: number;
   series_over_cap: number;
+  series_evicted: number;
   metrics: Record<string, MetricReport>;
 }
 

@@ -252,3 +252,67 @@ describe('re-exposition', () => {
     assert.match(await registry.metrics(), /^vigil_metrics_reexposed_series 3$/m);
   });
 });
+
+describe('eviction at the series cap', () => {
+  const evicted = async (registry: Registry) => (await registry.getSingleMetric('vigil_metrics_series_evicted_total')!.get()).values[0]!.value;
+
+  test('a new series evicts the series idle longest once it has been idle the minimum time; before that it is refused', async () => {
+    const { registry, clock, metrics, samples, dropped } = setup({ maxSeries: 3, seriesTtlSeconds: 600, seriesMinIdleSeconds: 60 });
+    metrics.observe([point('a', 1)]);
+    clock.advance(10_000);
+    metrics.observe([point('b', 2), point('c', 3)]);
+    clock.advance(10_000);
+    // a is touched again: b and c (last seen at 10 s) are now the idlest, b first.
+    metrics.observe([point('a', 4)]);
+    clock.advance(49_999);
+    // b has been idle 59.999 s: not yet evictable.
+    metrics.observe([point('d', 5)]);
+    assert.equal((await dropped())['max_series'], 1);
+    assert.equal(await evicted(registry), 0);
+    clock.advance(1);
+    metrics.observe([point('d', 6), point('e', 7), point('f', 8)]);
+    // d evicts b, e evicts c (both idle 60 s); f finds a, idle only 50 s: refused.
+    assert.deepEqual(await samples(), ['vigil_app_a 4', 'vigil_app_d 6', 'vigil_app_e 7']);
+    assert.equal(registry.getSingleMetric('vigil_app_b'), undefined, 'the emptied family is unregistered');
+    assert.equal(await evicted(registry), 2);
+    assert.equal((await dropped())['max_series'], 2);
+    assert.equal(metrics.size, 3);
+  });
+
+  test('evicting the last series of the family the new series joins keeps the family; label values are freed', async () => {
+    const { registry, clock, metrics, samples, dropped } = setup({ maxSeries: 1, maxLabelValuesPerMetric: 1, seriesTtlSeconds: 600, seriesMinIdleSeconds: 0 });
+    metrics.observe([point('load', 1, { tags: { host: 'x' } })]);
+    metrics.observe([point('load', 2, { tags: { host: 'y' } })]);
+    // host=x still holds the only label value when y arrives: refused for the label cap, nothing evicted.
+    assert.equal((await dropped())['max_label_values'], 1);
+    assert.equal(await evicted(registry), 0);
+    clock.advance(1);
+    metrics.observe([point('other', 3)]);
+    assert.deepEqual(await samples(), ['vigil_app_other 3']);
+    clock.advance(1);
+    metrics.observe([point('other', 4, { tags: { k: 'v' } })]);
+    assert.deepEqual(await samples(), ['vigil_app_other{k="v"} 4']);
+    clock.advance(1);
+    metrics.observe([point('load', 5, { tags: { host: 'y' } })]);
+    assert.deepEqual(await samples(), ['vigil_app_load{host="y"} 5']);
+    assert.equal(await evicted(registry), 3);
+    assert.equal(metrics.size, 1);
+  });
+
+  test('the minimum idle time defaults to 60 s, or to the TTL when that is shorter', async () => {
+    const { registry, clock, metrics } = setup({ maxSeries: 1, seriesTtlSeconds: 600 });
+    metrics.observe([point('a', 1)]);
+    clock.advance(59_999);
+    metrics.observe([point('b', 1)]);
+    assert.equal(await evicted(registry), 0);
+    clock.advance(60_000);
+    metrics.observe([point('c', 1)]);
+    assert.equal(await evicted(registry), 1);
+    const short = setup({ maxSeries: 1, seriesTtlSeconds: 20 });
+    short.metrics.observe([point('a', 1)]);
+    short.clock.advance(20_000);
+    short.metrics.observe([point('b', 1)]);
+    assert.equal(await evicted(short.registry), 1);
+    assert.deepEqual(await short.samples(), ['vigil_app_b 1']);
+  });
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../../src/common/clock.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { postJson, startApp, type RunningApp } from '../support/app.js';
 
@@ -46,6 +47,51 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.ok(lines.includes('vigil_metrics_dropped_series_total{reason="max_series"} 1'));
       assert.ok(lines.includes('vigil_metrics_dropped_series_total{reason="type_conflict"} 1'));
       assert.ok(lines.includes('vigil_metrics_reexposed_series 3'));
+    });
+  });
+
+  describe(`re-exposed series evicted at the cap (${name})`, () => {
+    let database: TestDatabase;
+    let vigil: RunningApp;
+    const clock = new ManualClock(Date.now());
+    before(async () => {
+      database = await make();
+      vigil = await startApp(
+        { DATABASE_URL: database.url, VIGIL_METRICS_MAX_SERIES: '2', VIGIL_METRICS_SERIES_TTL_SECONDS: '600', VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS: '60' },
+        { clock },
+      );
+    });
+    after(async () => {
+      await vigil.close();
+      await database.drop();
+    });
+
+    const post = async (metrics: Array<{ name: string; value: number }>) => {
+      const posted = await postJson(`${vigil.url}/ingest/metrics`, { metrics: metrics.map((metric) => ({ ...metric, timestamp: clock.now() })) });
+      assert.equal(posted.status, 202, posted.text);
+    };
+    const scrape = async () => (await (await fetch(`${vigil.url}/metrics`)).text()).split('\n');
+
+    test('a new series evicts the one idle at least VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS; until then it is refused', async () => {
+      await post([{ name: 'old.one', value: 1 }]);
+      clock.advance(30_000);
+      await post([{ name: 'kept.one', value: 2 }]);
+      clock.advance(29_999);
+      // old.one has been idle 59.999 s: the new series is refused.
+      await post([{ name: 'new.one', value: 3 }]);
+      let lines = await scrape();
+      assert.ok(!lines.some((line) => line.startsWith('vigil_app_new_one')));
+      assert.ok(lines.includes('vigil_metrics_dropped_series_total{reason="max_series"} 1'));
+      assert.ok(lines.includes('vigil_metrics_series_evicted_total 0'));
+      clock.advance(1);
+      await post([{ name: 'new.one', value: 4 }]);
+      lines = await scrape();
+      assert.ok(lines.includes('vigil_app_new_one 4'));
+      assert.ok(lines.includes('vigil_app_kept_one 2'));
+      assert.ok(!lines.some((line) => line.startsWith('vigil_app_old_one')), 'the evicted series is gone');
+      assert.ok(lines.includes('vigil_metrics_series_evicted_total 1'));
+      assert.ok(lines.includes('vigil_metrics_dropped_series_total{reason="max_series"} 1'));
+      assert.ok(lines.includes('vigil_metrics_reexposed_series 2'));
     });
   });
 }

@@ -19,6 +19,8 @@ export interface ObserveRequest {
   values: Float64Array;
   /** Series whose snapshot to return, taken after every point of this request. */
   snapshot: number[];
+  /** Series to forget after the points (evicted): a later request may load another series under the handle. */
+  drop?: number[];
 }
 
 export interface ObservedAnomaly extends Omit<PointVerdict, 'anomalous'> {
@@ -31,7 +33,7 @@ export interface ObserveResult {
   modelled: Uint8Array;
   /** The points judged anomalous, in order. */
   anomalies: ObservedAnomaly[];
-  /** Series with points in this request whose forest is due for training. */
+  /** Series with points in this request, and not dropped by it, whose forest is due for training. */
   due: number[];
   /** The requested snapshots; `trained` says the detector has a forest. */
   snapshots: Array<{ handle: number; state: string; trained: boolean }>;
@@ -90,6 +92,10 @@ export class SeriesDetectorSet {
       if (verdict.anomalous) {
         anomalies.push({ index, score: verdict.score, expected: verdict.expected, severity: verdict.severity, methods: verdict.methods });
       }
+    }
+    for (const handle of request.drop ?? []) {
+      this.detectors.delete(handle);
+      touched.delete(handle);
     }
     const due: number[] = [];
     for (const handle of touched) if (this.detectorOf(handle).isTrainingDue()) due.push(handle);

@@ -9,7 +9,8 @@ import { ReexposedMetrics } from './reexposed-metrics.js';
 /**
  * Wires the re-exposition of ingested metrics into the app: every metric item this replica commits is applied
  * to a ReexposedMetrics on the process registry, so it appears on /metrics as `vigil_app_*`.
- * Limits come from VIGIL_METRICS_MAX_SERIES, VIGIL_METRICS_MAX_LABEL_VALUES and VIGIL_METRICS_SERIES_TTL_SECONDS.
+ * Limits come from VIGIL_METRICS_MAX_SERIES, VIGIL_METRICS_MAX_LABEL_VALUES, VIGIL_METRICS_SERIES_TTL_SECONDS and
+ * VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS.
  */
 @Injectable()
 export class IngestedMetricsExposition implements OnModuleInit {

@@ -14,13 +14,24 @@ import {
 } from './metric-naming.js';
 
 export interface ReexpositionLimits {
-  /** Series across every re-exposed metric; a point that would open one more is dropped (`max_series`). */
+  /**
+   * Series across every re-exposed metric. A point that would open one more evicts the series idle longest
+   * when that one has been idle for at least `seriesMinIdleSeconds`; otherwise it is dropped (`max_series`).
+   */
   maxSeries: number;
   /** Distinct values of one label within one metric; a point bringing one more is dropped (`max_label_values`). */
   maxLabelValuesPerMetric: number;
   /** A series that received no point for this long disappears from /metrics and from memory. */
   seriesTtlSeconds: number;
+  /**
+   * At the series cap, how long (clock time) a series must have received no point before a new series may
+   * evict it. At most the TTL (the config checks). Default: DEFAULT_MIN_IDLE_SECONDS, or the TTL if shorter.
+   */
+  seriesMinIdleSeconds?: number;
 }
+
+/** Default of ReexpositionLimits.seriesMinIdleSeconds (VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS). */
+export const DEFAULT_MIN_IDLE_SECONDS = 60;
 
 /** Why a posted point did not reach /metrics; the values of `reason` on vigil_metrics_dropped_series_total. */
 export const DROP_REASONS = ['max_series', 'max_label_values', 'type_conflict', 'name_conflict', 'negative_count'] as const;
@@ -33,6 +44,7 @@ const PROMETHEUS_TYPE: Record<MetricType, 'gauge' | 'counter' | 'histogram'> = {
 };
 
 interface Series {
+  family: Family;
   /** Its key in Family.index: its label plan's names, then its label values in that order. */
   key: string[];
   labels: Record<string, string>;
@@ -156,6 +168,11 @@ class Family {
  * own start, so Prometheus `sum()`/`rate()` over the replicas' series gives the whole. Memory is bounded by
  * `maxSeries` series (each with at most one label set and, for histograms, one count per bucket) plus the label
  * value index; what does not fit is dropped and counted in `vigil_metrics_dropped_series_total{reason}`.
+ *
+ * At the cap, a new series first frees expired series (TTL), then evicts the series idle longest (the one whose
+ * last point is oldest by the clock) if it has been idle `seriesMinIdleSeconds`, counted in
+ * `vigil_metrics_series_evicted_total`; else the new series is refused (`reason="max_series"`). Finding that
+ * series is O(1): `byLastSeen` holds every series in order of its last point.
  */
 export class ReexposedMetrics {
   private readonly families = new Map<string, Family>();
@@ -167,11 +184,19 @@ export class ReexposedMetrics {
   private readonly unitConversions = new Map<string, UnitConversion>();
   /** Scratch key of observeOne's lookups, so a point that finds its series allocates no key. */
   private readonly lookupKey: string[] = [];
+  /**
+   * Every series held, oldest `lastSeen` first: a series that receives a point at a later clock time is moved
+   * to the end. (Should the clock step back, the order is that of the points' arrival: the first series is
+   * still the one that went longest without a point.)
+   */
+  private readonly byLastSeen = new Set<Series>();
   private seriesCount = 0;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private readonly ttlMs: number;
+  private readonly minIdleMs: number;
   private readonly sweepIntervalMs: number;
   readonly dropped: Counter<'reason'>;
+  readonly evicted: Counter;
 
   constructor(
     private readonly registry: Registry,
@@ -181,6 +206,7 @@ export class ReexposedMetrics {
     private readonly isTakenElsewhere: (name: string) => boolean = (name) => registry.getSingleMetric(name) !== undefined,
   ) {
     this.ttlMs = limits.seriesTtlSeconds * 1000;
+    this.minIdleMs = Math.min(limits.seriesMinIdleSeconds ?? DEFAULT_MIN_IDLE_SECONDS, limits.seriesTtlSeconds) * 1000;
     // Expired series are hidden at once (get() filters them) and freed by a sweep at most this often.
     this.sweepIntervalMs = Math.max(1000, Math.min(this.ttlMs / 4, 60_000));
     this.dropped = new Counter({
@@ -190,6 +216,11 @@ export class ReexposedMetrics {
       registers: [registry],
     });
     for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
+    this.evicted = new Counter({
+      name: 'vigil_metrics_series_evicted_total',
+      help: 'Re-exposed series removed at VIGIL_METRICS_MAX_SERIES to make room for a new one (idle at least VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS)',
+      registers: [registry],
+    });
     const sweepAndCount = () => {
       this.sweep();
       return this.seriesCount;
@@ -240,10 +271,16 @@ export class ReexposedMetrics {
     let series = family?.index.get(lookupKey, plan.keys.length + 1);
 
     if (!series) {
+      // The series to evict for this one, decided before anything changes and evicted only once the point is
+      // known to fit (a point dropped for another reason evicts nothing).
+      let evict: Series | undefined;
       if (this.seriesCount >= this.limits.maxSeries) {
         // Full: free expired series first, at most once per clock millisecond so a flood costs one sweep.
         if (now > this.lastSweep) this.sweep(now);
-        if (this.seriesCount >= this.limits.maxSeries) return 'max_series';
+        if (this.seriesCount >= this.limits.maxSeries) {
+          evict = this.idlest(now);
+          if (!evict) return 'max_series';
+        }
       }
       if (!family) {
         const created = this.createFamily(key, item, unit);
@@ -258,6 +295,11 @@ export class ReexposedMetrics {
           return 'max_label_values';
         }
       }
+      if (evict) {
+        // Its family, left empty, is unregistered, unless it is the family this point is about to join.
+        this.removeSeries(evict, evict.family !== family);
+        this.evicted.inc();
+      }
       const labels: Record<string, string> = {};
       for (let index = 0; index < plan.names.length; index++) {
         const name = plan.names[index]!;
@@ -268,6 +310,7 @@ export class ReexposedMetrics {
         values.set(value, (values.get(value) ?? 0) + 1);
       }
       series = {
+        family,
         key: lookupKey.slice(0, plan.keys.length + 1),
         labels,
         lastSeen: now,
@@ -280,6 +323,10 @@ export class ReexposedMetrics {
       family.series.add(series);
       family.index.set(series.key, series);
       this.seriesCount++;
+      this.byLastSeen.add(series);
+    } else if (series.lastSeen !== now) {
+      this.byLastSeen.delete(series);
+      this.byLastSeen.add(series);
     }
 
     series.lastSeen = now;
@@ -325,26 +372,37 @@ export class ReexposedMetrics {
     this.registry.removeSingleMetric(family.name);
   }
 
+  /** The series idle longest, if it has had no point for at least the minimum idle time; else undefined. */
+  private idlest(now: number): Series | undefined {
+    for (const series of this.byLastSeen) return now - series.lastSeen >= this.minIdleMs ? series : undefined;
+    return undefined;
+  }
+
   /** Frees series idle for longer than the TTL, and families left without series. */
   sweep(now = this.clock.now()): void {
     this.lastSweep = now;
     const oldestLive = now - this.ttlMs;
     for (const family of [...this.families.values()]) {
-      for (const series of family.series) {
-        if (series.lastSeen >= oldestLive) continue;
-        family.series.delete(series);
-        family.index.delete(series.key);
-        this.seriesCount--;
-        for (const [name, value] of Object.entries(series.labels)) {
-          const values = family.labelValues.get(name)!;
-          const remaining = values.get(value)! - 1;
-          if (remaining > 0) values.set(value, remaining);
-          else values.delete(value);
-          if (values.size === 0) family.labelValues.delete(name);
-        }
-      }
+      for (const series of family.series) if (series.lastSeen < oldestLive) this.removeSeries(series, false);
       if (family.series.size === 0) this.removeFamily(family);
     }
+  }
+
+  /** Forgets a series and its label values; `removeEmptyFamily`: unregisters its family if left without series. */
+  private removeSeries(series: Series, removeEmptyFamily: boolean): void {
+    const family = series.family;
+    family.series.delete(series);
+    family.index.delete(series.key);
+    this.byLastSeen.delete(series);
+    this.seriesCount--;
+    for (const [name, value] of Object.entries(series.labels)) {
+      const values = family.labelValues.get(name)!;
+      const remaining = values.get(value)! - 1;
+      if (remaining > 0) values.set(value, remaining);
+      else values.delete(value);
+      if (values.size === 0) family.labelValues.delete(name);
+    }
+    if (removeEmptyFamily && family.series.size === 0) this.removeFamily(family);
   }
 
   private sanitisedName(name: string): string {

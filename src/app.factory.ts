@@ -2,7 +2,6 @@ import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppOverrides } from './app.module.js';
 import { ApiKeyRing, presentedKey } from './common/api-keys.js';
 import { authenticateFromHeaders } from './common/auth.guard.js';
@@ -12,6 +11,7 @@ import { HttpObservers } from './common/http-observers.js';
 import { requestContext } from './common/request-context.js';
 import { AllExceptionsFilter, errorBody } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
+import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
 import { Lifecycle } from './health/health-checks.js';
 import { VigilMetrics } from './metrics/vigil.metrics.js';
@@ -47,7 +47,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  const logger = app.get(VigilLogger);
+  app.useLogger(logger);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: any other media type answers 415. An empty JSON body is no body (a DELETE or a
@@ -92,8 +93,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     httpObservers.notify({ route, method: request.method, statusCode: reply.statusCode, durationMs: reply.elapsedTime, finishedAt: clock.now() });
     // One line per request: successes at debug (ingest volume would drown the log), 4xx at warn, 5xx at error.
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'debug';
-    if (PinoLogger.root.isLevelEnabled(level)) {
-      PinoLogger.root[level](
+    if (logger.pino.isLevelEnabled(level)) {
+      logger.pino[level](
         { request_id: request.id, method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100 },
         'request completed',
       );

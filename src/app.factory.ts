@@ -2,7 +2,6 @@ import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppOverrides } from './app.module.js';
 import { ApiKeyRing, presentedKey } from './common/api-keys.js';
 import { authenticateFromHeaders } from './common/auth.guard.js';
@@ -13,6 +12,7 @@ import { ServedRequestLog } from './common/served-request.log.js';
 import { requestContext } from './common/request-context.js';
 import { AllExceptionsFilter, errorBody } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
+import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
 import { Lifecycle } from './health/health-checks.js';
 import { VigilMetrics } from './metrics/vigil.metrics.js';
@@ -48,7 +48,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  const logger = app.get(VigilLogger);
+  app.useLogger(logger);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: any other media type answers 415. An empty JSON body is no body (a DELETE or a
@@ -84,7 +85,7 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   protections.install(fastify, metrics.registry, authenticateFromHeaders(app.get(ApiKeyRing)));
   const httpObservers = app.get(HttpObservers);
   const clock = app.get(Clock);
-  const requestLog = new ServedRequestLog(PinoLogger.root);
+  const requestLog = new ServedRequestLog(logger.pino);
   fastify.addHook('onClose', (_instance, done) => {
     requestLog.flush();
     done();

@@ -1,6 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AnomaliesModule } from './anomalies/anomalies.module.js';
@@ -8,12 +7,13 @@ import { ApiKeyRing } from './common/api-keys.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { UserErasure } from './common/user-erasure.js';
+import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
 import { APP_CONFIG, ConfigModule } from './config/config.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
-import { loggingOptions } from './logging.options.js';
+import { createRootLogger } from './logging.options.js';
 import { ElasticsearchModule } from './logs/elasticsearch/elasticsearch.module.js';
 import { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
 import { OwnLogsModule } from './logs/own-logs/own-logs.module.js';
@@ -33,6 +33,8 @@ export class AppModule {
   static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
     const ownLogs = new OwnLogBuffer(config.shipOwnLogs);
     const common: Provider[] = [
+      // The app's logger (app.factory.ts hands it to Nest): JSON lines through pino.
+      { provide: VigilLogger, useValue: new VigilLogger(createRootLogger(config, overrides.logStream, ownLogs)) },
       { provide: Clock, useValue: overrides.clock ?? new Clock() },
       HttpObservers,
       UserErasure,
@@ -48,7 +50,6 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggingOptions(config, overrides.logStream, ownLogs)),
         ScheduleModule.forRoot(),
         MetricsModule,
         StorageModule,

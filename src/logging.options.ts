@@ -1,5 +1,4 @@
-import type { Params } from 'nestjs-pino';
-import { destination, type DestinationStream } from 'pino';
+import { destination, pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from './config/app.config.js';
 import type { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
 import { ownLogShippingStream } from './logs/own-logs/own-log.stream.js';
@@ -30,10 +29,10 @@ export const REDACTED_PATHS = [
  * OwnLogsModule too) also receives every line at info and above, except the
  * lines about shipping itself (see src/logs/own-logs/own-log.stream.ts).
  */
-export function loggingOptions(config: AppConfig, stream?: DestinationStream, ownLogs?: OwnLogBuffer): Params {
-  const output = ownLogs?.collecting ? ownLogShippingStream(stream ?? destination(1), ownLogs) : stream;
+export function loggingOptions(config: AppConfig, stream?: DestinationStream, ownLogs?: OwnLogBuffer): { options: LoggerOptions; stream: DestinationStream } {
+  const base = stream ?? destination(1);
   return {
-    pinoHttp: {
+    options: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       // Every line written while serving a request carries its id.
@@ -41,10 +40,14 @@ export function loggingOptions(config: AppConfig, stream?: DestinationStream, ow
         const context = requestContext.getStore();
         return context ? { request_id: context.requestId } : {};
       },
-      // Request lines are written by the onResponse hook in app.factory.ts.
-      autoLogging: false,
       base: { service: 'vigil', environment: config.environment },
-      ...(output ? { stream: output } : {}),
     },
+    stream: ownLogs?.collecting ? ownLogShippingStream(base, ownLogs) : base,
   };
+}
+
+/** The app's one pino logger (one per app: each app of a test process writes to its own stream). */
+export function createRootLogger(config: AppConfig, stream?: DestinationStream, ownLogs?: OwnLogBuffer): Logger {
+  const { options, stream: output } = loggingOptions(config, stream, ownLogs);
+  return pino(options, output);
 }

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { RequiresScope } from '../common/auth.guard.js';
-import { ErrorDto } from '../ingest/ingest.dto.js';
+import { ApiBadParameterResponse, ApiServedResponses } from '../common/api-responses.js';
 import { parseInterval, parseLimit, parseMode, parseRange, parseSteps, parseUserId, parseWindow } from './analytics.params.js';
 import {
   ActiveUsersReport,
@@ -21,7 +21,8 @@ const RANGE_DOC = 'ISO 8601 date-time (UTC when no zone is given) or epoch milli
 const FromQuery = () => ApiQuery({ name: 'from', required: false, type: String, description: RANGE_DOC });
 const ToQuery = () => ApiQuery({ name: 'to', required: false, type: String, description: RANGE_DOC });
 const LimitQuery = () => ApiQuery({ name: 'limit', required: false, type: Number, description: 'Rows in the top list, 1-1000 (default 10)' });
-const BadParameter = () => ApiBadRequestResponse({ type: ErrorDto, description: 'A parameter is invalid; the message names it' });
+const BadParameter = () => ApiBadParameterResponse();
+const BadUserId = () => ApiBadParameterResponse('userId is not 1-128 characters');
 
 const SESSIONS_DOC =
   'Sessions: events with a sessionId belong to that session. Events without one are sessionised per user in (timestamp, ingest) order: ' +
@@ -29,6 +30,7 @@ const SESSIONS_DOC =
   'session began. Late and out-of-order events are placed by their timestamp, and the sessions around them are recomputed.';
 
 @ApiTags('analytics')
+@ApiServedResponses()
 @ApiExtraModels(UserReport, NoDataReport)
 @RequiresScope('read')
 @Controller('analytics')
@@ -44,6 +46,7 @@ export class AnalyticsController {
     description: 'The summary; `{"user_id", "no_data": true}` for an unknown or erased user',
     schema: { oneOf: [{ $ref: getSchemaPath(UserReport) }, { $ref: getSchemaPath(NoDataReport) }] },
   })
+  @BadUserId()
   user(@Param('userId') userId: string): Promise<UserReport | NoDataReport> {
     return this.analytics.user(parseUserId(userId));
   }
@@ -58,6 +61,7 @@ export class AnalyticsController {
       'and every other store that registered for erasure. Answers 204 once committed (also for an unknown user). No record of the id is kept.',
   })
   @ApiNoContentResponse({ description: 'Erased' })
+  @BadUserId()
   async erase(@Param('userId') userId: string): Promise<void> {
     await this.analytics.eraseUser(parseUserId(userId));
   }

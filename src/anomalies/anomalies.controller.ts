@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequiresScope } from '../common/auth.guard.js';
-import { ErrorDto } from '../ingest/ingest.dto.js';
+import { ApiBadParameterResponse, ApiServedResponses } from '../common/api-responses.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, parseAnomalyQuery } from './anomalies.params.js';
 import { AnomaliesList, AnomalyReportBody, MetricReport } from './anomalies.results.js';
 import { AnomaliesService } from './anomalies.service.js';
@@ -9,6 +9,7 @@ import { AnomaliesService } from './anomalies.service.js';
 const RANGE_DOC = "Inclusive bound on the point's own time: ISO 8601 (UTC when no zone is given) or epoch milliseconds";
 
 @ApiTags('anomalies')
+@ApiServedResponses()
 @ApiExtraModels(MetricReport)
 @RequiresScope('read')
 @Controller('anomalies')
@@ -27,7 +28,7 @@ export class AnomaliesController {
   @ApiQuery({ name: 'to', required: false, type: String, description: RANGE_DOC })
   @ApiQuery({ name: 'limit', required: false, type: Number, description: `1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})` })
   @ApiOkResponse({ type: AnomaliesList })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'A parameter is invalid; the message names it' })
+  @ApiBadParameterResponse()
   list(@Query() query: Record<string, unknown>): Promise<AnomaliesList> {
     return this.anomalies.list(parseAnomalyQuery(query));
   }

@@ -1,9 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { ApiKeyRing, presentedKey, type Scope } from './api-keys.js';
+import { ApiKeyErrorResponses } from './api-responses.js';
 import { errorBody } from './error.filter.js';
 
 declare module 'fastify' {
@@ -27,8 +28,7 @@ export function RequiresScope(scope: Scope) {
   const documentation = applyDecorators(
     ApiBearerAuth(),
     ApiSecurity('api-key'),
-    ApiUnauthorizedResponse({ description: 'Missing or unknown API key' }),
-    ApiForbiddenResponse({ description: `Key lacks the ${scope} scope` }),
+    ApiKeyErrorResponses(scope),
   );
   return (target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor): void => {
     if (descriptor) {

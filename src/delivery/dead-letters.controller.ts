@@ -1,13 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadParameterResponse, ApiJsonBody, ApiServedResponses } from '../common/api-responses.js';
 import { RequiresScope } from '../common/auth.guard.js';
 import { DESTINATION_NAMES } from '../config/app.config.js';
-import { ErrorDto } from '../ingest/ingest.dto.js';
 import { DeadLetterListDto, PurgeResultDto, ReplayRequestDto, ReplayResultDto, deadLetterListDto } from './dead-letters.dto.js';
 import { DEAD_LETTER_REASONS } from './delivery.tables.js';
 import { DeliveryService } from './delivery.service.js';
 
 @ApiTags('admin')
+@ApiServedResponses()
 @RequiresScope('admin')
 @Controller('admin/dead-letters')
 export class DeadLettersController {
@@ -20,7 +21,7 @@ export class DeadLettersController {
   @ApiQuery({ name: 'limit', required: false, description: 'Items per page, 1-1000 (default 100)' })
   @ApiQuery({ name: 'after', required: false, description: 'next_after of the previous page' })
   @ApiOkResponse({ type: DeadLetterListDto })
-  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiBadParameterResponse()
   async list(
     @Query('destination') destination?: string,
     @Query('reason') reason?: string,
@@ -33,9 +34,8 @@ export class DeadLettersController {
   @Post('replay')
   @HttpCode(202)
   @ApiOperation({ summary: 'Replays dead letters: each is queued again for the destination that refused it (and only that one)' })
-  @ApiBody({ type: ReplayRequestDto, required: false })
+  @ApiJsonBody({ type: ReplayRequestDto, required: false, invalid: 'The filter is invalid; the message names the field' })
   @ApiAcceptedResponse({ type: ReplayResultDto })
-  @ApiBadRequestResponse({ type: ErrorDto })
   async replay(@Body() body: unknown): Promise<ReplayResultDto> {
     const result = await this.delivery.replayDeadLetters(body);
     return { replay_requested: result.replayRequested };
@@ -46,7 +46,7 @@ export class DeadLettersController {
   @ApiQuery({ name: 'destination', required: false, enum: DESTINATION_NAMES })
   @ApiQuery({ name: 'reason', required: false, enum: DEAD_LETTER_REASONS })
   @ApiOkResponse({ type: PurgeResultDto })
-  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiBadParameterResponse()
   purge(@Query('destination') destination?: string, @Query('reason') reason?: string): Promise<PurgeResultDto> {
     return this.delivery.purgeDeadLetters({ destination, reason });
   }

@@ -1,20 +1,10 @@
 import { Body, Controller, HttpCode, Post, type Type } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnsupportedMediaTypeResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
+import { ApiJsonBody, ApiServedResponses } from '../common/api-responses.js';
 import { RequiresScope } from '../common/auth.guard.js';
 import {
   AnalyticsBatchDto,
-  ErrorDto,
   EventsBatchDto,
   IngestResultDto,
   LogsBatchDto,
@@ -28,13 +18,13 @@ function IngestEndpointDoc(summary: string, body: Type<unknown>) {
   return applyDecorators(
     HttpCode(202),
     ApiOperation({ summary }),
-    ApiBody({ type: body }),
+    ApiJsonBody({
+      type: body,
+      invalid: 'Not a batch of that shape, or every item invalid',
+      tooLarge: 'more items than VIGIL_MAX_BATCH',
+      unavailable: 'A delivery queue is full, or ingest commits are failing',
+    }),
     ApiAcceptedResponse({ type: IngestResultDto, description: 'Valid items were durably stored; invalid ones are listed' }),
-    ApiBadRequestResponse({ type: ErrorDto, description: 'Not a batch of that shape, or every item invalid' }),
-    ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'Body (after gzip expansion) or item count over the limit' }),
-    ApiUnsupportedMediaTypeResponse({ type: ErrorDto }),
-    ApiTooManyRequestsResponse({ type: ErrorDto, description: 'Over the per-key rate limit; see Retry-After' }),
-    ApiServiceUnavailableResponse({ type: ErrorDto, description: 'A delivery queue is full, or shutting down; see Retry-After' }),
   );
 }
 
@@ -43,6 +33,7 @@ function IngestEndpointDoc(summary: string, body: Type<unknown>) {
  * acceptance), so no whole-body pipe may reject a batch for one bad item.
  */
 @ApiTags('ingest')
+@ApiServedResponses()
 @RequiresScope('ingest')
 @Controller('ingest')
 export class IngestController {

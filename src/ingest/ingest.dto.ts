@@ -20,7 +20,10 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { keyStringProblem } from '../common/key-string.js';
+import { ItemErrorDto } from '../common/error.dto.js';
 import { LIMITS, METRIC_NAME, parseTimestamp } from './ingest.validation.js';
+
+export { ErrorDto, ItemErrorDto } from '../common/error.dto.js';
 
 /**
  * The ingest request bodies as class-validator DTOs: the definition of what each
@@ -289,19 +292,8 @@ export class AnalyticsBatchDto {
   events!: AnalyticsEventDto[];
 }
 
-export class ItemErrorDto {
-  @ApiProperty() index!: number;
-  @ApiProperty({ example: 'metrics[3].value must be a finite number' }) message!: string;
-}
 export class IngestResultDto {
   @ApiProperty() accepted!: number;
   @ApiProperty() rejected!: number;
   @ApiProperty({ type: [ItemErrorDto], description: 'At most 100' }) errors!: ItemErrorDto[];
-}
-export class ErrorDto {
-  @ApiProperty() status_code!: number;
-  @ApiProperty() error!: string;
-  @ApiProperty() message!: string;
-  @ApiProperty() request_id!: string;
-  @ApiPropertyOptional({ type: [ItemErrorDto] }) errors?: ItemErrorDto[];
 }

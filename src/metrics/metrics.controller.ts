@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, Req, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse, ApiServedResponses } from '../common/api-responses.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -9,6 +10,7 @@ import { VigilMetrics } from './vigil.metrics.js';
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 @ApiTags('operations')
+@ApiServedResponses({ rateLimited: false })
 @Controller('metrics')
 export class MetricsController {
   private readonly expected: Buffer | null;
@@ -25,7 +27,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Prometheus text exposition of every vigil_* metric' })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text format 0.0.4', schema: { type: 'string' } })
-  @ApiUnauthorizedResponse({ description: 'VIGIL_METRICS_KEY is set and the bearer token does not match' })
+  @ApiErrorResponse(401, 'VIGIL_METRICS_KEY is set and the bearer token does not match')
   async expose(@Req() request: FastifyRequest): Promise<string> {
     const authorization = request.headers.authorization;
     if (this.expected) {

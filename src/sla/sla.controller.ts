@@ -1,10 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Query, Res } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
-  ApiBody,
   ApiExtraModels,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -15,7 +12,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { RequiresScope } from '../common/auth.guard.js';
 import { Clock } from '../common/clock.js';
-import { ErrorDto } from '../ingest/ingest.dto.js';
+import { ApiBadParameterResponse, ApiErrorResponse, ApiJsonBody, ApiServedResponses } from '../common/api-responses.js';
 import { renderReport } from './sla-report.js';
 import type { SlaStatusBody } from './sla-status.js';
 import { SlaTargetInput, parseTargetInput, targetBody, type TargetBody } from './sla-target.js';
@@ -35,6 +32,7 @@ function parseWindow(raw: unknown): ReportWindow | undefined {
 const WindowQuery = ApiQuery({ name: 'window', required: false, enum: WINDOW_NAMES, description: "Default: each target's window (30d when unset)" });
 
 @ApiTags('sla')
+@ApiServedResponses()
 @ApiExtraModels(SlaStatusDto, SlaReportDto)
 @Controller('sla')
 export class SlaController {
@@ -49,7 +47,7 @@ export class SlaController {
   @ApiOperation({ summary: 'SLA status of every service with a target or with data in the last 30 days' })
   @WindowQuery
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: { $ref: getSchemaPath(SlaStatusDto) } } })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown window' })
+  @ApiBadParameterResponse('Unknown window')
   async statuses(@Query('window') window?: string): Promise<Record<string, SlaStatusBody>> {
     return Object.fromEntries(await this.sla.statuses(parseWindow(window)));
   }
@@ -59,8 +57,8 @@ export class SlaController {
   @ApiOperation({ summary: "One service's SLA status" })
   @WindowQuery
   @ApiOkResponse({ type: SlaStatusDto })
-  @ApiNotFoundResponse({ type: ErrorDto, description: 'The service has neither a target nor data' })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown window' })
+  @ApiErrorResponse(404, 'The service has neither a target nor data')
+  @ApiBadParameterResponse('Unknown window')
   async status(@Param('service') service: string, @Query('window') window?: string): Promise<SlaStatusBody> {
     const status = await this.sla.status(service, parseWindow(window));
     if (!status) throw new NotFoundException(`Service ${service} has neither an SLA target nor data`);
@@ -81,7 +79,7 @@ export class SlaController {
       'application/json': { schema: { $ref: getSchemaPath(SlaReportDto) } },
     },
   })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown window or format' })
+  @ApiBadParameterResponse('Unknown window or format')
   async report(@Res({ passthrough: true }) reply: FastifyReply, @Query('window') window?: string, @Query('format') format?: string) {
     const parsedWindow = parseWindow(window);
     if (format !== undefined && format !== 'json' && format !== 'text') throw new BadRequestException('format must be text or json');
@@ -106,9 +104,8 @@ export class SlaController {
   @RequiresScope('admin')
   @ApiOperation({ summary: "Sets a service's SLA target (stored; overrides a default or file target)" })
   @ApiParam({ name: 'service' })
-  @ApiBody({ type: SlaTargetInput })
+  @ApiJsonBody({ type: SlaTargetInput, invalid: 'Invalid target; the message names the field' })
   @ApiOkResponse({ type: SlaTargetDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid body; the message names the field' })
   async putTarget(@Param('service') service: string, @Body() body: unknown): Promise<TargetBody> {
     const parsed = parseTargetInput(service, body ?? undefined, 'api');
     if ('problems' in parsed) throw new BadRequestException(parsed.problems.join('; '));
@@ -120,7 +117,7 @@ export class SlaController {
   @HttpCode(204)
   @ApiOperation({ summary: "Removes a service's SLA target (a default or file target too); it is still measured" })
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiNotFoundResponse({ type: ErrorDto, description: 'The service has no target' })
+  @ApiErrorResponse(404, 'The service has no target')
   async deleteTarget(@Param('service') service: string): Promise<void> {
     if (!(await this.targets.delete(service))) throw new NotFoundException(`Service ${service} has no SLA target`);
   }

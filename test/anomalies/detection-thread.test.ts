@@ -11,6 +11,7 @@ import { DetectionThread } from '../../src/anomalies/detection-thread.js';
 import { parseSeriesCsv } from '../../src/anomalies/detection/backtest.js';
 import { SeriesDetector } from '../../src/anomalies/detection/series-detector.js';
 import { startApp, type RunningApp } from '../support/app.js';
+import { captureNestLogs } from '../support/nest-logs.js';
 import { KEYS, ingestMetrics, report } from './anomalies-http.js';
 import { STEP_MS, T0 } from './synthetic.js';
 
@@ -69,7 +70,9 @@ describe('DetectionThread', () => {
     await assert.rejects(thread.train({ load: [], handles: [7] }), /series handle 7 is not loaded/);
   });
 
-  test('losing the thread tells its listeners once; closing it does not', async () => {
+  test('losing the thread tells its listeners once and logs it once; closing it does neither', async (t) => {
+    const logs = captureNestLogs();
+    t.after(() => logs.restore());
     const own = new DetectionThread();
     let losses = 0;
     own.onLost(() => losses++);
@@ -78,9 +81,11 @@ describe('DetectionThread', () => {
     await running.worker!.terminate();
     while (running.worker !== undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(losses, 1);
+    assert.deepEqual(logs.text, ['ERROR [DetectionThread] The detection thread stopped (exit code 1); the anomaly models are reloaded from the store']);
     await own.reset(medium);
     await own.close();
     assert.equal(losses, 1);
+    assert.equal(logs.lines.length, 1, 'closing the thread logs nothing');
   });
 });
 

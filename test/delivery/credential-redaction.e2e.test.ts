@@ -21,7 +21,6 @@ function assertNoSecret(text: string, where: string): void {
   for (const secret of SECRETS) assert.equal(text.includes(secret), false, `${where} holds ${secret}`);
 }
 
-// One app per file: nestjs-pino keeps one logger per process, and this file checks log lines.
 describe('credentials never reach logs, dead letters or metrics', () => {
   const datadog = new FakeDatadog(DATADOG_KEY);
   const newRelic = new FakeNewRelic(NEW_RELIC_KEY_PARTS.join(''));

@@ -12,8 +12,7 @@ import { advanceUntil, metricsText, sample } from './delivery-support.js';
  * with X-RateLimit-* headers, and refuses a revoked key with 403.
  *
  * Time: a ManualClock drives every wait of the delivery core; `advanceUntil`
- * moves it a second per step. One app for the file: nestjs-pino captures the
- * log lines of the first app only, and the last test reads them.
+ * moves it a second per step. One app for the file; the last test reads its log lines.
  */
 
 const API_KEY = 'dd-key-0123456789';

@@ -7,9 +7,9 @@ import { postJson, startApp, type RunningApp } from '../support/app.js';
 import { FakeElasticsearch } from '../fakes/elasticsearch.fake.js';
 
 /**
- * The VIGIL_SHIP_OWN_LOGS scenario on one store. One app per test file: nestjs-pino
- * 5 keeps a single pino-http instance per process, so a second app started in the
- * same process would write its lines into the first app's stream (and buffer).
+ * The VIGIL_SHIP_OWN_LOGS scenario on one store. One app per test file: Nest's `Logger` goes
+ * to the app started last, so lines of an earlier app still running would reach a later app's
+ * stream (and buffer).
  */
 export function ownLogsScenario(name: string, make: () => Promise<TestDatabase>): void {
   describe(`VIGIL_SHIP_OWN_LOGS on ${name}`, () => {

@@ -11,6 +11,7 @@ import { OwnLogShipper } from '../../src/logs/own-logs/own-log.shipper.js';
 import { ownLogItem, ownLogShippingStream } from '../../src/logs/own-logs/own-log.stream.js';
 import type { NewLogEntry } from '../../src/storage/ingest-log.repository.js';
 import { VigilMetrics } from '../../src/metrics/vigil.metrics.js';
+import { captureNestLogs } from '../support/nest-logs.js';
 
 const line = (fields: Record<string, unknown>) => JSON.stringify({ level: 30, time: 1_767_225_600_000, pid: 1, hostname: 'h', service: 'vigil', environment: 'e', msg: 'm', ...fields });
 
@@ -65,11 +66,11 @@ describe('own log lines', () => {
   test('loggingOptions tees into the buffer only when shipping is on', () => {
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
     const on = new OwnLogBuffer(true);
-    const withShipping = loggingOptions(loadConfig({ VIGIL_SHIP_OWN_LOGS: 'true' }), sink, on) as { pinoHttp: { stream: unknown } };
-    assert.notEqual(withShipping.pinoHttp.stream, sink);
+    const withShipping = loggingOptions(loadConfig({ VIGIL_SHIP_OWN_LOGS: 'true' }), sink, on);
+    assert.notEqual(withShipping.stream, sink);
     const off = new OwnLogBuffer(false);
-    const without = loggingOptions(loadConfig({}), sink, off) as { pinoHttp: { stream: unknown } };
-    assert.equal(without.pinoHttp.stream, sink);
+    const without = loggingOptions(loadConfig({}), sink, off);
+    assert.equal(without.stream, sink);
   });
 });
 
@@ -89,7 +90,9 @@ describe('OwnLogShipper', () => {
     assert.equal(buffer.size, 0);
   });
 
-  test('a failed append drops those lines, counts them, and is not retried', async () => {
+  test('a failed append drops those lines, counts them, logs it, and is not retried', async (t) => {
+    const logs = captureNestLogs();
+    t.after(() => logs.restore());
     const committer = { append: async () => Promise.reject(new Error('Vigil is shutting down')) } as unknown as GroupCommitter;
     const buffer = new OwnLogBuffer(true);
     const metrics = new VigilMetrics();
@@ -98,9 +101,12 @@ describe('OwnLogShipper', () => {
     await shipper.flush();
     assert.equal(buffer.dropped, 3);
     assert.match(await metrics.registry.metrics(), /vigil_own_log_lines_total\{outcome="dropped"\} 3/);
+    assert.deepEqual(logs.text, ['WARN [OwnLogShipper] Own log lines dropped: appending them failed (Vigil is shutting down)']);
   });
 
-  test('while ingest of logs is refused (a full queue), own lines are dropped, not appended', async () => {
+  test('while ingest of logs is refused (a full queue), own lines are dropped, not appended', async (t) => {
+    const logs = captureNestLogs();
+    t.after(() => logs.restore());
     let appended = 0;
     const committer = { append: async (entries: NewLogEntry[]) => void (appended += entries.length) } as unknown as GroupCommitter;
     const hooks = new IngestHooks();
@@ -117,12 +123,19 @@ describe('OwnLogShipper', () => {
     buffer.offer(item('c'));
     await shipper.flush();
     assert.equal(appended, 1);
+    assert.deepEqual(logs.text, [
+      'WARN [OwnLogShipper] Own log lines dropped: appending them failed (The delivery queue for elasticsearch is full)',
+      'LOG [OwnLogShipper] Own log lines are appended again',
+    ]);
   });
 
-  test('without a log destination it stops collecting', () => {
+  test('without a log destination it stops collecting, and warns', (t) => {
+    const logs = captureNestLogs();
+    t.after(() => logs.restore());
     const buffer = new OwnLogBuffer(true);
     const shipper = new OwnLogShipper(config({ VIGIL_SHIP_OWN_LOGS: 'true' }), buffer, {} as GroupCommitter, new IngestHooks(), new VigilMetrics());
     shipper.onApplicationBootstrap();
     assert.equal(buffer.collecting, false);
+    assert.deepEqual(logs.text, ['WARN [OwnLogShipper] VIGIL_SHIP_OWN_LOGS is on but no log destination (Elasticsearch, Splunk) is configured: own logs are not shipped']);
   });
 });

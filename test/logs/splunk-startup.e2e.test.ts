@@ -6,7 +6,6 @@ import { postJson, startApp, type RunningApp } from '../support/app.js';
 import { FakeSplunkHec } from '../fakes/splunk-hec.fake.js';
 import { makeTestCertificates } from '../fakes/splunk-tls.js';
 
-// One app that starts per file: nestjs-pino keeps one logger per process, and this file checks log lines.
 describe('Splunk TLS settings at startup', () => {
   const certificates = makeTestCertificates();
   const hec = new FakeSplunkHec({ tokens: ['startup-hec-token'], tls: { key: certificates.key, cert: certificates.cert } });

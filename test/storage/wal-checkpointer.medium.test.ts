@@ -9,6 +9,7 @@ import { openDatabase, rawSqliteOf } from '../../src/storage/database.provider.j
 import { IngestLogRepository } from '../../src/storage/ingest-log.repository.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../src/storage/wal-checkpointer.js';
+import { captureNestLogs } from '../support/nest-logs.js';
 import { storedEntries } from '../support/stored-entries.js';
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -54,7 +55,9 @@ describe('background WAL checkpoints (SQLite)', () => {
     await reopened.destroy();
   });
 
-  test('when the worker cannot run, the main connection goes back to checkpointing itself', async () => {
+  test('when the worker cannot run, the main connection goes back to checkpointing itself, and says so once', async (t) => {
+    const logs = captureNestLogs();
+    t.after(() => logs.restore());
     const path = join(mkdtempSync(join(tmpdir(), 'vigil-wal-')), 'vigil.db');
     const db = openDatabase(loadConfig({ DATABASE_URL: `sqlite:${path}` }).database);
     const connection = rawSqliteOf(db)!;
@@ -63,5 +66,7 @@ describe('background WAL checkpoints (SQLite)', () => {
     await until(() => connection.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'the fallback');
     await checkpointer.stop();
     await db.destroy();
+    assert.equal(logs.lines.length, 1, logs.text.join('\n'));
+    assert.match(logs.text[0]!, /^ERROR \[WalCheckpointer\] Background WAL checkpoints stopped \(.*directory does not exist\); the main connection checkpoints from now on$/);
   });
 });

@@ -8,8 +8,8 @@ import './shared-payloads.js';
 
 /**
  * Captures the app's JSON log lines (for redaction and "no per-record logging" checks).
- * nestjs-pino keeps one root logger per process: only the FIRST app started in a
- * test file writes to its capture, so log assertions need their own file.
+ * Each app writes to its own capture. Nest's `Logger` (every `new Logger('Context')`) goes to
+ * the app started last, so lines of an app that runs beside a later one reach the later app's.
  */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];

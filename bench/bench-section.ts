@@ -20,3 +20,13 @@ export interface BenchSection {
   title: string;
   rows: BenchRow[];
 }
+
+/** What `npm run bench` was asked for beyond the section names. */
+export interface BenchOptions {
+  /**
+   * `--previous=<checkout>`: the entry point (`<checkout>/dist/src/main.js`) of an earlier build,
+   * built in its own checkout with its own node_modules. Sections that support it load that build
+   * in the same alternating rounds and report the new build's ratio to it.
+   */
+  previousMain?: string;
+}

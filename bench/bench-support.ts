@@ -60,12 +60,15 @@ function productionNodeFlags(): string[] {
   return manifest.scripts['start:prod']!.split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
-/** Vigil as in production: its own process and Node flags, auth on, durable SQLite in a temp dir. */
-export async function startVigil(env: Record<string, string> = {}): Promise<Server> {
+/**
+ * Vigil as in production: its own process and Node flags, auth on, durable SQLite in a temp dir.
+ * `mainJs`: another build's entry point (the previous build of `--previous`), else this one.
+ */
+export async function startVigil(env: Record<string, string> = {}, mainJs = fileURLToPath(new URL('../src/main.js', import.meta.url))): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   return startProcess(
-    [...productionNodeFlags(), fileURLToPath(new URL('../src/main.js', import.meta.url))],
+    [...productionNodeFlags(), mainJs],
     { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, VIGIL_INGEST_KEYS: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
     '/health/live',
     port,

@@ -1,17 +1,21 @@
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { BenchSection } from './bench-section.js';
+import { join, resolve } from 'node:path';
+import type { BenchOptions, BenchSection } from './bench-section.js';
 
 /**
  * `npm run bench`: runs every section (bench/<name>.bench.ts) in turn and prints
- * its figures; `npm run bench -- ingest sla` runs only those. Measures, never
- * asserts.
+ * its figures; `npm run bench -- ingest sla` runs only those; `--previous=<checkout>` adds an
+ * earlier build (see BenchOptions). Measures, never asserts.
  */
 const SECTIONS = ['ingest', 'delivery', 'sla', 'anomalies', 'analytics', 'metrics'];
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const previous = process.argv.find((argument) => argument.startsWith('--previous='))?.slice('--previous='.length);
+  const options: BenchOptions = previous ? { previousMain: join(resolve(previous), 'dist', 'src', 'main.js') } : {};
+  if (options.previousMain && !existsSync(options.previousMain)) throw new Error(`${options.previousMain} does not exist: build that checkout first`);
+  const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
   const names = wanted.length > 0 ? SECTIONS.filter((name) => wanted.includes(name)) : SECTIONS;
   console.log(`Vigil benchmark — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
   for (const name of names) {
@@ -20,9 +24,9 @@ async function main(): Promise<void> {
       console.log(`\n## ${name}: no benchmark yet`);
       continue;
     }
-    const section = (await import(file)) as { run: () => Promise<BenchSection> };
+    const section = (await import(file)) as { run: (options: BenchOptions) => Promise<BenchSection> };
     const started = Date.now();
-    const result = await section.run();
+    const result = await section.run(options);
     console.log(`\n## ${result.title} (${Math.round((Date.now() - started) / 1000)} s)`);
     for (const row of result.rows) {
       const ratio = row.ratio !== undefined ? `  ratio ${row.ratio}` : '';

@@ -1,4 +1,4 @@
-import type { BenchSection } from './bench-section.js';
+import type { BenchOptions, BenchRow, BenchSection } from './bench-section.js';
 import { BENCH_KEY, load, peakResidentMebibytes, round, startBareFastify, startVigil, waitForConsumers, type LoadResult } from './bench-support.js';
 
 const SECONDS = 5;
@@ -35,18 +35,22 @@ function median(values: number[]): number {
  * consumer running) against the bare Fastify baseline, with the same generator.
  * Both servers run side by side and are loaded in alternating rounds; the median
  * round of each is reported, so a passing disturbance on this shared machine
- * moves both alike.
+ * moves both alike. With `--previous`, an earlier build runs beside them in the same rounds.
  */
-export async function run(): Promise<BenchSection> {
+export async function run(options: BenchOptions = {}): Promise<BenchSection> {
   const single = metricsBody(1);
   const batch = metricsBody(1000);
   const headers = { authorization: `Bearer ${BENCH_KEY}` };
   const bare = await startBareFastify();
   const vigil = await startVigil();
+  const previous = options.previousMain ? await startVigil({}, options.previousMain) : undefined;
+  const previousOptions = { headers, serverPid: previous?.process.pid };
   const bareOptions = { serverPid: bare.process.pid };
   const vigilOptions = { headers, serverPid: vigil.process.pid };
   const logBatch = logsBody(1000);
-  const rounds: Record<'bareSingle' | 'vigilSingle' | 'bareBatch' | 'vigilBatch' | 'vigilLogBatch', LoadResult[]> = {
+  const rounds: Record<'bareSingle' | 'vigilSingle' | 'previousSingle' | 'bareBatch' | 'vigilBatch' | 'previousBatch' | 'vigilLogBatch', LoadResult[]> = {
+    previousSingle: [],
+    previousBatch: [],
     bareSingle: [],
     vigilSingle: [],
     bareBatch: [],
@@ -60,16 +64,21 @@ export async function run(): Promise<BenchSection> {
     for (let round = 0; round < ROUNDS; round++) {
       rounds.bareSingle.push(await load(bare.url, '/ingest/metrics', single, { connections: 50, seconds: SECONDS, ...bareOptions }));
       rounds.vigilSingle.push(await load(vigil.url, '/ingest/metrics', single, { connections: 50, seconds: SECONDS, ...vigilOptions }));
+      if (previous) rounds.previousSingle.push(await load(previous.url, '/ingest/metrics', single, { connections: 50, seconds: SECONDS, ...previousOptions }));
     }
     for (let round = 0; round < ROUNDS; round++) {
       rounds.bareBatch.push(await load(bare.url, '/ingest/metrics', batch, { connections: 10, seconds: SECONDS, ...bareOptions }));
       rounds.vigilBatch.push(await load(vigil.url, '/ingest/metrics', batch, { connections: 10, seconds: SECONDS, ...vigilOptions }));
       catchUpSeconds.push(await waitForConsumers(vigil.url));
+      if (previous) {
+        rounds.previousBatch.push(await load(previous.url, '/ingest/metrics', batch, { connections: 10, seconds: SECONDS, ...previousOptions }));
+        await waitForConsumers(previous.url);
+      }
       rounds.vigilLogBatch.push(await load(vigil.url, '/ingest/logs', logBatch, { connections: 10, seconds: SECONDS, ...vigilOptions }));
     }
     peakMebibytes = { bare: peakResidentMebibytes(bare.process.pid), vigil: peakResidentMebibytes(vigil.process.pid) };
   } finally {
-    await Promise.all([bare.stop(), vigil.stop()]);
+    await Promise.all([bare.stop(), vigil.stop(), previous?.stop()]);
   }
   const summary = (results: LoadResult[]) => ({
     requestsPerSecond: median(results.map((result) => result.requestsPerSecond)),
@@ -90,6 +99,27 @@ export async function run(): Promise<BenchSection> {
   // Points of the round over the time from its start until every consumer had applied them.
   const sustained = median(rounds.vigilBatch.map((result, index) => (result.requestsPerSecond * 1000 * SECONDS) / (SECONDS + catchUpSeconds[index]!)));
   const failures = (result: { failures: number }) => (result.failures > 0 ? `; ${result.failures} non-2xx or errors` : '');
+  const previousRows = (): BenchRow[] => {
+    if (!previous) return [];
+    const previousSingle = summary(rounds.previousSingle);
+    const previousBatch = summary(rounds.previousBatch);
+    return [
+      {
+        name: `previous build (${options.previousMain}): single-item POST /ingest/metrics`,
+        value: round(previousSingle.requestsPerSecond, 0),
+        unit: 'req/s',
+        ratio: round(previousSingle.requestsPerSecond / bareSingle.requestsPerSecond),
+        note: `this build / previous: ${round(vigilSingle.requestsPerSecond / previousSingle.requestsPerSecond)}${cpu(previousSingle, 1, 'request')}`,
+      },
+      {
+        name: 'previous build: 1000-point batches POST /ingest/metrics',
+        value: round(previousBatch.requestsPerSecond * 1000, 0),
+        unit: 'points/s',
+        ratio: round(previousBatch.requestsPerSecond / bareBatch.requestsPerSecond),
+        note: `this build / previous: ${round(vigilBatch.requestsPerSecond / previousBatch.requestsPerSecond)}${cpu(previousBatch, 1000, 'point')}`,
+      },
+    ];
+  };
   return {
     title: `Ingest (autocannon, median of ${ROUNDS} alternating ${SECONDS}s rounds; Vigil with auth, validation, durable SQLite commit and every consumer running)`,
     rows: [
@@ -125,6 +155,7 @@ export async function run(): Promise<BenchSection> {
         ratio: round(vigilLogBatch.requestsPerSecond / bareBatch.requestsPerSecond),
         note: `p99 ${vigilLogBatch.p99Ms} ms${cpu(vigilLogBatch, 1000, 'item')}${failures(vigilLogBatch)}`,
       },
+      ...previousRows(),
       ...(peakMebibytes.vigil !== undefined && peakMebibytes.bare !== undefined
         ? [{
             name: 'peak resident memory over every round above (VmHWM)',

@@ -27,6 +27,22 @@ describe('ingest limits, rate limits, secrets', () => {
     return (await storedEntries(vigil.app.get<Db>(DATABASE))).length;
   };
 
+  // First in this suite: a failed request is written to the log at once only when no other
+  // was written in the last 10 s (later ones are counted into one line per status and route).
+  test('errors carry the request id; secrets appear in no body and no log line', async () => {
+    const denied = await postJson(`${vigil.url}/ingest/metrics`, { metrics: [] }, { authorization: 'Bearer wrong-key-zzz', 'x-request-id': 'req-123' });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.body.request_id, 'req-123');
+    assert.equal(denied.headers.get('x-request-id'), 'req-123');
+    await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: 1 }] }, auth);
+    await postJson(`${vigil.url}/ingest/metrics`, { nope: 1 }, auth);
+    for (const secret of [ingestKey, 'dd-secret-key-should-not-leak']) {
+      assert.ok(!vigil.logs.text.includes(secret), `log leaked ${secret}`);
+      assert.ok(!denied.text.includes(secret));
+    }
+    assert.ok(vigil.logs.lines.some((line) => line.includes('"request_id":"req-123"')), 'the 401 is logged with its request id');
+  });
+
   test('a commit the store refuses answers 503 with Retry-After, logs its cause once, and stores nothing', async () => {
     const db = vigil.app.get<Db>(DATABASE);
     const before = await stored();
@@ -88,20 +104,6 @@ describe('ingest limits, rate limits, secrets', () => {
     const response = await fetch(`${vigil.url}/ingest/analytics`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
     assert.equal(response.status, 202);
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
-  });
-
-  test('errors carry the request id; secrets appear in no body and no log line', async () => {
-    const denied = await postJson(`${vigil.url}/ingest/metrics`, { metrics: [] }, { authorization: 'Bearer wrong-key-zzz', 'x-request-id': 'req-123' });
-    assert.equal(denied.status, 401);
-    assert.equal(denied.body.request_id, 'req-123');
-    assert.equal(denied.headers.get('x-request-id'), 'req-123');
-    await postJson(`${vigil.url}/ingest/metrics`, { metrics: [{ name: 'a', value: 1 }] }, auth);
-    await postJson(`${vigil.url}/ingest/metrics`, { nope: 1 }, auth);
-    for (const secret of [ingestKey, 'dd-secret-key-should-not-leak']) {
-      assert.ok(!vigil.logs.text.includes(secret), `log leaked ${secret}`);
-      assert.ok(!denied.text.includes(secret));
-    }
-    assert.ok(vigil.logs.lines.some((line) => line.includes('"request_id":"req-123"')), 'the 401 is logged with its request id');
   });
 
   test('no log line per ingested record', async () => {

@@ -18,7 +18,8 @@ import { DeliveryRepository, type DeadLetterFilter, type StoredDeadLetter } from
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js';
 import { ClockSleeper, DEFAULT_BACKOFF } from './delivery.timing.js';
 import { DestinationRegistry } from './destination-registry.js';
-import { DestinationQueue, deliveryConsumerName } from './destination-queue.js';
+import { DestinationQueue } from './queue/destination.queue.js';
+import { deliveryConsumerName } from './queue/queue.types.js';
 import { CredentialRedactor } from './redaction.js';
 
 /**

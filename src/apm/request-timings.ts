@@ -1,4 +1,4 @@
-import type { RetryCause } from '../delivery/destination.js';
+import type { PartOutcome } from '../delivery/destination.js';
 import type { RequestItem } from '../ingest/ingest.types.js';
 
 /**
@@ -52,12 +52,7 @@ export const REQUEST_METRICS = {
  * request that carried it was, permanent when any refused it for good, else it
  * takes the first retry-worthy answer.
  */
-export type PartOutcome =
-  | { outcome: 'delivered' }
-  | { outcome: 'retryable'; reason: string; status?: number; cause?: RetryCause }
-  | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
-  | { outcome: 'too_large'; reason: string; status?: number }
-  | { outcome: 'permanent'; reason: string; status?: number };
+export type { PartOutcome };
 
 export function worstOf(current: PartOutcome | undefined, next: PartOutcome): PartOutcome {
   if (current === undefined) return next;

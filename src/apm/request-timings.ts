@@ -46,13 +46,15 @@ export const REQUEST_METRICS = {
   duration: 'vigil.requests.duration',
 } as const;
 
+/** One part's outcome (see combine in delivery/destination.ts). */
+export type { PartOutcome };
+
 /**
  * Combines the answers of the several requests one batch may need (metrics,
  * distributions, events) into per-item outcomes: an item is delivered when every
  * request that carried it was, permanent when any refused it for good, else it
  * takes the first retry-worthy answer.
  */
-export type { PartOutcome };
 
 export function worstOf(current: PartOutcome | undefined, next: PartOutcome): PartOutcome {
   if (current === undefined) return next;

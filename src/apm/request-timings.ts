@@ -55,7 +55,6 @@ export type { PartOutcome };
  * request that carried it was, permanent when any refused it for good, else it
  * takes the first retry-worthy answer.
  */
-
 export function worstOf(current: PartOutcome | undefined, next: PartOutcome): PartOutcome {
   if (current === undefined) return next;
   const rank = { delivered: 0, retryable: 1, throttled: 2, too_large: 3, permanent: 4 } as const;

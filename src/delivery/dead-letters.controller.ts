@@ -2,9 +2,9 @@ import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Post, Que
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiBadParameterResponse, ApiJsonBody, ApiServedResponses } from '../common/api-responses.js';
 import { RequiresScope } from '../common/auth.guard.js';
-import { DESTINATION_NAMES } from '../config/app.config.js';
 import { DeadLetterListDto, PurgeResultDto, ReplayRequestDto, ReplayResultDto, deadLetterListDto } from './dead-letters.dto.js';
 import type { DeadLetterFilter } from './delivery.repository.js';
+import { DESTINATION_NAMES } from './destinations.list.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js';
 import { DeliveryService } from './delivery.service.js';
 
@@ -75,7 +75,7 @@ export class DeadLettersController {
 function filterOf(destination: string | undefined, reason: string | undefined): DeadLetterFilter {
   const filter: DeadLetterFilter = {};
   if (destination !== undefined && destination !== '') {
-    if (!(DESTINATION_NAMES as readonly string[]).includes(destination)) throw new BadRequestException(`destination must be one of ${DESTINATION_NAMES.join(', ')}`);
+    if (!DESTINATION_NAMES.includes(destination)) throw new BadRequestException(`destination must be one of ${DESTINATION_NAMES.join(', ')}`);
     filter.destination = destination;
   }
   if (reason !== undefined && reason !== '') {

@@ -1,4 +1,3 @@
-import type { DestinationName } from '../config/app.config.js';
 import type { IngestKind } from '../storage/database.js';
 import type { LogEntry } from '../storage/ingest-log.repository.js';
 
@@ -12,7 +11,8 @@ import type { LogEntry } from '../storage/ingest-log.repository.js';
  * exporterhelper does).
  */
 export interface Destination {
-  readonly name: DestinationName;
+  /** Its plug-in's name (destination.plugin.ts). */
+  readonly name: string;
   /** Which ingest-log kinds this destination receives. */
   readonly kinds: readonly IngestKind[];
   readonly limits: DestinationLimits;

@@ -1,7 +1,7 @@
 import { client, v1, v2 } from '@datadog/datadog-api-client';
 import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
-import type { DatadogConfig } from '../../config/app.config.js';
+import type { DatadogConfig } from './datadog.plugin.js';
 import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { EventItem, MetricItem, RequestItem, Tags } from '../../ingest/ingest.types.js';
 import type { IngestKind } from '../../storage/database.js';

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
-import type { NewRelicConfig } from '../../config/app.config.js';
+import type { NewRelicConfig } from './newrelic.plugin.js';
 import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { EventItem, MetricItem, RequestItem } from '../../ingest/ingest.types.js';
 import type { IngestKind } from '../../storage/database.js';

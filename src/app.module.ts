@@ -14,10 +14,8 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { createRootLogger } from './logging.options.js';
-import { ElasticsearchModule } from './logs/elasticsearch/elasticsearch.module.js';
 import { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
 import { OwnLogsModule } from './logs/own-logs/own-logs.module.js';
-import { SplunkModule } from './logs/splunk/splunk.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SlaModule } from './sla/sla.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -56,8 +54,6 @@ export class AppModule {
         HealthModule,
         IngestModule,
         DeliveryModule,
-        ElasticsearchModule,
-        SplunkModule,
         OwnLogsModule.forRoot(ownLogs),
         SlaModule,
         AnomaliesModule,

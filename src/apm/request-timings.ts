@@ -1,4 +1,4 @@
-import type { RetryCause } from '../delivery/destination.js';
+import type { PartOutcome } from '../delivery/destination.js';
 import type { RequestItem } from '../ingest/ingest.types.js';
 
 /**
@@ -46,19 +46,15 @@ export const REQUEST_METRICS = {
   duration: 'vigil.requests.duration',
 } as const;
 
+/** One part's outcome (see combine in delivery/destination.ts). */
+export type { PartOutcome };
+
 /**
  * Combines the answers of the several requests one batch may need (metrics,
  * distributions, events) into per-item outcomes: an item is delivered when every
  * request that carried it was, permanent when any refused it for good, else it
  * takes the first retry-worthy answer.
  */
-export type PartOutcome =
-  | { outcome: 'delivered' }
-  | { outcome: 'retryable'; reason: string; status?: number; cause?: RetryCause }
-  | { outcome: 'throttled'; reason: string; status?: number; retryAfterMs?: number }
-  | { outcome: 'too_large'; reason: string; status?: number }
-  | { outcome: 'permanent'; reason: string; status?: number };
-
 export function worstOf(current: PartOutcome | undefined, next: PartOutcome): PartOutcome {
   if (current === undefined) return next;
   const rank = { delivered: 0, retryable: 1, throttled: 2, too_large: 3, permanent: 4 } as const;

@@ -3,7 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigurationError, loadConfig, secretsOf } from './app.config.js';
+import { datadogPlugin } from '../apm/datadog/datadog.plugin.js';
+import { newRelicPlugin } from '../apm/newrelic/newrelic.plugin.js';
+import { settingsOf } from '../delivery/destination.plugin.js';
+import { elasticsearchPlugin } from '../logs/elasticsearch/elasticsearch.plugin.js';
+import { splunkPlugin } from '../logs/splunk/splunk.plugin.js';
+import { ConfigurationError, loadConfig, secretsOf, type AppConfig } from './app.config.js';
+
+const datadogOf = (config: AppConfig) => settingsOf(datadogPlugin, config);
+const newRelicOf = (config: AppConfig) => settingsOf(newRelicPlugin, config);
+const elasticsearchOf = (config: AppConfig) => settingsOf(elasticsearchPlugin, config);
+const splunkOf = (config: AppConfig) => settingsOf(splunkPlugin, config);
 
 describe('loadConfig', () => {
   test('defaults: port 8080, SQLite at ./data/vigil.db, protected mode on loopback, no destinations', () => {
@@ -15,7 +25,7 @@ describe('loadConfig', () => {
     assert.equal(config.http.maxBodyBytes, 5_242_880);
     assert.equal(config.http.maxBatch, 10_000);
     assert.equal(config.environment, 'production');
-    assert.equal(config.datadog, null);
+    assert.equal(datadogOf(config), null);
     assert.equal(config.delivery.queueFullPolicy, 'block');
     assert.equal(config.rateLimit.maxPerWindow, 0);
   });
@@ -75,16 +85,16 @@ describe('loadConfig', () => {
       SPLUNK_HOST: 'splunk',
       SPLUNK_HEC_TOKEN: 'tok',
     });
-    assert.equal(config.datadog?.site, 'datadoghq.com');
-    assert.equal(config.newRelic?.metricApiUrl, 'https://metric-api.eu.newrelic.com/metric/v1');
-    assert.equal(config.newRelic?.eventApiUrl, 'https://insights-collector.eu01.nr-data.net/v1/accounts/42/events');
-    assert.equal(config.elasticsearch?.url, 'http://es:9200');
+    assert.equal(datadogOf(config)?.site, 'datadoghq.com');
+    assert.equal(newRelicOf(config)?.metricApiUrl, 'https://metric-api.eu.newrelic.com/metric/v1');
+    assert.equal(newRelicOf(config)?.eventApiUrl, 'https://insights-collector.eu01.nr-data.net/v1/accounts/42/events');
+    assert.equal(elasticsearchOf(config)?.url, 'http://es:9200');
     const us = loadConfig({ NEW_RELIC_LICENSE_KEY: 'nr', NEW_RELIC_ACCOUNT_ID: '42' });
-    assert.equal(us.newRelic?.metricApiUrl, 'https://metric-api.newrelic.com/metric/v1');
-    assert.equal(us.newRelic?.eventApiUrl, 'https://insights-collector.newrelic.com/v1/accounts/42/events');
-    assert.equal(config.elasticsearch?.indexPrefix, 'vigil-logs');
-    assert.equal(config.splunk?.url, 'https://splunk:8088');
-    assert.equal(config.splunk?.tlsVerify, true);
+    assert.equal(newRelicOf(us)?.metricApiUrl, 'https://metric-api.newrelic.com/metric/v1');
+    assert.equal(newRelicOf(us)?.eventApiUrl, 'https://insights-collector.newrelic.com/v1/accounts/42/events');
+    assert.equal(elasticsearchOf(config)?.indexPrefix, 'vigil-logs');
+    assert.equal(splunkOf(config)?.url, 'https://splunk:8088');
+    assert.equal(splunkOf(config)?.tlsVerify, true);
     assert.deepEqual(secretsOf(config).sort(), ['dd', 'nr', 'tok']);
   });
 
@@ -111,12 +121,12 @@ describe('loadConfig', () => {
 
   test('true/false variables mean the same written as 1/0', () => {
     const splunk = { SPLUNK_HOST: 'splunk', SPLUNK_HEC_TOKEN: 'tok' };
-    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '0', VIGIL_SHIP_OWN_LOGS: '1' }).splunk?.tlsVerify, false);
+    assert.equal(splunkOf(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '0', VIGIL_SHIP_OWN_LOGS: '1' }))?.tlsVerify, false);
     assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '0', VIGIL_SHIP_OWN_LOGS: '1' }).shipOwnLogs, true);
-    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: 'false', VIGIL_SHIP_OWN_LOGS: 'true' }).splunk?.tlsVerify, false);
+    assert.equal(splunkOf(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: 'false', VIGIL_SHIP_OWN_LOGS: 'true' }))?.tlsVerify, false);
     assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '1', VIGIL_SHIP_OWN_LOGS: '0' }).shipOwnLogs, false);
-    assert.equal(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '1' }).splunk?.tlsVerify, true);
-    assert.equal(loadConfig(splunk).splunk?.tlsVerify, true);
+    assert.equal(splunkOf(loadConfig({ ...splunk, SPLUNK_TLS_VERIFY: '1' }))?.tlsVerify, true);
+    assert.equal(splunkOf(loadConfig(splunk))?.tlsVerify, true);
     assert.equal(loadConfig(splunk).shipOwnLogs, false);
   });
 

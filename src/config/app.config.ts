@@ -1,23 +1,13 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { TargetsFileError, loadTargetsFile, type TargetsFile } from '../sla/sla-target.js';
-import { EnvironmentVariables } from './environment.variables.js';
+import { queueBoundVariable, settingsOf } from '../delivery/destination.plugin.js';
+import { DESTINATION_NAMES, DESTINATION_PLUGINS } from '../delivery/destinations.list.js';
+import { EnvironmentVariables, queueBoundVariables } from './environment.variables.js';
+import { booleanOf } from './variable.transforms.js';
 
-export type DestinationName = 'datadog' | 'newrelic' | 'elasticsearch' | 'splunk';
-export const DESTINATION_NAMES: readonly DestinationName[] = ['datadog', 'newrelic', 'elasticsearch', 'splunk'];
 export type QueueFullPolicy = 'block' | 'drop_oldest';
 export type Sensitivity = 'low' | 'medium' | 'high';
-
-export interface DatadogConfig { apiKey: string; appKey?: string; site: string; apiUrl?: string }
-export interface NewRelicConfig { licenseKey: string; accountId?: string; region: 'us' | 'eu'; metricApiUrl: string; eventApiUrl?: string }
-export interface ElasticsearchConfig {
-  url: string;
-  apiKey?: string;
-  username?: string;
-  password?: string;
-  indexPrefix: string;
-}
-export interface SplunkConfig { url: string; token: string; index?: string; tlsVerify: boolean; caFile?: string }
 
 export interface HttpProtectionsConfig {
   /** Node's headersTimeout: the request line and headers must arrive within it. */
@@ -53,14 +43,19 @@ export interface AppConfig {
   environment: string;
   retention: { ingestLogDays: number; analyticsDays: number };
   delivery: {
-    queueMaxBytes: Record<DestinationName, number>;
+    /** By destination name: VIGIL_QUEUE_MAX_BYTES_<NAME>, else VIGIL_QUEUE_MAX_BYTES. */
+    queueMaxBytes: Record<string, number>;
     queueFullPolicy: QueueFullPolicy;
     flushIntervalMs: number;
   };
-  datadog: DatadogConfig | null;
-  newRelic: NewRelicConfig | null;
-  elasticsearch: ElasticsearchConfig | null;
-  splunk: SplunkConfig | null;
+  /** Settings of each configured destination plug-in by name (read with settingsOf, src/delivery/destination.plugin.ts). */
+  destinations: Readonly<Record<string, unknown>>;
+  /**
+   * The New Relic APM agent (not the New Relic destination): main.ts loads it,
+   * before anything it instruments, when NEW_RELIC_LICENSE_KEY is set; it reads
+   * its own NEW_RELIC_* variables (see prepareNewRelicAgentEnvironment).
+   */
+  newRelic: { licenseKey: string } | null;
   shipOwnLogs: boolean;
   /** `file`: VIGIL_SLA_TARGETS_FILE, read and validated with the variables. */
   sla: { targetsFile?: string; file?: TargetsFile };
@@ -77,12 +72,10 @@ export function secretsOf(config: AppConfig): string[] {
     ...config.auth.readKeys,
     ...config.auth.adminKeys,
     config.auth.metricsKey,
-    config.datadog?.apiKey,
-    config.datadog?.appKey,
-    config.newRelic?.licenseKey,
-    config.elasticsearch?.apiKey,
-    config.elasticsearch?.password,
-    config.splunk?.token,
+    ...DESTINATION_PLUGINS.flatMap((plugin) => {
+      const settings = settingsOf(plugin, config);
+      return settings === null ? [] : plugin.secrets(settings);
+    }),
   ].filter((secret): secret is string => typeof secret === 'string' && secret.length > 0);
 }
 
@@ -95,17 +88,15 @@ export class ConfigurationError extends Error {
 
 const MIB = 1024 * 1024;
 
+/** One line per bad variable: its first failed rule. */
+const VALIDATION = { forbidUnknownValues: false, stopAtFirstError: true };
+
 function keyList(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((key) => key.trim()).filter((key) => key.length > 0);
 }
 
 function flatten(errors: ValidationError[]): string[] {
   return errors.flatMap((error) => Object.values(error.constraints ?? {}));
-}
-
-/** A variable validated by @IsBooleanString: true/false or 1/0; unset gives `fallback`. */
-function booleanOf(value: string | undefined, fallback: boolean): boolean {
-  return value === undefined ? fallback : value === 'true' || value === '1';
 }
 
 /**
@@ -117,8 +108,17 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
   );
   const env = plainToInstance(EnvironmentVariables, present);
-  // One line per bad variable: its first failed rule.
-  const problems = flatten(validateSync(env, { forbidUnknownValues: false, stopAtFirstError: true }));
+  const problems = flatten(validateSync(env, VALIDATION));
+  const queueBounds = plainToInstance(queueBoundVariables(DESTINATION_NAMES, queueBoundVariable), present);
+  problems.push(...flatten(validateSync(queueBounds, VALIDATION)));
+  // Each destination plug-in's own variables, listed with the others.
+  const destinations: Record<string, unknown> = {};
+  for (const plugin of DESTINATION_PLUGINS) {
+    const variables = plainToInstance(plugin.variables, present);
+    problems.push(...flatten(validateSync(variables, VALIDATION)));
+    const settings = plugin.settings(variables, problems);
+    if (settings !== null) destinations[plugin.name] = settings;
+  }
 
   const ingestKeys = keyList(env.VIGIL_INGEST_KEYS);
   const readKeys = keyList(env.VIGIL_READ_KEYS);
@@ -127,17 +127,6 @@ export function loadConfig(environment: Record<string, string | undefined>): App
 
   const databaseUrl = env.DATABASE_URL ?? 'sqlite:./data/vigil.db';
   const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
-
-  if (env.ELASTICSEARCH_URL === undefined && env.ELASTICSEARCH_PORT !== undefined && env.ELASTICSEARCH_HOST === undefined) {
-    problems.push('ELASTICSEARCH_PORT is set without ELASTICSEARCH_HOST');
-  }
-  if (env.SPLUNK_HEC_URL === undefined && env.SPLUNK_PORT !== undefined && env.SPLUNK_HOST === undefined) {
-    problems.push('SPLUNK_PORT is set without SPLUNK_HOST');
-  }
-  const splunkUrl = env.SPLUNK_HEC_URL ?? (env.SPLUNK_HOST ? `https://${env.SPLUNK_HOST}:${env.SPLUNK_PORT ?? 8088}` : undefined);
-  if (env.SPLUNK_HEC_TOKEN && !splunkUrl) problems.push('SPLUNK_HEC_TOKEN is set but neither SPLUNK_HEC_URL nor SPLUNK_HOST is');
-  const elasticsearchUrl =
-    env.ELASTICSEARCH_URL ?? (env.ELASTICSEARCH_HOST ? `http://${env.ELASTICSEARCH_HOST}:${env.ELASTICSEARCH_PORT ?? 9200}` : undefined);
 
   // The targets file is configuration too: its problems are listed with the variables'.
   let targetsFile: TargetsFile | undefined;
@@ -164,11 +153,6 @@ export function loadConfig(environment: Record<string, string | undefined>): App
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   const queueDefault = env.VIGIL_QUEUE_MAX_BYTES ?? 256 * MIB;
-  const newRelicRegion = env.NEW_RELIC_REGION === 'eu' ? 'eu' : 'us';
-  // The hosts New Relic documents per region (docs.newrelic.com, "Report metrics via the Metric
-  // API" and "Introduction to the Event API"): the Event API's EU host is the only nr-data.net one.
-  const newRelicMetricHost = newRelicRegion === 'eu' ? 'metric-api.eu.newrelic.com' : 'metric-api.newrelic.com';
-  const newRelicInsightsHost = newRelicRegion === 'eu' ? 'insights-collector.eu01.nr-data.net' : 'insights-collector.newrelic.com';
 
   return {
     http: {
@@ -197,48 +181,12 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     environment: env.ENVIRONMENT ?? 'production',
     retention: { ingestLogDays: env.VIGIL_RETENTION_DAYS ?? 7, analyticsDays: env.VIGIL_ANALYTICS_RETENTION_DAYS ?? 395 },
     delivery: {
-      queueMaxBytes: {
-        datadog: env.VIGIL_QUEUE_MAX_BYTES_DATADOG ?? queueDefault,
-        newrelic: env.VIGIL_QUEUE_MAX_BYTES_NEWRELIC ?? queueDefault,
-        elasticsearch: env.VIGIL_QUEUE_MAX_BYTES_ELASTICSEARCH ?? queueDefault,
-        splunk: env.VIGIL_QUEUE_MAX_BYTES_SPLUNK ?? queueDefault,
-      },
+      queueMaxBytes: Object.fromEntries(DESTINATION_NAMES.map((name) => [name, queueBounds[queueBoundVariable(name)] ?? queueDefault])),
       queueFullPolicy: (env.VIGIL_QUEUE_FULL_POLICY as QueueFullPolicy | undefined) ?? 'block',
       flushIntervalMs: env.VIGIL_DELIVERY_FLUSH_INTERVAL_MS ?? 1000,
     },
-    datadog: env.DATADOG_API_KEY
-      ? { apiKey: env.DATADOG_API_KEY, appKey: env.DATADOG_APP_KEY || undefined, site: env.DATADOG_SITE ?? 'datadoghq.com', apiUrl: env.DATADOG_API_URL }
-      : null,
-    newRelic: env.NEW_RELIC_LICENSE_KEY
-      ? {
-          licenseKey: env.NEW_RELIC_LICENSE_KEY,
-          accountId: env.NEW_RELIC_ACCOUNT_ID,
-          region: newRelicRegion,
-          metricApiUrl: env.NEW_RELIC_METRIC_API_URL ?? `https://${newRelicMetricHost}/metric/v1`,
-          eventApiUrl:
-            env.NEW_RELIC_EVENT_API_URL ??
-            (env.NEW_RELIC_ACCOUNT_ID ? `https://${newRelicInsightsHost}/v1/accounts/${env.NEW_RELIC_ACCOUNT_ID}/events` : undefined),
-        }
-      : null,
-    elasticsearch: elasticsearchUrl
-      ? {
-          url: elasticsearchUrl,
-          apiKey: env.ELASTICSEARCH_API_KEY || undefined,
-          username: env.ELASTICSEARCH_USERNAME,
-          password: env.ELASTICSEARCH_PASSWORD,
-          indexPrefix: env.ELASTICSEARCH_INDEX_PREFIX ?? 'vigil-logs',
-        }
-      : null,
-    splunk:
-      splunkUrl && env.SPLUNK_HEC_TOKEN
-        ? {
-            url: splunkUrl.replace(/\/+$/, ''),
-            token: env.SPLUNK_HEC_TOKEN,
-            index: env.SPLUNK_INDEX || undefined,
-            tlsVerify: booleanOf(env.SPLUNK_TLS_VERIFY, true),
-            caFile: env.SPLUNK_CA_FILE,
-          }
-        : null,
+    destinations,
+    newRelic: typeof present['NEW_RELIC_LICENSE_KEY'] === 'string' ? { licenseKey: present['NEW_RELIC_LICENSE_KEY'] } : null,
     shipOwnLogs: booleanOf(env.VIGIL_SHIP_OWN_LOGS, false),
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },
     anomalies: {

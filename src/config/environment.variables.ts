@@ -6,26 +6,21 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
-  IsUrl,
   Matches,
   Max,
   Min,
-  ValidateIf,
 } from 'class-validator';
+import { toInt } from './variable.transforms.js';
 
 /**
- * The raw environment as the service reads it: every variable of the contract
- * (../shared/spec/api.md) and Vigil's own tuning knobs. Values arrive as strings;
- * numeric ones are converted before validation so a message can say "PORT must
- * not be greater than 65535" rather than "must be a number string".
+ * The raw environment as the service reads it: Vigil's own variables of the
+ * contract (../shared/spec/api.md) and its tuning knobs. Values arrive as
+ * strings; numeric ones are converted before validation (variable.transforms.ts).
  *
- * This class is the only place that names an environment variable.
+ * With the destination plug-ins' own classes (each `*.plugin.ts`, listed in
+ * src/delivery/destinations.list.ts) and queueBoundVariables below, this is the
+ * only place that names an environment variable.
  */
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-
-const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
-
 export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   PORT?: number;
@@ -91,53 +86,10 @@ export class EnvironmentVariables {
   // Delivery queues
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
   VIGIL_QUEUE_MAX_BYTES?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
-  VIGIL_QUEUE_MAX_BYTES_DATADOG?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
-  VIGIL_QUEUE_MAX_BYTES_NEWRELIC?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
-  VIGIL_QUEUE_MAX_BYTES_ELASTICSEARCH?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
-  VIGIL_QUEUE_MAX_BYTES_SPLUNK?: number;
   @IsOptional() @IsIn(['block', 'drop_oldest'])
   VIGIL_QUEUE_FULL_POLICY?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(600_000)
   VIGIL_DELIVERY_FLUSH_INTERVAL_MS?: number;
-
-  // Datadog
-  @IsOptional() @IsString() DATADOG_API_KEY?: string;
-  @IsOptional() @IsString() DATADOG_APP_KEY?: string;
-  @IsOptional() @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/, { message: 'DATADOG_SITE must be a host name such as datadoghq.com or datadoghq.eu' })
-  DATADOG_SITE?: string;
-  @IsOptional() @IsUrl(URL_OPTIONS) DATADOG_API_URL?: string;
-
-  // New Relic
-  @IsOptional() @IsString() NEW_RELIC_LICENSE_KEY?: string;
-  @IsOptional() @Matches(/^\d+$/, { message: 'NEW_RELIC_ACCOUNT_ID must be a number' }) NEW_RELIC_ACCOUNT_ID?: string;
-  @IsOptional() @IsIn(['us', 'eu']) NEW_RELIC_REGION?: string;
-  @IsOptional() @IsUrl(URL_OPTIONS) NEW_RELIC_METRIC_API_URL?: string;
-  @IsOptional() @IsUrl(URL_OPTIONS) NEW_RELIC_EVENT_API_URL?: string;
-
-  // Elasticsearch
-  @IsOptional() @IsUrl(URL_OPTIONS) ELASTICSEARCH_URL?: string;
-  @IsOptional() @IsString() @IsNotEmpty() ELASTICSEARCH_HOST?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) ELASTICSEARCH_PORT?: number;
-  @IsOptional() @IsString() ELASTICSEARCH_API_KEY?: string;
-  @IsOptional() @IsString() ELASTICSEARCH_USERNAME?: string;
-  @ValidateIf((env: EnvironmentVariables) => env.ELASTICSEARCH_USERNAME !== undefined)
-  @IsString({ message: 'ELASTICSEARCH_PASSWORD must be set when ELASTICSEARCH_USERNAME is' })
-  ELASTICSEARCH_PASSWORD?: string;
-  @IsOptional() @Matches(/^[a-z0-9][a-z0-9._-]*$/, { message: 'ELASTICSEARCH_INDEX_PREFIX must be a lowercase index name' })
-  ELASTICSEARCH_INDEX_PREFIX?: string;
-
-  // Splunk HEC
-  @IsOptional() @IsUrl(URL_OPTIONS) SPLUNK_HEC_URL?: string;
-  @IsOptional() @IsString() @IsNotEmpty() SPLUNK_HOST?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) SPLUNK_PORT?: number;
-  @IsOptional() @IsString() SPLUNK_HEC_TOKEN?: string;
-  @IsOptional() @IsString() SPLUNK_INDEX?: string;
-  @IsOptional() @IsBooleanString() SPLUNK_TLS_VERIFY?: string;
-  @IsOptional() @IsString() @IsNotEmpty() SPLUNK_CA_FILE?: string;
 
   @IsOptional() @IsBooleanString() VIGIL_SHIP_OWN_LOGS?: string;
 
@@ -157,4 +109,18 @@ export class EnvironmentVariables {
   /** At the cap, a series without a point for this long may be evicted for a new one; at most the TTL. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) VIGIL_METRICS_MAX_LABEL_VALUES?: number;
+}
+
+/**
+ * The class of the per-destination queue bounds, VIGIL_QUEUE_MAX_BYTES_<NAME>
+ * for each destination plug-in (`variable(name)` spells it), each validated as
+ * VIGIL_QUEUE_MAX_BYTES is.
+ */
+export function queueBoundVariables(names: readonly string[], variable: (name: string) => string): new () => Record<string, number | undefined> {
+  class QueueBoundVariables {}
+  for (const name of names) {
+    // The order TypeScript applies `@IsOptional() @Transform(toInt) @IsInt() @Min(1024)` in.
+    for (const decorate of [Min(1024), IsInt(), Transform(toInt), IsOptional()]) decorate(QueueBoundVariables.prototype, variable(name));
+  }
+  return QueueBoundVariables as new () => Record<string, number | undefined>;
 }

@@ -1,12 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiBadParameterResponse, ApiJsonBody, ApiServedResponses } from '../common/api-responses.js';
 import { RequiresScope } from '../common/auth.guard.js';
-import { DESTINATION_NAMES } from '../config/app.config.js';
 import { DeadLetterListDto, PurgeResultDto, ReplayRequestDto, ReplayResultDto, deadLetterListDto } from './dead-letters.dto.js';
-import { DEAD_LETTER_REASONS } from './delivery.tables.js';
+import type { DeadLetterFilter } from './delivery.repository.js';
+import { DESTINATION_NAMES } from './destinations.list.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js';
 import { DeliveryService } from './delivery.service.js';
 
+const MAX_LIST_LIMIT = 1000;
+
+/** The dead-letter operations over HTTP: parses and checks the query and body, then hands typed arguments to DeliveryService. */
 @ApiTags('admin')
 @ApiServedResponses()
 @RequiresScope('admin')
@@ -28,7 +32,12 @@ export class DeadLettersController {
     @Query('limit') limit?: string,
     @Query('after') after?: string,
   ): Promise<DeadLetterListDto> {
-    return deadLetterListDto(await this.delivery.listDeadLetters({ destination, reason, limit, after }));
+    const filter = filterOf(destination, reason);
+    const pageLimit = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > MAX_LIST_LIMIT) throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    const pageAfter = after === undefined ? 0 : Number(after);
+    if (!Number.isInteger(pageAfter) || pageAfter < 0) throw new BadRequestException('after must be a non-negative integer (the last id of the previous page)');
+    return deadLetterListDto(await this.delivery.listDeadLetters(filter, { after: pageAfter, limit: pageLimit }));
   }
 
   @Post('replay')
@@ -37,7 +46,17 @@ export class DeadLettersController {
   @ApiJsonBody({ type: ReplayRequestDto, required: false, invalid: 'The filter is invalid; the message names the field' })
   @ApiAcceptedResponse({ type: ReplayResultDto })
   async replay(@Body() body: unknown): Promise<ReplayResultDto> {
-    const result = await this.delivery.replayDeadLetters(body);
+    const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const filter = filterOf(
+      raw['destination'] === undefined ? undefined : String(raw['destination']),
+      raw['reason'] === undefined ? undefined : String(raw['reason']),
+    );
+    let ids: number[] | undefined;
+    if (raw['ids'] !== undefined) {
+      if (!Array.isArray(raw['ids']) || !raw['ids'].every((id) => Number.isInteger(id))) throw new BadRequestException('ids must be an array of integers');
+      ids = raw['ids'] as number[];
+    }
+    const result = await this.delivery.replayDeadLetters({ ...filter, ids });
     return { replay_requested: result.replayRequested };
   }
 
@@ -48,6 +67,20 @@ export class DeadLettersController {
   @ApiOkResponse({ type: PurgeResultDto })
   @ApiBadParameterResponse()
   purge(@Query('destination') destination?: string, @Query('reason') reason?: string): Promise<PurgeResultDto> {
-    return this.delivery.purgeDeadLetters({ destination, reason });
+    return this.delivery.purgeDeadLetters(filterOf(destination, reason));
   }
+}
+
+/** The filter of a query or body; empty values filter nothing. */
+function filterOf(destination: string | undefined, reason: string | undefined): DeadLetterFilter {
+  const filter: DeadLetterFilter = {};
+  if (destination !== undefined && destination !== '') {
+    if (!DESTINATION_NAMES.includes(destination)) throw new BadRequestException(`destination must be one of ${DESTINATION_NAMES.join(', ')}`);
+    filter.destination = destination;
+  }
+  if (reason !== undefined && reason !== '') {
+    if (!DEAD_LETTER_REASONS.includes(reason as DeadLetterReason)) throw new BadRequestException(`reason must be one of ${DEAD_LETTER_REASONS.join(', ')}`);
+    filter.reason = reason as DeadLetterReason;
+  }
+  return filter;
 }

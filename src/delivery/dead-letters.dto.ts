@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DESTINATION_NAMES } from '../config/app.config.js';
 import type { StoredDeadLetter } from './delivery.repository.js';
 import { DEAD_LETTER_REASONS } from './delivery.tables.js';
 import type { DeadLetterListing } from './delivery.service.js';
+import { DESTINATION_NAMES } from './destinations.list.js';
 
 export class DeadLetterCountDto {
   @ApiProperty({ enum: DESTINATION_NAMES }) destination!: string;

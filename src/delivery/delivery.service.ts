@@ -1,9 +1,9 @@
-import { BadRequestException, Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock.js';
 import { UserErasure } from '../common/user-erasure.js';
-import { DESTINATION_NAMES, secretsOf, type AppConfig, type DestinationName } from '../config/app.config.js';
+import { secretsOf, type AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ReadinessChecks } from '../health/health-checks.js';
 import { IngestHooks } from '../ingest/ingest-hooks.js';
@@ -15,10 +15,11 @@ import { ConsumerRegistry, IngestLogSignal } from '../storage/log-consumers.js';
 import { RetentionJob } from '../storage/retention.job.js';
 import { DeliveryMetrics } from './delivery.metrics.js';
 import { DeliveryRepository, type DeadLetterFilter, type StoredDeadLetter } from './delivery.repository.js';
-import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js';
+import type { DeadLetterReason } from './delivery.tables.js';
 import { ClockSleeper, DEFAULT_BACKOFF } from './delivery.timing.js';
 import { DestinationRegistry } from './destination-registry.js';
-import { DestinationQueue, deliveryConsumerName } from './destination-queue.js';
+import { DestinationQueue } from './queue/destination.queue.js';
+import { deliveryConsumerName } from './queue/queue.types.js';
 import { CredentialRedactor } from './redaction.js';
 
 /**
@@ -29,7 +30,6 @@ import { CredentialRedactor } from './redaction.js';
 const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
 /** Ingest refused by a full `block` queue is told to come back after this long. */
 const BLOCKED_RETRY_AFTER_SECONDS = 5;
-const MAX_LIST_LIMIT = 1000;
 
 export interface DeadLetterListing {
   total: number;
@@ -172,61 +172,30 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
     return this.queues.get(name);
   }
 
-  async listDeadLetters(query: { destination?: string; reason?: string; limit?: string; after?: string }): Promise<DeadLetterListing> {
-    const filter = this.filterOf(query);
-    const limit = query.limit === undefined ? 100 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
-    const after = query.after === undefined ? 0 : Number(query.after);
-    if (!Number.isInteger(after) || after < 0) throw new BadRequestException('after must be a non-negative integer (the last id of the previous page)');
+  /** A page of dead letters matching `filter`: ids after `after`, at most `limit`, with the counts of all that match. */
+  async listDeadLetters(filter: DeadLetterFilter, page: { after: number; limit: number }): Promise<DeadLetterListing> {
     const counts = await this.repository.counts(filter);
-    const items = await this.repository.list(filter, after, limit + 1);
-    const page = items.slice(0, limit);
+    const items = await this.repository.list(filter, page.after, page.limit + 1);
+    const shown = items.slice(0, page.limit);
     return {
       total: counts.reduce((sum, row) => sum + row.count, 0),
       counts,
-      items: page,
-      nextAfter: items.length > limit ? page[page.length - 1]!.id : null,
+      items: shown,
+      nextAfter: items.length > page.limit ? shown[shown.length - 1]!.id : null,
     };
   }
 
-  /** Flags dead letters for replay; each goes back only to the destination that refused it. */
-  async replayDeadLetters(body: unknown): Promise<{ replayRequested: number }> {
-    const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const filter = this.filterOf({
-      destination: raw['destination'] === undefined ? undefined : String(raw['destination']),
-      reason: raw['reason'] === undefined ? undefined : String(raw['reason']),
-    });
-    let ids: number[] | undefined;
-    if (raw['ids'] !== undefined) {
-      if (!Array.isArray(raw['ids']) || !raw['ids'].every((id) => Number.isInteger(id))) throw new BadRequestException('ids must be an array of integers');
-      ids = raw['ids'] as number[];
-    }
-    const replayRequested = await this.repository.requestReplay({ ...filter, ids });
+  /** Flags dead letters for replay (only `ids`, when given); each goes back only to the destination that refused it. */
+  async replayDeadLetters(filter: DeadLetterFilter & { ids?: number[] }): Promise<{ replayRequested: number }> {
+    const replayRequested = await this.repository.requestReplay(filter);
     for (const queue of this.queues.values()) {
       if (filter.destination === undefined || filter.destination === queue.name) queue.wake({ replay: true });
     }
     return { replayRequested };
   }
 
-  async purgeDeadLetters(query: { destination?: string; reason?: string }): Promise<{ purged: number }> {
-    return { purged: await this.repository.purge(this.filterOf(query)) };
-  }
-
-  private filterOf(query: { destination?: string; reason?: string }): DeadLetterFilter {
-    const filter: DeadLetterFilter = {};
-    if (query.destination !== undefined && query.destination !== '') {
-      if (!DESTINATION_NAMES.includes(query.destination as DestinationName)) {
-        throw new BadRequestException(`destination must be one of ${DESTINATION_NAMES.join(', ')}`);
-      }
-      filter.destination = query.destination;
-    }
-    if (query.reason !== undefined && query.reason !== '') {
-      if (!DEAD_LETTER_REASONS.includes(query.reason as DeadLetterReason)) {
-        throw new BadRequestException(`reason must be one of ${DEAD_LETTER_REASONS.join(', ')}`);
-      }
-      filter.reason = query.reason as DeadLetterReason;
-    }
-    return filter;
+  async purgeDeadLetters(filter: DeadLetterFilter): Promise<{ purged: number }> {
+    return { purged: await this.repository.purge(filter) };
   }
 }
 

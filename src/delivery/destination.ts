@@ -1,4 +1,3 @@
-import type { DestinationName } from '../config/app.config.js';
 import type { IngestKind } from '../storage/database.js';
 import type { LogEntry } from '../storage/ingest-log.repository.js';
 
@@ -12,7 +11,8 @@ import type { LogEntry } from '../storage/ingest-log.repository.js';
  * exporterhelper does).
  */
 export interface Destination {
-  readonly name: DestinationName;
+  /** Its plug-in's name (destination.plugin.ts). */
+  readonly name: string;
   /** Which ingest-log kinds this destination receives. */
   readonly kinds: readonly IngestKind[];
   readonly limits: DestinationLimits;
@@ -106,4 +106,18 @@ export function classifyHttpStatus(status: number, reason: string, retryAfterHea
   }
   if (CONFIGURATION_STATUSES.has(status)) return { outcome: 'retryable', reason, status, cause: 'configuration' };
   return { outcome: 'permanent', reason, status };
+}
+
+/** One part's outcome when a destination sends a batch as several requests (each item gets its part's). */
+export type PartOutcome = ItemResult | { outcome: 'too_large'; reason: string; status?: number };
+
+/** One SendResult from per-item outcomes: a uniform answer stays whole, a mixed one becomes `partial`. */
+export function combine(outcomes: ReadonlyArray<PartOutcome | undefined>): SendResult {
+  const resolved = outcomes.map((outcome) => outcome ?? ({ outcome: 'delivered' } as const));
+  if (resolved.length === 0) return { outcome: 'delivered' };
+  const tooLarge = resolved.find((outcome) => outcome.outcome === 'too_large');
+  if (tooLarge) return tooLarge as SendResult;
+  const first = resolved[0]!;
+  if (resolved.every((outcome) => outcome.outcome === first.outcome)) return first as SendResult;
+  return { outcome: 'partial', items: resolved as ItemResult[] };
 }

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ManualClock } from '../../src/common/clock.js';
-import type { DestinationName } from '../../src/config/app.config.js';
+import type { DestinationName } from '../../src/delivery/destinations.list.js';
 import { FakeDatadog } from '../fakes/datadog-intake.js';
 import { FakeElasticsearch } from '../fakes/elasticsearch.fake.js';
 import { FakeNewRelic } from '../fakes/newrelic-intake.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
-import type { ElasticsearchConfig } from '../../src/config/app.config.js';
+import type { ElasticsearchConfig } from '../../src/logs/elasticsearch/elasticsearch.plugin.js';
 import { ElasticsearchDestination, elasticsearchClientOptions } from '../../src/logs/elasticsearch/elasticsearch.destination.js';
 import { documentId } from '../../src/logs/elasticsearch/elasticsearch.encoding.js';
 import { TEMPLATE_VERSION } from '../../src/logs/elasticsearch/elasticsearch.template.js';

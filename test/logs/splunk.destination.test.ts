@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
-import type { SplunkConfig } from '../../src/config/app.config.js';
+import type { SplunkConfig } from '../../src/logs/splunk/splunk.plugin.js';
 import { SplunkDestination } from '../../src/logs/splunk/splunk.destination.js';
 import { HecClient, SplunkTlsConfigurationError, createHecAgent } from '../../src/logs/splunk/splunk.transport.js';
 import { FakeSplunkHec, HEC_ANSWERS } from '../fakes/splunk-hec.fake.js';

@@ -1,10 +1,11 @@
 import { client, v1 } from '@datadog/datadog-api-client';
 import { pathToFileURL } from 'node:url';
-import type { DatadogConfig } from '../../config/app.config.js';
 import { ConfigurationError } from '../../config/app.config.js';
 import { configFromProcessEnvironment } from '../../config/process-environment.js';
 import { REQUEST_METRICS } from '../request-timings.js';
+import { settingsOf } from '../../delivery/destination.plugin.js';
 import { datadogBaseUrl } from './datadog.destination.js';
+import { datadogPlugin, type DatadogConfig } from './datadog.plugin.js';
 
 export const DASHBOARD_TITLE = 'Vigil';
 
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   let environment: string;
   try {
     const config = configFromProcessEnvironment();
-    datadog = config.datadog;
+    datadog = settingsOf(datadogPlugin, config);
     environment = config.environment;
   } catch (error) {
     if (error instanceof ConfigurationError) {

@@ -1,8 +1,8 @@
 import { client, v1, v2 } from '@datadog/datadog-api-client';
 import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
-import type { DatadogConfig } from '../../config/app.config.js';
-import { classifyHttpStatus, type Destination, type DestinationLimits, type ItemResult, type SendResult } from '../../delivery/destination.js';
+import type { DatadogConfig } from './datadog.plugin.js';
+import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { EventItem, MetricItem, RequestItem, Tags } from '../../ingest/ingest.types.js';
 import type { IngestKind } from '../../storage/database.js';
 import type { LogEntry } from '../../storage/ingest-log.repository.js';
@@ -377,15 +377,4 @@ function tagList(tags: Tags | undefined): string[] {
 function describeBody(body: unknown): string {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return (text ?? '').slice(0, 300);
-}
-
-/** One SendResult from per-item outcomes: a uniform answer stays whole, a mixed one becomes `partial`. */
-export function combine(outcomes: ReadonlyArray<PartOutcome | undefined>): SendResult {
-  const resolved = outcomes.map((outcome) => outcome ?? ({ outcome: 'delivered' } as const));
-  if (resolved.length === 0) return { outcome: 'delivered' };
-  const tooLarge = resolved.find((outcome) => outcome.outcome === 'too_large');
-  if (tooLarge) return tooLarge as SendResult;
-  const first = resolved[0]!;
-  if (resolved.every((outcome) => outcome.outcome === first.outcome)) return first as SendResult;
-  return { outcome: 'partial', items: resolved as ItemResult[] };
 }

@@ -5,7 +5,9 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { DestinationRegistry } from '../../delivery/destination-registry.js';
 import { displayUrl } from '../../delivery/redaction.js';
+import { settingsOf } from '../../delivery/destination.plugin.js';
 import { DatadogDestination, datadogBaseUrl } from './datadog.destination.js';
+import { datadogPlugin } from './datadog.plugin.js';
 
 /** Registers the Datadog destination when DATADOG_API_KEY is set. */
 @Module({})
@@ -19,7 +21,7 @@ export class DatadogModule implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const datadog = this.config.datadog;
+    const datadog = settingsOf(datadogPlugin, this.config);
     if (datadog === null) return;
     // The client logs every failed request to the console itself; the delivery core
     // already logs failures once per streak, as JSON.

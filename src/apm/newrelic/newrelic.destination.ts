@@ -1,11 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
-import type { NewRelicConfig } from '../../config/app.config.js';
-import { classifyHttpStatus, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
+import type { NewRelicConfig } from './newrelic.plugin.js';
+import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { EventItem, MetricItem, RequestItem } from '../../ingest/ingest.types.js';
 import type { IngestKind } from '../../storage/database.js';
 import type { LogEntry } from '../../storage/ingest-log.repository.js';
-import { combine } from '../datadog/datadog.destination.js';
 import { REQUEST_BUCKET_MS, REQUEST_METRICS, aggregateRequests, worstOf, type PartOutcome } from '../request-timings.js';
 
 const HOUR_MS = 3_600_000;

@@ -3,7 +3,9 @@ import { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { DestinationRegistry } from '../../delivery/destination-registry.js';
+import { settingsOf } from '../../delivery/destination.plugin.js';
 import { NewRelicDestination } from './newrelic.destination.js';
+import { newRelicPlugin } from './newrelic.plugin.js';
 
 /** Registers the New Relic destination when NEW_RELIC_LICENSE_KEY is set. */
 @Module({})
@@ -17,7 +19,7 @@ export class NewRelicModule implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const newRelic = this.config.newRelic;
+    const newRelic = settingsOf(newRelicPlugin, this.config);
     if (newRelic === null) return;
     this.registry.register(new NewRelicDestination(newRelic, this.config.environment, this.clock));
     const metricHost = new URL(newRelic.metricApiUrl).host;

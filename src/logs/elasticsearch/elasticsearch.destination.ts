@@ -1,6 +1,6 @@
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
 import type { Clock } from '../../common/clock.js';
-import type { ElasticsearchConfig } from '../../config/app.config.js';
+import type { ElasticsearchConfig } from './elasticsearch.plugin.js';
 import { classifyHttpStatus, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { IngestKind } from '../../storage/database.js';
 import type { LogEntry } from '../../storage/ingest-log.repository.js';

@@ -4,7 +4,9 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { DestinationRegistry } from '../../delivery/destination-registry.js';
 import { displayUrl } from '../../delivery/redaction.js';
+import { settingsOf } from '../../delivery/destination.plugin.js';
 import { ElasticsearchDestination } from './elasticsearch.destination.js';
+import { elasticsearchPlugin } from './elasticsearch.plugin.js';
 
 /**
  * Registers the Elasticsearch log destination with the delivery core when
@@ -23,7 +25,7 @@ export class ElasticsearchModule implements OnModuleInit, OnApplicationShutdown 
   ) {}
 
   onModuleInit(): void {
-    const elasticsearch = this.config.elasticsearch;
+    const elasticsearch = settingsOf(elasticsearchPlugin, this.config);
     if (!elasticsearch) return;
     this.destination = new ElasticsearchDestination(elasticsearch, this.config.environment, this.clock);
     this.registry.register(this.destination);

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { Counter } from 'prom-client';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { settingsOf } from '../../delivery/destination.plugin.js';
+import { DESTINATION_PLUGINS } from '../../delivery/destinations.list.js';
 import { GroupCommitter } from '../../ingest/group-committer.js';
 import { IngestHooks } from '../../ingest/ingest-hooks.js';
 import { VigilMetrics } from '../../metrics/vigil.metrics.js';
@@ -54,9 +56,11 @@ export class OwnLogShipper implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     if (!this.config.shipOwnLogs) return;
-    if (!this.config.elasticsearch && !this.config.splunk) {
+    const logDestinations = DESTINATION_PLUGINS.filter((plugin) => plugin.kinds.includes('log'));
+    if (!logDestinations.some((plugin) => settingsOf(plugin, this.config) !== null)) {
       this.buffer.close();
-      this.logger.warn('VIGIL_SHIP_OWN_LOGS is on but no log destination (Elasticsearch, Splunk) is configured: own logs are not shipped');
+      const titles = logDestinations.map((plugin) => plugin.title).join(', ');
+      this.logger.warn(`VIGIL_SHIP_OWN_LOGS is on but no log destination (${titles}) is configured: own logs are not shipped`);
       return;
     }
     this.timer = setInterval(() => void this.flush(), OWN_LOG_FLUSH_INTERVAL_MS);

@@ -14,10 +14,12 @@ const SHIPPED_LEVELS: ReadonlyMap<number, LogLevel> = new Map([
 /**
  * Logger contexts whose lines are about shipping itself (the delivery core,
  * the destinations, this shipper). They are never shipped: a failure to ship
- * would otherwise be shipped, fail, and be logged again. Any other line is
- * kept out by logging it with the binding `shipping: false`.
+ * would otherwise be shipped, fail, and be logged again. A destination that
+ * receives logs therefore logs under a context ending in `Destination`
+ * (`SplunkDestination`). Any other line is kept out by logging it with the
+ * binding `shipping: false`.
  */
-export const NOT_SHIPPED_CONTEXTS = /^(Delivery|Destination|Elasticsearch|Splunk|OwnLog)/;
+export const NOT_SHIPPED_CONTEXTS = /^(Delivery|Destination|OwnLog)|Destination$/;
 
 /** Fields of a pino line that become LogItem fields, or say nothing about the event. */
 const CONSUMED_FIELDS = new Set(['level', 'time', 'msg', 'service', 'environment', 'request_id', 'shipping']);

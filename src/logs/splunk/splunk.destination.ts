@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../../common/clock.js';
-import type { SplunkConfig } from '../../config/app.config.js';
+import type { SplunkConfig } from './splunk.plugin.js';
 import type { Destination, DestinationLimits, SendResult } from '../../delivery/destination.js';
 import type { IngestKind } from '../../storage/database.js';
 import type { LogEntry } from '../../storage/ingest-log.repository.js';

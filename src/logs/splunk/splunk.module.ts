@@ -4,7 +4,9 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { DestinationRegistry } from '../../delivery/destination-registry.js';
 import { displayUrl } from '../../delivery/redaction.js';
+import { settingsOf } from '../../delivery/destination.plugin.js';
 import { SplunkDestination } from './splunk.destination.js';
+import { splunkPlugin } from './splunk.plugin.js';
 import { HecClient, createHecAgent } from './splunk.transport.js';
 
 /**
@@ -25,7 +27,7 @@ export class SplunkModule implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    const splunk = this.config.splunk;
+    const splunk = settingsOf(splunkPlugin, this.config);
     if (!splunk) return;
     const agent = createHecAgent(splunk);
     const url = new URL(splunk.url);

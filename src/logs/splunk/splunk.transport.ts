@@ -5,7 +5,7 @@ import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { SplunkConfig } from '../../config/app.config.js';
+import type { SplunkConfig } from './splunk.plugin.js';
 
 const gzipAsync = promisify(gzip);
 

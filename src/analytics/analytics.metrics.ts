@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { Clock } from '../common/clock.js';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 import { AnalyticsQueriesRepository } from './analytics-queries.repository.js';
 
 /** The windows of vigil_active_users, in milliseconds. */

@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { GroupCommitter } from '../../ingest/group-committer.js';
 import { IngestHooks } from '../../ingest/ingest-hooks.js';
-import { VigilMetrics } from '../../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../../common/vigil.metrics.js';
 import type { NewLogEntry } from '../../storage/ingest-log.repository.js';
 import { OwnLogBuffer } from './own-log.buffer.js';
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../src/common/clock.js';
 import type { MetricItem } from '../src/ingest/ingest.types.js';
 import { ReexposedMetrics } from '../src/metrics/exposition/reexposed-metrics.js';
-import { VigilMetrics } from '../src/metrics/vigil.metrics.js';
+import { VigilMetrics } from '../src/common/vigil.metrics.js';
 import type { BenchSection } from './bench-section.js';
 
 /**

@@ -15,7 +15,7 @@ import { requestIdFor } from './common/request-id.js';
 import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
 import { Lifecycle } from './health/health-checks.js';
-import { VigilMetrics } from './metrics/vigil.metrics.js';
+import { VigilMetrics } from './common/vigil.metrics.js';
 import { DerivedStateRunner } from './storage/log-consumers.js';
 
 /** Seconds a client refused during shutdown is asked to wait. */

@@ -8,6 +8,7 @@ import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { UserErasure } from './common/user-erasure.js';
 import { VigilLogger } from './common/vigil-logger.js';
+import { VigilMetrics } from './common/vigil.metrics.js';
 import type { AppConfig } from './config/app.config.js';
 import { APP_CONFIG, ConfigModule } from './config/config.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
@@ -34,6 +35,8 @@ export class AppModule {
       // The app's logger (app.factory.ts hands it to Nest): JSON lines through pino.
       { provide: VigilLogger, useValue: new VigilLogger(createRootLogger(config, overrides.logStream, ownLogs)) },
       { provide: Clock, useValue: overrides.clock ?? new Clock() },
+      // The one Prometheus registry: every feature registers its vigil_* metrics on it.
+      VigilMetrics,
       HttpObservers,
       UserErasure,
       {

@@ -13,6 +13,9 @@ import { OwnLogShipper } from './logs/own-logs/own-log.shipper.js';
  * commits finish; consumers and delivery stop after their current batch; the
  * HTTP server closes; the store closes last; exit 0. A second signal, or the
  * shutdown timeout, exits 1 at once.
+ *
+ * An uncaught exception after startup is logged (fatal) and runs the same shutdown,
+ * but exits 1 even when it completes: the supervisor restarts Vigil.
  */
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -41,13 +44,12 @@ async function main(): Promise<void> {
   logger.log(`Vigil listening on http://${config.http.host}:${config.http.port} with ${config.database.dialect} storage`);
 
   let shuttingDown = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (shuttingDown) {
-      logger.warn(`Second ${signal}: exiting without a clean shutdown`);
-      process.exit(1);
-    }
+  /**
+   * Drains and closes in order, then exits with `exitCode` (or 1 if closing fails);
+   * the shutdown timeout exits 1 at once.
+   */
+  const stop = (exitCode: number) => {
     shuttingDown = true;
-    logger.log(`${signal} received: draining`);
     const deadline = setTimeout(() => {
       logger.error(`Shutdown did not finish in ${config.http.shutdownTimeoutMs} ms; exiting`);
       process.exit(1);
@@ -60,19 +62,38 @@ async function main(): Promise<void> {
       .then(() => app.get(GroupCommitter).stop())
       .then(() => app.close())
       .then(() => {
-        logger.log('Shutdown complete');
-        process.exit(0);
+        logger.log(`Shutdown complete; exiting with code ${exitCode}`);
+        process.exit(exitCode);
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'Shutdown failed');
         process.exit(1);
       });
   };
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn(`Second ${signal}: exiting without a clean shutdown`);
+      process.exit(1);
+    }
+    logger.log(`${signal} received: draining`);
+    stop(0);
+  };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  // After startup nothing may crash the process: log and carry on.
+  // A rejected promise nobody awaited is logged and Vigil carries on.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'Unhandled promise rejection'));
-  process.on('uncaughtException', (error) => logger.error({ err: error }, 'Uncaught exception'));
+  // After an uncaught exception the process state is unknown (Node documents resuming as unsafe):
+  // close what can be closed within the shutdown timeout and exit 1, for the supervisor to
+  // restart Vigil. Nothing acknowledged is lost: it is in the ingest log, and every consumer
+  // resumes from its stored position.
+  process.on('uncaughtException', (error) => {
+    if (shuttingDown) {
+      logger.fatal({ err: error }, 'Uncaught exception while shutting down: exiting with code 1 at once');
+      process.exit(1);
+    }
+    logger.fatal({ err: error }, 'Uncaught exception: closing what can be closed, then exiting with code 1 for the supervisor to restart Vigil');
+    stop(1);
+  });
 }
 
 main().catch((error: unknown) => {

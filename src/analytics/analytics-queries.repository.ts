@@ -70,6 +70,16 @@ export class AnalyticsQueriesRepository {
     this.postgres = isPostgres(db);
   }
 
+  /** Distinct users whose last event is after `since` (one index range count on analytics_users). */
+  async usersSeenAfter(since: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('analytics_users')
+      .select((eb) => eb.fn.countAll<number>().as('users'))
+      .where('last_seen', '>', since)
+      .executeTakeFirst();
+    return Number(row?.users ?? 0);
+  }
+
   private binary(expression: RawBuilder<unknown>): RawBuilder<unknown> {
     return this.postgres ? sql`${expression} collate "C"` : expression;
   }

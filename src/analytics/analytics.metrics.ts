@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { Clock } from '../common/clock.js';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
-import type { Db } from '../storage/database.js';
-import { DATABASE } from '../storage/database.provider.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
+import { AnalyticsQueriesRepository } from './analytics-queries.repository.js';
 
 /** The windows of vigil_active_users, in milliseconds. */
 export const ACTIVE_USER_WINDOWS: Readonly<Record<string, number>> = { '5m': 5 * 60_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -24,7 +23,7 @@ export class AnalyticsMetrics {
 
   constructor(
     metrics: VigilMetrics,
-    @Inject(DATABASE) private readonly db: Db,
+    private readonly queries: AnalyticsQueriesRepository,
     private readonly clock: Clock,
   ) {
     this.eventsStored = new Counter({
@@ -49,12 +48,7 @@ export class AnalyticsMetrics {
     try {
       const now = this.clock.now();
       for (const [window, length] of Object.entries(ACTIVE_USER_WINDOWS)) {
-        const row = await this.db
-          .selectFrom('analytics_users')
-          .select((eb) => eb.fn.countAll<number>().as('users'))
-          .where('last_seen', '>', now - length)
-          .executeTakeFirst();
-        gauge.set({ window }, Number(row?.users ?? 0));
+        gauge.set({ window }, await this.queries.usersSeenAfter(now - length));
       }
       if (this.failing) this.logger.log('vigil_active_users is computed again');
       this.failing = false;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 
 /** Metric names with their own label value on vigil_anomalies_detected_total; later ones share OVERFLOW_METRIC. */
 export const MAX_LABELLED_METRICS = 200;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 import { DeliveryRepository } from './delivery.repository.js';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { Db } from '../storage/database.js';
 import type { IngestLogRepository, NewLogEntry } from '../storage/ingest-log.repository.js';
 import { IngestLogSignal } from '../storage/log-consumers.js';

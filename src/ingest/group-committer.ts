@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { requestContext } from '../common/request-context.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { Db, IngestKind } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { IngestLogRepository, type NewLogEntry } from '../storage/ingest-log.repository.js';

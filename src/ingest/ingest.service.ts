@@ -3,7 +3,7 @@ import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { NewLogEntry } from '../storage/ingest-log.repository.js';
 import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { Clock } from '../common/clock.js';
 import { DerivedStateRunner } from '../storage/log-consumers.js';
-import { VigilMetrics } from './vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 
 /**
  * How far each derived-state consumer (SLA rollups, anomaly detection, analytics)

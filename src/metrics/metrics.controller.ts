@@ -5,7 +5,7 @@ import { ApiErrorResponse, ApiServedResponses } from '../common/api-responses.js
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { VigilMetrics } from './vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -2,10 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { Db } from '../storage/database.js';
-import { DATABASE } from '../storage/database.provider.js';
-import { isReportWindow, DEFAULT_WINDOW } from './sla-windows.js';
 import { DEFAULT_TARGETS, type SlaTarget } from './sla-target.js';
+import { SlaTargetsRepository } from './sla-targets.repository.js';
 
 /**
  * The effective targets: the defaults, overridden or removed by the targets file
@@ -19,7 +17,7 @@ export class SlaTargetsService implements OnModuleInit {
   private configured = new Map<string, SlaTarget>();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Db,
+    private readonly repository: SlaTargetsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -39,22 +37,9 @@ export class SlaTargetsService implements OnModuleInit {
 
   async all(): Promise<Map<string, SlaTarget>> {
     const targets = new Map(this.configured);
-    const stored = await this.db.selectFrom('sla_targets').selectAll().execute();
-    for (const row of stored) {
-      if (Number(row.deleted) === 1) {
-        targets.delete(row.service);
-        continue;
-      }
-      targets.set(row.service, {
-        service: row.service,
-        name: row.name,
-        p95Ms: Number(row.p95_ms),
-        p99Ms: Number(row.p99_ms),
-        availabilityPercent: Number(row.availability_percent),
-        errorRatePercent: Number(row.error_rate_percent),
-        window: isReportWindow(row.window) ? row.window : DEFAULT_WINDOW,
-        source: 'api',
-      });
+    for (const stored of await this.repository.all()) {
+      if (stored.target) targets.set(stored.service, stored.target);
+      else targets.delete(stored.service);
     }
     return targets;
   }
@@ -64,22 +49,7 @@ export class SlaTargetsService implements OnModuleInit {
   }
 
   async put(target: SlaTarget): Promise<SlaTarget> {
-    const row = {
-      service: target.service,
-      name: target.name,
-      p95_ms: target.p95Ms,
-      p99_ms: target.p99Ms,
-      availability_percent: target.availabilityPercent,
-      error_rate_percent: target.errorRatePercent,
-      window: target.window,
-      deleted: 0,
-      updated_at: this.clock.now(),
-    };
-    await this.db
-      .insertInto('sla_targets')
-      .values(row)
-      .onConflict((conflict) => conflict.column('service').doUpdateSet(row))
-      .execute();
+    await this.repository.upsert(target, false, this.clock.now());
     return { ...target, source: 'api' };
   }
 
@@ -87,22 +57,7 @@ export class SlaTargetsService implements OnModuleInit {
   async delete(service: string): Promise<boolean> {
     const existing = await this.get(service);
     if (!existing) return false;
-    const tombstone = {
-      service,
-      name: existing.name,
-      p95_ms: existing.p95Ms,
-      p99_ms: existing.p99Ms,
-      availability_percent: existing.availabilityPercent,
-      error_rate_percent: existing.errorRatePercent,
-      window: existing.window,
-      deleted: 1,
-      updated_at: this.clock.now(),
-    };
-    await this.db
-      .insertInto('sla_targets')
-      .values(tombstone)
-      .onConflict((conflict) => conflict.column('service').doUpdateSet(tombstone))
-      .execute();
+    await this.repository.upsert({ ...existing, service }, true, this.clock.now());
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { RequestItem } from '../ingest/ingest.types.js';
-import { VigilMetrics } from '../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { OwnRequestsRecorder } from './own-requests.recorder.js';
 import type { SlaStatuses } from './sla.service.js';
 

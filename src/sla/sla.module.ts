@@ -6,6 +6,8 @@ import { RetentionJob } from '../storage/retention.job.js';
 import { OwnRequestsRecorder } from './own-requests.recorder.js';
 import { SlaRollupConsumer } from './sla-rollup.consumer.js';
 import { SlaRollupsRepository } from './sla-rollups.repository.js';
+import { SlaStatesRepository } from './sla-states.repository.js';
+import { SlaTargetsRepository } from './sla-targets.repository.js';
 import { SlaTargetsService } from './sla-targets.service.js';
 import { DAY_MS, LONGEST_WINDOW_MS } from './sla-windows.js';
 import { SlaController } from './sla.controller.js';
@@ -24,7 +26,7 @@ const RETENTION_MARGIN_MS = 2 * DAY_MS;
  */
 @Module({
   controllers: [SlaController],
-  providers: [SlaRollupsRepository, SlaTargetsService, SlaService, SlaRollupConsumer, OwnRequestsRecorder, SlaMonitor, SlaMetrics],
+  providers: [SlaRollupsRepository, SlaTargetsRepository, SlaStatesRepository, SlaTargetsService, SlaService, SlaRollupConsumer, OwnRequestsRecorder, SlaMonitor, SlaMetrics],
   exports: [SlaService, SlaMonitor, OwnRequestsRecorder, SlaRollupsRepository],
 })
 export class SlaModule implements OnModuleInit {

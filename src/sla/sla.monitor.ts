@@ -1,18 +1,14 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { sql } from 'kysely';
 import { Clock } from '../common/clock.js';
 import type { EventItem } from '../ingest/ingest.types.js';
 import { InternalEvents } from '../ingest/internal-events.js';
-import type { Db } from '../storage/database.js';
-import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import { IngestLogSignal } from '../storage/log-consumers.js';
 import { OwnRequestsRecorder } from './own-requests.recorder.js';
+import { SlaStatesRepository } from './sla-states.repository.js';
 import type { SlaStatusBody } from './sla-status.js';
 import { SlaService, type SlaStatuses } from './sla.service.js';
 
-// Serialises transition announcements between replicas on Postgres.
-const TRANSITION_LOCK_KEY = 7_021_979;
 // After a consumer batch, re-evaluate at most this often.
 const EVALUATION_DEBOUNCE_MS = 2000;
 
@@ -55,7 +51,7 @@ export class SlaMonitor implements BeforeApplicationShutdown {
   private stopped = false;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Db,
+    private readonly states: SlaStatesRepository,
     private readonly sla: SlaService,
     private readonly internalEvents: InternalEvents,
     private readonly signal: IngestLogSignal,
@@ -124,23 +120,18 @@ export class SlaMonitor implements BeforeApplicationShutdown {
   private async announceTransitions(statuses: SlaStatuses): Promise<Transition[]> {
     const candidates = [...statuses.values()].filter((status) => status.target !== null && status.status !== 'no_data');
     if (candidates.length === 0) return [];
-    const stored = new Map((await this.db.selectFrom('sla_states').select(['service', 'state']).execute()).map((row) => [row.service, row.state]));
+    const stored = await this.states.all();
     const changed = candidates.filter((status) => stored.get(status.service) !== status.status);
     if (changed.length === 0) return [];
     const now = this.clock.now();
-    const transitions = await this.db.transaction().execute(async (trx) => {
-      if (isPostgres(this.db)) await sql`select pg_advisory_xact_lock(${TRANSITION_LOCK_KEY})`.execute(trx);
-      const current = new Map((await trx.selectFrom('sla_states').select(['service', 'state']).execute()).map((row) => [row.service, row.state]));
+    const transitions = await this.states.inTransitionTransaction(async (trx) => {
+      const current = await this.states.all(trx);
       const announced: Transition[] = [];
       for (const status of changed) {
         const to = status.status as 'meeting' | 'violated';
         const previous = current.get(status.service);
         if (previous === to) continue;
-        await trx
-          .insertInto('sla_states')
-          .values({ service: status.service, state: to, changed_at: now })
-          .onConflict((conflict) => conflict.column('service').doUpdateSet({ state: to, changed_at: now }))
-          .execute();
+        await this.states.set(trx, status.service, to, now);
         // First sighting: assumed meeting, so only a violation is announced.
         const from = previous ?? 'meeting';
         if (from !== to) announced.push({ service: status.service, from, to, status });

@@ -10,7 +10,7 @@ import { OwnLogBuffer } from '../../src/logs/own-logs/own-log.buffer.js';
 import { OwnLogShipper } from '../../src/logs/own-logs/own-log.shipper.js';
 import { ownLogItem, ownLogShippingStream } from '../../src/logs/own-logs/own-log.stream.js';
 import type { NewLogEntry } from '../../src/storage/ingest-log.repository.js';
-import { VigilMetrics } from '../../src/metrics/vigil.metrics.js';
+import { VigilMetrics } from '../../src/common/vigil.metrics.js';
 import { captureNestLogs } from '../support/nest-logs.js';
 
 const line = (fields: Record<string, unknown>) => JSON.stringify({ level: 30, time: 1_767_225_600_000, pid: 1, hostname: 'h', service: 'vigil', environment: 'e', msg: 'm', ...fields });

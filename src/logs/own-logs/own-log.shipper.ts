@@ -6,7 +6,7 @@ import { settingsOf } from '../../delivery/destination.plugin.js';
 import { DESTINATION_PLUGINS } from '../../delivery/destinations.list.js';
 import { GroupCommitter } from '../../ingest/group-committer.js';
 import { IngestHooks } from '../../ingest/ingest-hooks.js';
-import { VigilMetrics } from '../../metrics/vigil.metrics.js';
+import { VigilMetrics } from '../../common/vigil.metrics.js';
 import type { NewLogEntry } from '../../storage/ingest-log.repository.js';
 import { OwnLogBuffer } from './own-log.buffer.js';
 

@@ -3,7 +3,7 @@ import { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { IngestHooks } from '../../ingest/ingest-hooks.js';
-import { VigilMetrics } from '../vigil.metrics.js';
+import { VigilMetrics } from '../../common/vigil.metrics.js';
 import { ReexposedMetrics } from './reexposed-metrics.js';
 
 /**

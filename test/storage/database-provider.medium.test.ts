@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './database.js';
-import { openDatabase, rawSqliteOf, withStatementCache } from './database.provider.js';
+import type { Database } from '../../src/storage/database.js';
+import { openDatabase, rawSqliteOf, withStatementCache } from '../../src/storage/database.provider.js';
 
 /**
  * Runs `use` on an in-memory SQLite store, with the texts its connection compiled so far,

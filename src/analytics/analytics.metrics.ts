@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import { Clock } from '../common/clock.js';
 import { VigilMetrics } from '../metrics/vigil.metrics.js';
 import type { Db } from '../storage/database.js';
+import type { AnalyticsTables } from './analytics.tables.js';
 import { DATABASE } from '../storage/database.provider.js';
 
 /** The windows of vigil_active_users, in milliseconds. */
@@ -24,7 +25,7 @@ export class AnalyticsMetrics {
 
   constructor(
     metrics: VigilMetrics,
-    @Inject(DATABASE) private readonly db: Db,
+    @Inject(DATABASE) private readonly db: Db<AnalyticsTables>,
     private readonly clock: Clock,
   ) {
     this.eventsStored = new Counter({

@@ -7,12 +7,12 @@ import { DESTINATION_NAMES, secretsOf, type AppConfig, type DestinationName } fr
 import { APP_CONFIG } from '../config/config.module.js';
 import { ReadinessChecks } from '../health/health-checks.js';
 import { IngestHooks } from '../ingest/ingest-hooks.js';
-import { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
+import { ConsumerPositionsRepository } from '../ingest-log/consumer-positions.repository.js';
 import type { Db, Tx } from '../storage/database.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
-import { IngestLogRepository } from '../storage/ingest-log.repository.js';
-import { ConsumerRegistry, IngestLogSignal } from '../storage/log-consumers.js';
-import { RetentionJob } from '../storage/retention.job.js';
+import { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
+import { ConsumerRegistry, IngestLogSignal } from '../ingest-log/log-consumers.js';
+import { RetentionJob } from '../ingest-log/retention.job.js';
 import { DeliveryMetrics } from './delivery.metrics.js';
 import { DeliveryRepository, type DeadLetterFilter, type StoredDeadLetter } from './delivery.repository.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './delivery.tables.js';

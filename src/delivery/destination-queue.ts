@@ -1,11 +1,10 @@
 import type { Clock } from '../common/clock.js';
 import type { QueueFullPolicy } from '../config/app.config.js';
-import { userIdOf } from '../ingest/ingest.validation.js';
-import type { ItemByKind } from '../ingest/ingest.types.js';
-import type { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
-import type { Db, IngestKind } from '../storage/database.js';
-import type { IngestLogRepository, LogEntry } from '../storage/ingest-log.repository.js';
-import { logEntryOf } from '../storage/log-entry.js';
+import type { ConsumerPositionsRepository } from '../ingest-log/consumer-positions.repository.js';
+import type { Db } from '../storage/database.js';
+import type { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
+import type { LogEntry } from '../ingest-log/log-entry.js';
+import { logEntryOf, userOfEntry } from '../ingest-log/log-entry.js';
 import type { DeliveryMetrics } from './delivery.metrics.js';
 import { type DeliveryRepository, type NewDeadLetter, type StoredDeadLetter } from './delivery.repository.js';
 import type { DeadLetterReason } from './delivery.tables.js';
@@ -419,7 +418,7 @@ export class DestinationQueue {
   /** The entry names a user erased at or after its log id `logId` (see forgetUser). */
   private isErased(entry: LogEntry, logId: number): boolean {
     if (this.erasures.size === 0 && logId > this.erasedAnyUserUpTo) return false;
-    const userId = userIdOf(entry.kind, entry.payload as ItemByKind[IngestKind]);
+    const userId = userOfEntry(entry);
     if (userId === null) return false;
     if (logId <= this.erasedAnyUserUpTo) return true;
     const mark = this.erasures.get(userId);
@@ -691,7 +690,7 @@ export class DestinationQueue {
       kind: entry.kind,
       eventTime: entry.eventTime,
       receivedAt: entry.receivedAt,
-      userId: userIdOf(entry.kind, entry.payload as ItemByKind[IngestKind]),
+      userId: userOfEntry(entry),
       payload: JSON.stringify(entry.payload),
       reason: resolution.reason,
       status: resolution.status,

@@ -3,6 +3,7 @@ import { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { Db } from '../storage/database.js';
+import type { SlaTables } from './sla.tables.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { isReportWindow, DEFAULT_WINDOW } from './sla-windows.js';
 import { DEFAULT_TARGETS, type SlaTarget } from './sla-target.js';
@@ -19,7 +20,7 @@ export class SlaTargetsService implements OnModuleInit {
   private configured = new Map<string, SlaTarget>();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Db,
+    @Inject(DATABASE) private readonly db: Db<SlaTables>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}

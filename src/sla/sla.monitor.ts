@@ -2,11 +2,13 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nes
 import { Interval } from '@nestjs/schedule';
 import { sql } from 'kysely';
 import { Clock } from '../common/clock.js';
-import type { EventItem } from '../ingest/ingest.types.js';
+import type { EventItem } from '../ingest-log/ingest-log.items.js';
 import { InternalEvents } from '../ingest/internal-events.js';
 import type { Db } from '../storage/database.js';
+import type { IngestLogTables } from '../ingest-log/ingest-log.tables.js';
+import type { SlaTables } from './sla.tables.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
-import { IngestLogSignal } from '../storage/log-consumers.js';
+import { IngestLogSignal } from '../ingest-log/log-consumers.js';
 import { OwnRequestsRecorder } from './own-requests.recorder.js';
 import type { SlaStatusBody } from './sla-status.js';
 import { SlaService, type SlaStatuses } from './sla.service.js';
@@ -55,7 +57,7 @@ export class SlaMonitor implements BeforeApplicationShutdown {
   private stopped = false;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Db,
+    @Inject(DATABASE) private readonly db: Db<SlaTables & IngestLogTables>,
     private readonly sla: SlaService,
     private readonly internalEvents: InternalEvents,
     private readonly signal: IngestLogSignal,

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import { GroupCommitter } from '../../ingest/group-committer.js';
 import { IngestHooks } from '../../ingest/ingest-hooks.js';
 import { VigilMetrics } from '../../metrics/vigil.metrics.js';
-import type { NewLogEntry } from '../../storage/ingest-log.repository.js';
+import type { NewLogEntry } from '../../ingest-log/log-entry.js';
 import { OwnLogBuffer } from './own-log.buffer.js';
 
 /** How often waiting lines are appended; lines reach the log destinations via the delivery core after that. */

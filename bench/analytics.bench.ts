@@ -8,6 +8,7 @@ import { AnalyticsService } from '../src/analytics/analytics.service.js';
 import { UserErasure } from '../src/common/user-erasure.js';
 import { loadConfig } from '../src/config/app.config.js';
 import { openDatabase } from '../src/storage/database.provider.js';
+import { APP_MIGRATIONS } from '../src/app.migrations.js';
 import { migrateToLatest } from '../src/storage/migrator.js';
 import { startApp } from '../test/support/app.js';
 import type { BenchRow, BenchSection } from './bench-section.js';
@@ -82,7 +83,7 @@ export async function run(): Promise<BenchSection> {
   try {
     const config = loadConfig({ DATABASE_URL: `sqlite:${join(directory, 'seed.db')}` });
     const db = openDatabase(config.database);
-    await migrateToLatest(db);
+    await migrateToLatest(db, APP_MIGRATIONS);
     const store = new AnalyticsStoreRepository(db);
     const next = random(42);
     const perUser = EVENTS / USERS;

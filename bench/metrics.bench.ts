@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../src/common/clock.js';
-import type { MetricItem } from '../src/ingest/ingest.types.js';
+import type { MetricItem } from '../src/ingest-log/ingest-log.items.js';
 import { ReexposedMetrics } from '../src/metrics/exposition/reexposed-metrics.js';
 import { VigilMetrics } from '../src/common/vigil.metrics.js';
 import type { BenchSection } from './bench-section.js';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../src/common/clock.js';
 import { LatencySketch } from '../src/sla/latency-sketch.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/sla/sla-windows.js';
-import type { Db } from '../src/storage/database.js';
+import type { TestDb as Db } from '../test/support/all-tables.js';
 import { DATABASE } from '../src/storage/database.provider.js';
 import { postJson, startApp, type RunningApp } from '../test/support/app.js';
 import { DISTRIBUTIONS, seededRandom } from '../test/sla/generators.js';

@@ -16,7 +16,7 @@ import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
 import { Lifecycle } from './health/health-checks.js';
 import { VigilMetrics } from './common/vigil.metrics.js';
-import { DerivedStateRunner } from './storage/log-consumers.js';
+import { DerivedStateRunner } from './ingest-log/log-consumers.js';
 
 /** Seconds a client refused during shutdown is asked to wait. */
 const DRAINING_RETRY_AFTER_SECONDS = 5;

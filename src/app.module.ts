@@ -14,6 +14,8 @@ import { APP_CONFIG, ConfigModule } from './config/config.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
+import { IngestLogModule } from './ingest-log/ingest-log.module.js';
+import { APP_MIGRATIONS } from './app.migrations.js';
 import { createRootLogger } from './logging.options.js';
 import { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
 import { OwnLogsModule } from './logs/own-logs/own-logs.module.js';
@@ -53,7 +55,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ScheduleModule.forRoot(),
         MetricsModule,
-        StorageModule,
+        StorageModule.forRoot(APP_MIGRATIONS),
+        IngestLogModule,
         HealthModule,
         IngestModule,
         DeliveryModule,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../storage/database.js';
+import type { AnalyticsTables } from './analytics.tables.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import { DAY_MS } from './analytics-store.repository.js';
 import { MARKER_TYPES, PAGE_VIEW } from './session-inference.js';
@@ -66,7 +67,7 @@ const markers = () => sql.join(MARKER_TYPES.map((type) => sql.lit(type)));
 export class AnalyticsQueriesRepository {
   private readonly postgres: boolean;
 
-  constructor(@Inject(DATABASE) private readonly db: Db) {
+  constructor(@Inject(DATABASE) private readonly db: Db<AnalyticsTables>) {
     this.postgres = isPostgres(db);
   }
 

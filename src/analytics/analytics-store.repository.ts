@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import type { Db, Executor, Tx } from '../storage/database.js';
+import type { IngestLogTables } from '../ingest-log/ingest-log.tables.js';
+import type { AnalyticsTables } from './analytics.tables.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import {
   MARKER_TYPES,
@@ -70,7 +72,7 @@ function addKey(affected: Map<string, Set<string>>, userId: string, key: string)
 export class AnalyticsStoreRepository {
   private readonly postgres: boolean;
 
-  constructor(@Inject(DATABASE) private readonly db: Db) {
+  constructor(@Inject(DATABASE) private readonly db: Db<AnalyticsTables>) {
     this.postgres = isPostgres(db);
   }
 
@@ -83,7 +85,7 @@ export class AnalyticsStoreRepository {
    * the session that precedes the event to the user's latest event, and that
    * user's touched sessions be rebuilt from their events.
    */
-  async storeBatch(trx: Tx, batch: readonly NewAnalyticsEvent[]): Promise<void> {
+  async storeBatch(trx: Tx<AnalyticsTables>, batch: readonly NewAnalyticsEvent[]): Promise<void> {
     const events = await this.withoutStored(trx, batch);
     if (events.length === 0) return;
     const sessionKeys = new Map<number, string>();
@@ -166,7 +168,7 @@ export class AnalyticsStoreRepository {
    * this is the whole batch in practice; a replayed entry must not be counted
    * twice in the session figures that storeBatch adds up.
    */
-  private async withoutStored(trx: Tx, events: readonly NewAnalyticsEvent[]): Promise<readonly NewAnalyticsEvent[]> {
+  private async withoutStored(trx: Tx<AnalyticsTables>, events: readonly NewAnalyticsEvent[]): Promise<readonly NewAnalyticsEvent[]> {
     if (events.length === 0) return events;
     let lowest = Infinity;
     let highest = -Infinity;
@@ -183,7 +185,7 @@ export class AnalyticsStoreRepository {
   }
 
   /** Adds a batch's figures to its sessions' rows (creating those that are new). */
-  private async addToSessions(trx: Tx, deltas: readonly SessionDelta[]): Promise<void> {
+  private async addToSessions(trx: Tx<AnalyticsTables>, deltas: readonly SessionDelta[]): Promise<void> {
     const larger = (column: 'ended_at' | 'closed') =>
       sql<number>`case when excluded.${sql.ref(column)} > analytics_sessions.${sql.ref(column)} then excluded.${sql.ref(column)} else analytics_sessions.${sql.ref(column)} end`;
     for (const rows of chunks(deltas, SESSION_ROWS_PER_STATEMENT)) {
@@ -217,7 +219,7 @@ export class AnalyticsStoreRepository {
   }
 
   /** The last inferred session of each user (null-free map entries only for users that have one). */
-  private async lastInferredSessions(trx: Tx, userIds: readonly string[]): Promise<Map<string, SessionTail>> {
+  private async lastInferredSessions(trx: Tx<AnalyticsTables>, userIds: readonly string[]): Promise<Map<string, SessionTail>> {
     const tails = new Map<string, SessionTail & { firstLogId: number }>();
     for (const users of chunks(userIds, 5000)) {
       const rows = await trx
@@ -256,7 +258,7 @@ export class AnalyticsStoreRepository {
    * up to the user's latest event; returns the session keys that gained or lost
    * events.
    */
-  private async repairSessions(trx: Tx, userId: string, first: SequencedEvent): Promise<Set<string>> {
+  private async repairSessions(trx: Tx<AnalyticsTables>, userId: string, first: SequencedEvent): Promise<Set<string>> {
     const before = await trx
       .selectFrom('analytics_events')
       .select('session_key')
@@ -320,7 +322,7 @@ export class AnalyticsStoreRepository {
    * key that lost all its events loses its row. Pairs are matched exactly (row
    * values), so each statement probes the primary key once per pair.
    */
-  async rebuildSessions(trx: Executor, affected: Map<string, Set<string>>): Promise<void> {
+  async rebuildSessions(trx: Executor<AnalyticsTables>, affected: Map<string, Set<string>>): Promise<void> {
     const pairs: Array<[string, string]> = [];
     for (const [userId, keys] of affected) for (const key of keys) pairs.push([userId, key]);
     const markers = sql.join(MARKER_TYPES.map((type) => sql.lit(type)));
@@ -357,7 +359,7 @@ export class AnalyticsStoreRepository {
   }
 
   /** User-days and last-seen rows. */
-  private async recordActivity(trx: Tx, events: readonly NewAnalyticsEvent[]): Promise<void> {
+  private async recordActivity(trx: Tx<AnalyticsTables>, events: readonly NewAnalyticsEvent[]): Promise<void> {
     const days = new Map<string, { user_id: string; day: number }>();
     const lastSeen = new Map<string, number>();
     for (const event of events) {
@@ -387,7 +389,7 @@ export class AnalyticsStoreRepository {
   }
 
   /** Deletes every analytics row of the user; returns how many went. */
-  async eraseUser(trx: Tx, userId: string): Promise<number> {
+  async eraseUser(trx: Tx<AnalyticsTables>, userId: string): Promise<number> {
     let deleted = 0;
     for (const table of ['analytics_events', 'analytics_sessions', 'analytics_user_days', 'analytics_users'] as const) {
       const result = await trx.deleteFrom(table).where('user_id', '=', userId).executeTakeFirst();
@@ -397,7 +399,7 @@ export class AnalyticsStoreRepository {
   }
 
   /** Deletes up to `limit` events older than `cutoff`; returns how many went. */
-  async deleteEventsBefore(trx: Tx, cutoff: number, limit: number): Promise<number> {
+  async deleteEventsBefore(trx: Tx<AnalyticsTables>, cutoff: number, limit: number): Promise<number> {
     const result = await trx
       .deleteFrom('analytics_events')
       .where('log_id', 'in', (eb) => eb.selectFrom('analytics_events').select('log_id').where('occurred_at', '<', cutoff).limit(limit))
@@ -410,7 +412,7 @@ export class AnalyticsStoreRepository {
    * rebuilds those that straddle it, drops user-days and last-seen rows that are
    * entirely older. Returns rows deleted.
    */
-  async trimDerivedBefore(trx: Tx, cutoff: number): Promise<number> {
+  async trimDerivedBefore(trx: Tx<AnalyticsTables>, cutoff: number): Promise<number> {
     const straddling = await trx
       .selectFrom('analytics_sessions')
       .select(['user_id', 'session_key'])
@@ -435,12 +437,12 @@ export class AnalyticsStoreRepository {
    * that no consumer batch (on any replica) interleaves with an erasure or a
    * retention pass. SQLite has one writer: its transaction is lock enough.
    */
-  async lockConsumer(trx: Tx, consumerName: string): Promise<void> {
+  async lockConsumer(trx: Tx<AnalyticsTables & IngestLogTables>, consumerName: string): Promise<void> {
     if (!this.postgres) return;
     await trx.selectFrom('consumer_positions').select('position').where('consumer', '=', consumerName).forUpdate().execute();
   }
 
-  get database(): Db {
+  get database(): Db<AnalyticsTables> {
     return this.db;
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { AnalyticsItem } from '../ingest/ingest.types.js';
+import type { AnalyticsItem } from '../ingest-log/ingest-log.items.js';
 import type { Tx } from '../storage/database.js';
-import type { LogEntry } from '../storage/ingest-log.repository.js';
-import type { DerivedStateConsumer } from '../storage/log-consumers.js';
+import type { LogEntry } from '../ingest-log/log-entry.js';
+import type { DerivedStateConsumer } from '../ingest-log/log-consumers.js';
 import { AnalyticsMetrics } from './analytics.metrics.js';
 import { AnalyticsStoreRepository, type NewAnalyticsEvent } from './analytics-store.repository.js';
 import { storableProperties } from './event-privacy.js';
@@ -10,8 +10,8 @@ import { storableProperties } from './event-privacy.js';
 export const ANALYTICS_CONSUMER = 'analytics';
 
 /** The stored form of an ingest-log analytics item, or null if the payload is not one. */
-export function toStoredEvent(entry: LogEntry): NewAnalyticsEvent | null {
-  const item = entry.payload as Partial<AnalyticsItem> | null;
+export function toStoredEvent(entry: LogEntry<'analytics'>): NewAnalyticsEvent | null {
+  const item: Partial<AnalyticsItem> | null = entry.payload;
   if (!item || typeof item.userId !== 'string' || typeof item.type !== 'string') return null;
   const occurredAt = typeof item.timestamp === 'number' && Number.isFinite(item.timestamp) ? Math.trunc(item.timestamp) : entry.eventTime;
   return {
@@ -31,7 +31,7 @@ export function toStoredEvent(entry: LogEntry): NewAnalyticsEvent | null {
  * exactly once, with its session and derived rows. It keeps no in-memory state.
  */
 @Injectable()
-export class AnalyticsConsumer implements DerivedStateConsumer {
+export class AnalyticsConsumer implements DerivedStateConsumer<'analytics'> {
   readonly name = ANALYTICS_CONSUMER;
   readonly kinds = ['analytics'] as const;
   readonly batchSize = 5000;
@@ -41,7 +41,7 @@ export class AnalyticsConsumer implements DerivedStateConsumer {
     private readonly metrics: AnalyticsMetrics,
   ) {}
 
-  async apply(entries: LogEntry[], trx: Tx): Promise<void> {
+  async apply(entries: Array<LogEntry<'analytics'>>, trx: Tx): Promise<void> {
     const events: NewAnalyticsEvent[] = [];
     for (const entry of entries) {
       const event = toStoredEvent(entry);
@@ -50,7 +50,7 @@ export class AnalyticsConsumer implements DerivedStateConsumer {
     await this.store.storeBatch(trx, events);
   }
 
-  afterCommit(entries: LogEntry[]): void {
+  afterCommit(entries: Array<LogEntry<'analytics'>>): void {
     this.metrics.eventsStored.inc(entries.length);
   }
 }

@@ -1,7 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
-import { ConsumerRegistry, DerivedStateRunner } from '../storage/log-consumers.js';
+import { ConsumerPositionsRepository } from '../ingest-log/consumer-positions.repository.js';
+import { ConsumerRegistry, DerivedStateRunner } from '../ingest-log/log-consumers.js';
 import { ANOMALY_REPLAY_POSITION, AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
 import { AnomalyStoreRepository } from './anomaly-store.repository.js';
 import { AnomalyTrainingJob } from './anomaly-training.job.js';

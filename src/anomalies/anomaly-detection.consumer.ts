@@ -3,13 +3,14 @@ import { createHash } from 'node:crypto';
 import { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { EventItem, Tags } from '../ingest/ingest.types.js';
+import type { EventItem, Tags } from '../ingest-log/ingest-log.items.js';
 import { InternalEvents } from '../ingest/internal-events.js';
-import { ConsumerPositionsRepository } from '../storage/consumer-positions.repository.js';
+import { ConsumerPositionsRepository } from '../ingest-log/consumer-positions.repository.js';
 import type { Db, Tx } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
-import { IngestLogRepository, type LogEntry } from '../storage/ingest-log.repository.js';
-import type { DerivedStateConsumer } from '../storage/log-consumers.js';
+import { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
+import { type LogEntry } from '../ingest-log/log-entry.js';
+import type { DerivedStateConsumer } from '../ingest-log/log-consumers.js';
 import {
   AnomalyStoreRepository,
   DATA_TIME,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Db, Executor, Tx } from '../storage/database.js';
+import type { AnomalyTables } from './anomalies.tables.js';
 import { DATABASE } from '../storage/database.provider.js';
 
 export interface NewAnomaly {
@@ -49,10 +50,10 @@ export const DATA_TIME = 'data_time';
 /** Storage of the anomalies module: anomaly rows, series snapshots and module state. */
 @Injectable()
 export class AnomalyStoreRepository {
-  constructor(@Inject(DATABASE) private readonly db: Db) {}
+  constructor(@Inject(DATABASE) private readonly db: Db<AnomalyTables>) {}
 
   /** Inserts anomalies, ignoring any whose log entry already has one; returns the log ids really inserted. */
-  async insertAnomalies(trx: Tx, anomalies: readonly NewAnomaly[], now: number): Promise<Set<number>> {
+  async insertAnomalies(trx: Tx<AnomalyTables>, anomalies: readonly NewAnomaly[], now: number): Promise<Set<number>> {
     const inserted = new Set<number>();
     for (let start = 0; start < anomalies.length; start += ANOMALY_ROWS_PER_STATEMENT) {
       const rows = anomalies.slice(start, start + ANOMALY_ROWS_PER_STATEMENT).map((anomaly) => ({
@@ -80,7 +81,7 @@ export class AnomalyStoreRepository {
   }
 
   /** Creates or replaces series snapshots. */
-  async saveSeries(trx: Tx, series: readonly SeriesSnapshotRow[], now: number): Promise<void> {
+  async saveSeries(trx: Tx<AnomalyTables>, series: readonly SeriesSnapshotRow[], now: number): Promise<void> {
     for (let start = 0; start < series.length; start += SERIES_ROWS_PER_STATEMENT) {
       const rows = series.slice(start, start + SERIES_ROWS_PER_STATEMENT).map((row) => ({
         series_id: row.seriesId,
@@ -108,14 +109,14 @@ export class AnomalyStoreRepository {
   }
 
   /** Deletes the rows of evicted series (ids not stored are ignored). */
-  async deleteSeries(trx: Tx, seriesIds: readonly string[]): Promise<void> {
+  async deleteSeries(trx: Tx<AnomalyTables>, seriesIds: readonly string[]): Promise<void> {
     for (let start = 0; start < seriesIds.length; start += ANOMALY_ROWS_PER_STATEMENT) {
       await trx.deleteFrom('anomaly_series').where('series_id', 'in', seriesIds.slice(start, start + ANOMALY_ROWS_PER_STATEMENT)).execute();
     }
   }
 
   /** Every stored series, in pages (keyset on series_id), to bound one read's memory. */
-  async *allSeries(executor: Executor): AsyncGenerator<SeriesSnapshotRow> {
+  async *allSeries(executor: Executor<AnomalyTables>): AsyncGenerator<SeriesSnapshotRow> {
     let after = '';
     for (;;) {
       const rows = await executor
@@ -141,17 +142,17 @@ export class AnomalyStoreRepository {
     }
   }
 
-  async stateValue(executor: Executor, name: string): Promise<number> {
+  async stateValue(executor: Executor<AnomalyTables>, name: string): Promise<number> {
     return (await this.stateValueOrNull(executor, name)) ?? 0;
   }
 
   /** The named value; null when it was never set. */
-  async stateValueOrNull(executor: Executor, name: string): Promise<number | null> {
+  async stateValueOrNull(executor: Executor<AnomalyTables>, name: string): Promise<number | null> {
     const row = await executor.selectFrom('anomaly_state').select('value').where('name', '=', name).executeTakeFirst();
     return row === undefined ? null : Number(row.value);
   }
 
-  async setStateValue(trx: Tx, name: string, value: number): Promise<void> {
+  async setStateValue(trx: Tx<AnomalyTables>, name: string, value: number): Promise<void> {
     await trx
       .insertInto('anomaly_state')
       .values({ name, value })

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogEntry } from '../storage/ingest-log.repository.js';
+import type { LogEntry } from '../ingest-log/log-entry.js';
 import { identityText, pointOf, REQUEST_LATENCY_METRIC, seriesIdentity } from './series-identity.js';
 
+/** An entry of `kind` holding any payload: malformed ones included, which the log never holds but pointOf still refuses. */
 function entry(kind: LogEntry['kind'], payload: unknown): LogEntry {
-  return { id: 1, kind, receivedAt: 0, eventTime: 5, payload, bytes: 0 };
+  return { id: 1, kind, receivedAt: 0, eventTime: 5, payload, bytes: 0 } as LogEntry;
 }
 
 describe('series identity', () => {

@@ -1,6 +1,6 @@
 import { KeyOrderMemo } from '../common/key-order-memo.js';
-import type { MetricItem, RequestItem, Tags } from '../ingest/ingest.types.js';
-import type { LogEntry } from '../storage/ingest-log.repository.js';
+import type { MetricItem, RequestItem, Tags } from '../ingest-log/ingest-log.items.js';
+import type { LogEntry } from '../ingest-log/log-entry.js';
 
 /**
  * The metric name under which a service's request latency is modelled and reported: one series
@@ -50,13 +50,13 @@ export function identityText(identity: readonly string[]): string {
 export function pointOf(entry: LogEntry): SeriesPoint | null {
   const kind = entry.kind;
   if (kind === 'metric') {
-    const item = entry.payload as Partial<MetricItem> | null;
+    const item: Partial<MetricItem> | null = entry.payload;
     if (!item || typeof item.name !== 'string' || typeof item.value !== 'number') return null;
     const tags = item.tags ?? {};
     return { identity: seriesIdentity('metric', item.name, tags), source: 'metric', metric: item.name, tags, timestamp: entry.eventTime, value: item.value };
   }
   if (kind === 'request') {
-    const item = entry.payload as Partial<RequestItem> | null;
+    const item: Partial<RequestItem> | null = entry.payload;
     if (!item || typeof item.service !== 'string' || typeof item.durationMs !== 'number') return null;
     const tags = { service: item.service };
     return {

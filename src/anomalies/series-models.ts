@@ -1,5 +1,5 @@
 import { TupleMap } from '../common/tuple-map.js';
-import type { Tags } from '../ingest/ingest.types.js';
+import type { Tags } from '../ingest-log/ingest-log.items.js';
 import type { SeriesCounters } from './series-counters.js';
 import { identityText, type SeriesSource } from './series-identity.js';
 

@@ -1,5 +1,5 @@
 import type { PartOutcome } from '../delivery/destination.js';
-import type { RequestItem } from '../ingest/ingest.types.js';
+import type { RequestItem } from '../ingest-log/ingest-log.items.js';
 
 /**
  * Request timings (kind `request`) are not forwarded one by one: each batch is

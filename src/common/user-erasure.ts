@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Tx } from '../storage/database.js';
+import { withoutTables, type Tx } from '../storage/database.js';
 
 /** Deletes every row a module keeps about one user, inside the erasure transaction. */
 export type UserEraser = (trx: Tx, userId: string) => Promise<number>;
@@ -16,9 +16,9 @@ export class UserErasure {
     this.erasers.set(store, eraser);
   }
   /** Rows deleted per store. */
-  async eraseAll(trx: Tx, userId: string): Promise<Record<string, number>> {
+  async eraseAll<Tables>(trx: Tx<Tables>, userId: string): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
-    for (const [store, eraser] of this.erasers) deleted[store] = await eraser(trx, userId);
+    for (const [store, eraser] of this.erasers) deleted[store] = await eraser(withoutTables(trx), userId);
     return deleted;
   }
 }

@@ -1,5 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Db, Executor, IngestKind } from '../storage/database.js';
+import type { Db, Executor } from '../storage/database.js';
+import type { IngestLogTables } from '../ingest-log/ingest-log.tables.js';
+import type { DeliveryTables } from './delivery.tables.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import type { Selectable } from 'kysely';
 import type { DeadLetterReason, DeadLetterTable } from './delivery.tables.js';
@@ -35,9 +38,9 @@ const ROWS_PER_STATEMENT = 1000;
 /** Dead letters, queue leases and the delivery consumers' first positions. */
 @Injectable()
 export class DeliveryRepository {
-  constructor(@Inject(DATABASE) readonly db: Db) {}
+  constructor(@Inject(DATABASE) readonly db: Db<DeliveryTables>) {}
 
-  async insertDeadLetters(executor: Executor, letters: readonly NewDeadLetter[], now: number): Promise<void> {
+  async insertDeadLetters(executor: Executor<DeliveryTables>, letters: readonly NewDeadLetter[], now: number): Promise<void> {
     for (let start = 0; start < letters.length; start += ROWS_PER_STATEMENT) {
       const rows = letters.slice(start, start + ROWS_PER_STATEMENT).map((letter) => ({
         destination: letter.destination,
@@ -100,14 +103,14 @@ export class DeliveryRepository {
   }
 
   /** A replayed dead letter was delivered: it leaves the store. */
-  async deleteByIds(executor: Executor, ids: readonly number[]): Promise<void> {
+  async deleteByIds(executor: Executor<DeliveryTables>, ids: readonly number[]): Promise<void> {
     for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
       await executor.deleteFrom('delivery_dead_letters').where('id', 'in', ids.slice(start, start + ROWS_PER_STATEMENT)).execute();
     }
   }
 
   /** A replayed dead letter failed again: it stays, with the new reason, no longer pending. */
-  async markFailedAgain(executor: Executor, id: number, reason: DeadLetterReason, status: number | null, detail: string, now: number): Promise<void> {
+  async markFailedAgain(executor: Executor<DeliveryTables>, id: number, reason: DeadLetterReason, status: number | null, detail: string, now: number): Promise<void> {
     await executor
       .updateTable('delivery_dead_letters')
       .set({ reason, status, detail, dead_lettered_at: now, replay_requested: 0 })
@@ -144,12 +147,12 @@ export class DeliveryRepository {
    * them sees what the other did (see DestinationQueue.forgetUser). SQLite has
    * a single writer: its transactions are serial already.
    */
-  async lockQueuePositions(trx: Executor, consumers: readonly string[]): Promise<void> {
+  async lockQueuePositions(trx: Executor<DeliveryTables & IngestLogTables>, consumers: readonly string[]): Promise<void> {
     if (!isPostgres(this.db) || consumers.length === 0) return;
     await trx.selectFrom('consumer_positions').select('consumer').where('consumer', 'in', consumers).orderBy('consumer').forUpdate().execute();
   }
 
-  async deleteUser(executor: Executor, userId: string): Promise<number> {
+  async deleteUser(executor: Executor<DeliveryTables>, userId: string): Promise<number> {
     const result = await executor.deleteFrom('delivery_dead_letters').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
@@ -158,7 +161,7 @@ export class DeliveryRepository {
    * Takes or renews the destination's lease for `owner` until `expiresAt`.
    * True when `owner` holds it: it was free, expired, or already ours.
    */
-  async acquireLease(destination: string, owner: string, now: number, expiresAt: number, executor: Executor = this.db): Promise<boolean> {
+  async acquireLease(destination: string, owner: string, now: number, expiresAt: number, executor: Executor<DeliveryTables> = this.db): Promise<boolean> {
     await executor
       .insertInto('delivery_leases')
       .values({ destination, owner, expires_at: expiresAt })

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { IngestKind } from '../storage/database.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
 
 /** Why an item left a destination's queue without being delivered. */
 export type DeadLetterReason = 'rejected' | 'expired' | 'too_large';

@@ -1,5 +1,5 @@
-import type { IngestKind } from '../storage/database.js';
-import type { LogEntry } from '../storage/ingest-log.repository.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
+import type { LogEntry } from '../ingest-log/log-entry.js';
 
 /**
  * The contract between the delivery core (src/delivery/) and a destination
@@ -9,12 +9,14 @@ import type { LogEntry } from '../storage/ingest-log.repository.js';
  * never queues, retries, sleeps, counts or dead-letters: the core does all of
  * that, once, for every destination (as the OpenTelemetry Collector's
  * exporterhelper does).
+ *
+ * It receives entries of `Kind` only, so their payloads are typed (`LogEntry<'log'>`).
  */
-export interface Destination {
+export interface Destination<Kind extends IngestKind = IngestKind> {
   /** Its plug-in's name (destination.plugin.ts). */
   readonly name: string;
   /** Which ingest-log kinds this destination receives. */
-  readonly kinds: readonly IngestKind[];
+  readonly kinds: readonly Kind[];
   readonly limits: DestinationLimits;
   /**
    * One-time set-up before the first send (e.g. install an index template).
@@ -29,7 +31,7 @@ export interface Destination {
    * may quote the client's error and the vendor's answer as they are: the core
    * redacts credentials from them (see redaction.ts) before logging or storing them.
    */
-  send(batch: readonly LogEntry[], signal: AbortSignal): Promise<SendResult>;
+  send(batch: ReadonlyArray<LogEntry<Kind>>, signal: AbortSignal): Promise<SendResult>;
 }
 
 export interface DestinationLimits {

@@ -4,8 +4,9 @@ import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { Db } from '../storage/database.js';
-import type { IngestLogRepository, NewLogEntry } from '../storage/ingest-log.repository.js';
-import { IngestLogSignal } from '../storage/log-consumers.js';
+import type { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
+import type { NewLogEntry } from '../ingest-log/log-entry.js';
+import { IngestLogSignal } from '../ingest-log/log-consumers.js';
 import { GroupCommitter } from './group-committer.js';
 
 /** A store whose transactions commit whatever was appended, counting entries. */
@@ -22,7 +23,7 @@ function committer(): { committer: GroupCommitter; committed: () => number } {
   return { committer: new GroupCommitter(db, log, new IngestLogSignal(), new VigilMetrics(), new Clock()), committed: () => committed };
 }
 
-const entries = (count: number): NewLogEntry[] => Array.from({ length: count }, () => ({ kind: 'metric', eventTime: 0, userId: null, item: {} }));
+const entries = (count: number): NewLogEntry[] => Array.from({ length: count }, () => ({ kind: 'metric', eventTime: 0, userId: null, item: { name: 'm', value: 1, type: 'gauge', timestamp: 0, tags: {} } }));
 
 describe('GroupCommitter', () => {
   test('one request larger than the waiting bound is admitted when nothing waits; more on top of it answers 503', async () => {

@@ -3,10 +3,12 @@ import { Clock } from '../common/clock.js';
 import { requestContext } from '../common/request-context.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
-import type { Db, IngestKind } from '../storage/database.js';
+import type { Db } from '../storage/database.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
 import { DATABASE } from '../storage/database.provider.js';
-import { IngestLogRepository, type NewLogEntry } from '../storage/ingest-log.repository.js';
-import { IngestLogSignal } from '../storage/log-consumers.js';
+import { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
+import { type NewLogEntry } from '../ingest-log/log-entry.js';
+import { IngestLogSignal } from '../ingest-log/log-consumers.js';
 
 interface Waiting {
   entries: NewLogEntry[];

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { IngestKind } from '../storage/database.js';
-import type { ItemByKind } from './ingest.types.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
+import type { ItemByKind } from '../ingest-log/ingest-log.items.js';
 
 /** Why ingest must refuse new items for now (a destination queue is full). */
 export interface Refusal {

@@ -4,14 +4,20 @@ import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
-import type { NewLogEntry } from '../storage/ingest-log.repository.js';
+import type { IngestKind, ItemByKind } from '../ingest-log/ingest-log.items.js';
+import type { NewLogEntry } from '../ingest-log/log-entry.js';
 import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
-import { INGEST_ENDPOINTS, type IngestEndpoint, type IngestResult, type ItemByKind } from './ingest.types.js';
+import { INGEST_ENDPOINTS, type IngestEndpoint, type IngestResult } from './ingest.types.js';
 import { BatchPosition, userIdOf, validateItem } from './ingest.validation.js';
 import { itemJson } from './item-json.js';
 
 const MAX_REPORTED_ERRORS = 100;
+
+/** The log entry of a validated item of `kind`. */
+function newEntry<Kind extends IngestKind>(kind: Kind, item: ItemByKind[Kind]): NewLogEntry<Kind> {
+  return { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: itemJson(kind, item) };
+}
 
 @Injectable()
 export class IngestService {
@@ -56,7 +62,7 @@ export class IngestService {
         continue;
       }
       items.push(verdict.item);
-      entries.push({ kind, eventTime: verdict.item.timestamp, userId: userIdOf(kind, verdict.item), item: verdict.item, json: itemJson(kind, verdict.item) });
+      entries.push(newEntry(kind, verdict.item));
     }
     if (items.length === 0) {
       this.metrics.ingestedItems.inc({ kind, outcome: 'rejected' }, rejected);

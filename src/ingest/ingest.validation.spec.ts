@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import fc from 'fast-check';
-import type { IngestKind } from '../storage/database.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
 import { AnalyticsEventDto, EventDto, LogDto, MetricDto, RequestRecordDto } from './ingest.dto.js';
 import { BatchPosition, validateItem, type TimeBounds } from './ingest.validation.js';
 

@@ -1,18 +1,7 @@
 import { parseIsoInstant } from '../common/iso-time.js';
 import { keyStringProblem } from '../common/key-string.js';
-import type { IngestKind } from '../storage/database.js';
-import type {
-  AlertType,
-  AnalyticsItem,
-  EventItem,
-  ItemByKind,
-  LogItem,
-  LogLevel,
-  MetricItem,
-  MetricType,
-  RequestItem,
-  Tags,
-} from './ingest.types.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
+import type { AlertType, AnalyticsItem, EventItem, ItemByKind, LogItem, LogLevel, MetricItem, MetricType, RequestItem, Tags } from '../ingest-log/ingest-log.items.js';
 
 /**
  * The compiled validation path for batch items: plain functions, one per kind,

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import type { IngestLogTables } from '../ingest-log/ingest-log.tables.js';
 import type { Tx } from '../storage/database.js';
-import { IngestLogRepository } from '../storage/ingest-log.repository.js';
-import type { EventItem } from './ingest.types.js';
+import { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
+import type { EventItem } from '../ingest-log/ingest-log.items.js';
 
 /**
  * Events Vigil raises itself (an SLA going from meeting to violated, a detected
@@ -17,7 +18,7 @@ export class InternalEvents {
     private readonly clock: Clock,
   ) {}
 
-  async append(trx: Tx, events: readonly EventItem[]): Promise<void> {
+  async append(trx: Tx<IngestLogTables>, events: readonly EventItem[]): Promise<void> {
     if (events.length === 0) return;
     const entries = events.map((event) => ({
       kind: 'event' as const,

@@ -1,5 +1,5 @@
-import type { IngestKind } from '../storage/database.js';
-import type { ItemByKind, MetricItem, Tags } from './ingest.types.js';
+import type { IngestKind } from '../ingest-log/ingest-log.items.js';
+import type { ItemByKind, MetricItem, Tags } from '../ingest-log/ingest-log.items.js';
 
 // Characters JSON.stringify writes as escapes; a string without them is written as is.
 // Surrogates are listed whole: a lone one is escaped, a pair is not, and either way the

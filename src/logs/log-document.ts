@@ -1,4 +1,4 @@
-import type { LogItem } from '../ingest/ingest.types.js';
+import type { LogItem } from '../ingest-log/ingest-log.items.js';
 
 /**
  * The fields every shipped log carries, named as in the original design's log

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { Clock } from '../common/clock.js';
-import { DerivedStateRunner } from '../storage/log-consumers.js';
+import { DerivedStateRunner } from '../ingest-log/log-consumers.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
 
 /**

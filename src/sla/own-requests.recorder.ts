@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import type { ServedRequest } from '../common/http-observers.js';
 import type { Db } from '../storage/database.js';
+import type { SlaTables } from './sla.tables.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { RollupDeltas } from './rollup-delta.js';
 import { SlaRollupsRepository } from './sla-rollups.repository.js';
@@ -27,7 +28,7 @@ export class OwnRequestsRecorder {
   private failing = false;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Db,
+    @Inject(DATABASE) private readonly db: Db<SlaTables>,
     private readonly rollups: SlaRollupsRepository,
     private readonly clock: Clock,
   ) {}

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import type { RequestItem } from '../ingest/ingest.types.js';
 import type { Tx } from '../storage/database.js';
-import type { LogEntry } from '../storage/ingest-log.repository.js';
-import type { DerivedStateConsumer } from '../storage/log-consumers.js';
+import type { LogEntry } from '../ingest-log/log-entry.js';
+import type { DerivedStateConsumer } from '../ingest-log/log-consumers.js';
 import { RollupDeltas } from './rollup-delta.js';
 import { SlaRollupsRepository } from './sla-rollups.repository.js';
 
@@ -15,7 +14,7 @@ import { SlaRollupsRepository } from './sla-rollups.repository.js';
  * their own minute. The consumer keeps no state in memory (nothing to reload).
  */
 @Injectable()
-export class SlaRollupConsumer implements DerivedStateConsumer {
+export class SlaRollupConsumer implements DerivedStateConsumer<'request'> {
   readonly name = 'sla';
   readonly kinds = ['request'] as const;
   readonly batchSize = 5000;
@@ -27,10 +26,10 @@ export class SlaRollupConsumer implements DerivedStateConsumer {
     private readonly clock: Clock,
   ) {}
 
-  async apply(entries: LogEntry[], trx: Tx): Promise<void> {
+  async apply(entries: Array<LogEntry<'request'>>, trx: Tx): Promise<void> {
     const deltas = new RollupDeltas();
     for (const entry of entries) {
-      const item = entry.payload as RequestItem;
+      const item = entry.payload;
       deltas.add(item.service, entry.eventTime, item.durationMs, !item.success);
     }
     await this.rollups.applyDeltas(trx, deltas, this.clock.now());

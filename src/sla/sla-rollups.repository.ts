@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import { randomInt } from 'node:crypto';
 import type { Db, Executor, Tx } from '../storage/database.js';
+import type { SlaTables } from './sla.tables.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import { LatencySketch } from './latency-sketch.js';
 import type { RollupDeltas } from './rollup-delta.js';
@@ -49,7 +50,7 @@ function chunks<Item>(items: readonly Item[], size: number): Item[][] {
 export class SlaRollupsRepository {
   private readonly postgres: boolean;
 
-  constructor(@Inject(DATABASE) private readonly db: Db) {
+  constructor(@Inject(DATABASE) private readonly db: Db<SlaTables>) {
     this.postgres = isPostgres(db);
   }
 
@@ -57,7 +58,7 @@ export class SlaRollupsRepository {
    * Adds deltas to the minute, hour and day rows they fall in, inside the caller's
    * transaction (the consumer's, so each record counts exactly once).
    */
-  async applyDeltas(trx: Tx, deltas: RollupDeltas, now: number): Promise<void> {
+  async applyDeltas(trx: Tx<SlaTables>, deltas: RollupDeltas, now: number): Promise<void> {
     if (deltas.size === 0) return;
     if (this.postgres) await sql`select pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})`.execute(trx);
     for (const resolution of RESOLUTIONS) {
@@ -110,7 +111,7 @@ export class SlaRollupsRepository {
     }
   }
 
-  private async mergeExisting(trx: Tx, resolution: RollupResolution, merged: Map<string, MergedRow>): Promise<void> {
+  private async mergeExisting(trx: Tx<SlaTables>, resolution: RollupResolution, merged: Map<string, MergedRow>): Promise<void> {
     const services = [...new Set([...merged.values()].map((row) => row.service))];
     const buckets = [...new Set([...merged.values()].map((row) => row.bucket_start))];
     for (const serviceChunk of chunks(services, KEYS_PER_LOOKUP)) {
@@ -135,7 +136,7 @@ export class SlaRollupsRepository {
   }
 
   /** Rows of one resolution range, optionally of one service, with or without sketches. */
-  async rangeRows(range: ResolutionRange, options: { service?: string; withSketch: boolean; buckets?: number[] }, executor: Executor = this.db): Promise<RollupRow[]> {
+  async rangeRows(range: ResolutionRange, options: { service?: string; withSketch: boolean; buckets?: number[] }, executor: Executor<SlaTables> = this.db): Promise<RollupRow[]> {
     let query = executor
       .selectFrom('sla_rollups')
       .select(['service', 'resolution', 'bucket_start', 'total', 'failed', 'first_event_at', 'revision'])
@@ -159,7 +160,7 @@ export class SlaRollupsRepository {
   }
 
   /** Sums per service over one resolution range (no sketches): what count-only windows need. */
-  async rangeCounts(range: ResolutionRange, service?: string, executor: Executor = this.db): Promise<Array<{ service: string; total: number; failed: number; first_event_at: number }>> {
+  async rangeCounts(range: ResolutionRange, service?: string, executor: Executor<SlaTables> = this.db): Promise<Array<{ service: string; total: number; failed: number; first_event_at: number }>> {
     let query = executor
       .selectFrom('sla_rollups')
       .select((eb) => [

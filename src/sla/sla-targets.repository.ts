@@ -3,6 +3,7 @@ import type { Db } from '../storage/database.js';
 import { DATABASE } from '../storage/database.provider.js';
 import { isReportWindow, DEFAULT_WINDOW } from './sla-windows.js';
 import type { SlaTarget } from './sla-target.js';
+import type { SlaTables } from './sla.tables.js';
 
 /** One row of sla_targets: the target set through the API, or null where the API removed the service's target. */
 export interface StoredSlaTarget {
@@ -16,7 +17,7 @@ export interface StoredSlaTarget {
  */
 @Injectable()
 export class SlaTargetsRepository {
-  constructor(@Inject(DATABASE) private readonly db: Db) {}
+  constructor(@Inject(DATABASE) private readonly db: Db<SlaTables>) {}
 
   async all(): Promise<StoredSlaTarget[]> {
     const rows = await this.db.selectFrom('sla_targets').selectAll().execute();

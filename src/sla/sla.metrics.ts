@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { RequestItem } from '../ingest/ingest.types.js';
+import type { RequestItem } from '../ingest-log/ingest-log.items.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { OwnRequestsRecorder } from './own-requests.recorder.js';
 import type { SlaStatuses } from './sla.service.js';

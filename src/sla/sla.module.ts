@@ -1,8 +1,8 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpObservers } from '../common/http-observers.js';
 import { IngestHooks } from '../ingest/ingest-hooks.js';
-import { DerivedStateRunner } from '../storage/log-consumers.js';
-import { RetentionJob } from '../storage/retention.job.js';
+import { DerivedStateRunner } from '../ingest-log/log-consumers.js';
+import { RetentionJob } from '../ingest-log/retention.job.js';
 import { OwnRequestsRecorder } from './own-requests.recorder.js';
 import { SlaRollupConsumer } from './sla-rollup.consumer.js';
 import { SlaRollupsRepository } from './sla-rollups.repository.js';

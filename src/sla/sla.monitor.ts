@@ -1,9 +1,9 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { Clock } from '../common/clock.js';
-import type { EventItem } from '../ingest/ingest.types.js';
+import type { EventItem } from '../ingest-log/ingest-log.items.js';
 import { InternalEvents } from '../ingest/internal-events.js';
-import { IngestLogSignal } from '../storage/log-consumers.js';
+import { IngestLogSignal } from '../ingest-log/log-consumers.js';
 import { OwnRequestsRecorder } from './own-requests.recorder.js';
 import { SlaStatesRepository } from './sla-states.repository.js';
 import type { SlaStatusBody } from './sla-status.js';

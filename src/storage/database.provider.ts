@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import type { AppConfig } from '../config/app.config.js';
-import type { Database } from './database.js';
+import type { Db } from './database.js';
 
 export const DATABASE = Symbol('DATABASE');
 
@@ -31,9 +31,9 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
  */
 // The better-sqlite3 handle behind each SQLite Kysely instance, for the one hot
 // path that uses it directly (ingest-log appends).
-const sqliteHandles = new WeakMap<Kysely<Database>, BetterSqlite3.Database>();
+const sqliteHandles = new WeakMap<object, BetterSqlite3.Database>();
 
-export function rawSqliteOf(db: Kysely<Database>): BetterSqlite3.Database | undefined {
+export function rawSqliteOf<Tables>(db: Kysely<Tables>): BetterSqlite3.Database | undefined {
   return sqliteHandles.get(db);
 }
 
@@ -95,7 +95,7 @@ export function withStatementCache(database: BetterSqlite3.Database): SqliteData
   };
 }
 
-export function openDatabase(config: AppConfig['database']): Kysely<Database> {
+export function openDatabase(config: AppConfig['database']): Db {
   if (config.dialect === 'sqlite') {
     const path = config.sqlitePath!;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -108,7 +108,7 @@ export function openDatabase(config: AppConfig['database']): Kysely<Database> {
     // updated in random key order, which thrashes a small cache.
     database.pragma('cache_size = -65536');
     database.pragma('temp_store = MEMORY');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
+    const db = new Kysely({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
     sqliteHandles.set(db, database);
     return db;
   }
@@ -116,9 +116,9 @@ export function openDatabase(config: AppConfig['database']): Kysely<Database> {
   // An idle client's error (server restart) must not crash the process; the
   // pool replaces the client and the next query reports the problem.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely({ dialect: new PostgresDialect({ pool }) });
 }
 
-export function isPostgres(db: Kysely<any>): boolean { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function isPostgres<Tables>(db: Kysely<Tables>): boolean {
   return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
 }

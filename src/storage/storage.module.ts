@@ -1,46 +1,42 @@
-import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { UserErasure } from '../common/user-erasure.js';
-import type { Kysely } from 'kysely';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ConsumerPositionsRepository } from './consumer-positions.repository.js';
-import type { Database } from './database.js';
+import type { Db } from './database.js';
 import { DATABASE, openDatabase, rawSqliteOf } from './database.provider.js';
-import { IngestLogRepository } from './ingest-log.repository.js';
-import { ConsumerRegistry, DerivedStateRunner, IngestLogSignal } from './log-consumers.js';
-import { migrateToLatest } from './migrator.js';
-import { RetentionJob } from './retention.job.js';
+import { migrateToLatest, type Migrations } from './migrator.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
+/**
+ * The database (DATABASE), migrated to the latest schema before any other module gets it,
+ * and closed after every other module has shut down. It knows no feature: the app hands it
+ * every feature's migrations (collectMigrations).
+ */
 @Global()
-@Module({
-  providers: [
-    {
-      provide: DATABASE,
-      inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) => {
-        const db = openDatabase(config.database);
-        await migrateToLatest(db);
-        return db;
-      },
-    },
-    IngestLogRepository,
-    ConsumerPositionsRepository,
-    ConsumerRegistry,
-    IngestLogSignal,
-    DerivedStateRunner,
-    RetentionJob,
-  ],
-  exports: [DATABASE, IngestLogRepository, ConsumerPositionsRepository, ConsumerRegistry, IngestLogSignal, DerivedStateRunner, RetentionJob],
-})
+@Module({})
 export class StorageModule implements OnModuleInit, OnApplicationShutdown {
   private readonly checkpointer: WalCheckpointer | undefined;
 
+  static forRoot(migrations: Migrations): DynamicModule {
+    return {
+      module: StorageModule,
+      providers: [
+        {
+          provide: DATABASE,
+          inject: [APP_CONFIG],
+          useFactory: async (config: AppConfig) => {
+            const db = openDatabase(config.database);
+            await migrateToLatest(db, migrations);
+            return db;
+          },
+        },
+      ],
+      exports: [DATABASE],
+    };
+  }
+
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(DATABASE) private readonly db: Db,
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly log: IngestLogRepository,
-    private readonly erasure: UserErasure,
   ) {
     const connection = rawSqliteOf(db);
     const path = config.database.sqlitePath;
@@ -49,7 +45,6 @@ export class StorageModule implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.checkpointer?.start();
-    this.erasure.register('ingest_log', (trx, userId) => this.log.deleteUser(trx, userId));
   }
 
   /** Runs after every other module's shutdown hook (modules shut down in reverse order of import). */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import { RetentionJob } from '../../src/storage/retention.job.js';
+import { RetentionJob } from '../../src/ingest-log/retention.job.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { deliveryOrder, generateTraffic, type GeneratedEvent } from './analytics-generator.js';

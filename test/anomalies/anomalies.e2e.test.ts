@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AnomalyTrainingJob } from '../../src/anomalies/anomaly-training.job.js';
 import { SeededRandom } from '../../src/anomalies/detection/rng.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import { DerivedStateRunner } from '../../src/storage/log-consumers.js';
+import { DerivedStateRunner } from '../../src/ingest-log/log-consumers.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { KEYS, anomalies, ingestMetrics, report, type Point, type Report } from './anomalies-http.js';

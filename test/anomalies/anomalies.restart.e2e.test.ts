@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import type { Worker } from 'node:worker_threads';
 import { DetectionThread } from '../../src/anomalies/detection-thread.js';
-import { DerivedStateRunner } from '../../src/storage/log-consumers.js';
+import { DerivedStateRunner } from '../../src/ingest-log/log-consumers.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { KEYS, anomalies, ingestMetrics, report, type Report } from './anomalies-http.js';

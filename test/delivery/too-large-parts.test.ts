@@ -9,7 +9,7 @@ import { DatadogDestination } from '../../src/apm/datadog/datadog.destination.js
 import { NewRelicDestination } from '../../src/apm/newrelic/newrelic.destination.js';
 import { Clock } from '../../src/common/clock.js';
 import type { Destination } from '../../src/delivery/destination.js';
-import type { LogEntry } from '../../src/storage/ingest-log.repository.js';
+import type { LogEntry } from '../../src/ingest-log/log-entry.js';
 import { FakeDatadog } from '../fakes/datadog-intake.js';
 import { FakeNewRelic } from '../fakes/newrelic-intake.js';
 

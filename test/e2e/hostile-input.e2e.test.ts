@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { sqliteDatabase } from '../support/databases.js';

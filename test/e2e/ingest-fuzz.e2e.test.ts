@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { sqliteDatabase } from '../support/databases.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { storedEntries } from '../support/stored-entries.js';

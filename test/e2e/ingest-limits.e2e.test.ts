@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { sqliteDatabase } from '../support/databases.js';
 import { postJson, startApp, type RunningApp } from '../support/app.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { storedEntries } from '../support/stored-entries.js';
 
 describe('ingest limits, rate limits, secrets', () => {

@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import type { Db, IngestKind } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
+import type { IngestKind } from '../../src/ingest-log/ingest-log.items.js';
 import { IngestHooks } from '../../src/ingest/ingest-hooks.js';
 import { storedEntries } from '../support/stored-entries.js';
 

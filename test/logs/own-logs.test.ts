@@ -4,12 +4,12 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/app.config.js';
 import type { GroupCommitter } from '../../src/ingest/group-committer.js';
 import { IngestHooks } from '../../src/ingest/ingest-hooks.js';
-import type { LogItem } from '../../src/ingest/ingest.types.js';
+import type { LogItem } from '../../src/ingest-log/ingest-log.items.js';
 import { loggingOptions } from '../../src/logging.options.js';
 import { OwnLogBuffer } from '../../src/logs/own-logs/own-log.buffer.js';
 import { OwnLogShipper } from '../../src/logs/own-logs/own-log.shipper.js';
 import { ownLogItem, ownLogShippingStream } from '../../src/logs/own-logs/own-log.stream.js';
-import type { NewLogEntry } from '../../src/storage/ingest-log.repository.js';
+import type { NewLogEntry } from '../../src/ingest-log/log-entry.js';
 import { VigilMetrics } from '../../src/common/vigil.metrics.js';
 import { captureNestLogs } from '../support/nest-logs.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../../src/common/clock.js';
-import type { MetricItem } from '../../src/ingest/ingest.types.js';
+import type { MetricItem } from '../../src/ingest-log/ingest-log.items.js';
 import {
   exposedMetricName,
   sanitiseLabelName,

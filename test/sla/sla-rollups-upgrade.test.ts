@@ -9,9 +9,9 @@ import { RollupDeltas } from '../../src/sla/rollup-delta.js';
 import { SlaRollupsRepository } from '../../src/sla/sla-rollups.repository.js';
 import type { SlaTargetsService } from '../../src/sla/sla-targets.service.js';
 import { SlaService } from '../../src/sla/sla.service.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { isPostgres, openDatabase } from '../../src/storage/database.provider.js';
-import { MIGRATIONS } from '../../src/storage/migrations/index.js';
+import { APP_MIGRATIONS } from '../../src/app.migrations.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 import { BOTH_DATABASES } from '../support/databases.js';
 
@@ -22,7 +22,7 @@ const MAPPING = new DDSketch({ relativeAccuracy: 0.01 }).mapping;
 
 async function migrateTo(db: Db, name: string): Promise<void> {
   const schema = isPostgres(db) ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema : undefined;
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...APP_MIGRATIONS }) }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error } = await migrator.migrateTo(name);
   if (error) throw error;
 }
@@ -62,7 +62,7 @@ for (const { name, make } of BOTH_DATABASES) {
 
     test('rows from before exact durations read as estimates; new rows are exact; a list that lost count with its row is ignored', async () => {
       const database = await make();
-      const db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
+      const db: Db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
       cleanups.push(() => database.drop(), () => db.destroy());
       await migrateTo(db, '0006-ingest-log-runs');
       const legacy = [10.5, 200.25, 33.3];
@@ -70,7 +70,7 @@ for (const { name, make } of BOTH_DATABASES) {
         await sql`insert into sla_rollups (resolution, bucket_start, service, total, failed, first_event_at, updated_at, revision, sketch)
           values (${resolution}, ${Math.floor(AT / size) * size}, ${'legacy'}, ${3}, ${1}, ${AT}, ${AT}, ${7}, ${oldSketch(legacy)})`.execute(db);
       }
-      await migrateToLatest(db);
+      await migrateToLatest(db, APP_MIGRATIONS);
 
       const repository = new SlaRollupsRepository(db);
       const targets = { all: async () => new Map() } as unknown as SlaTargetsService;

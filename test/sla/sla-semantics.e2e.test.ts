@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { DDSketch } from '@datadog/sketches-js';
 import { ManualClock } from '../../src/common/clock.js';
 import type { SlaStatusBody } from '../../src/sla/sla-status.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';

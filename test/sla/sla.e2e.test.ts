@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/common/clock.js';
 import { SlaMonitor } from '../../src/sla/sla.monitor.js';
 import { SlaService } from '../../src/sla/sla.service.js';
 import type { SlaStatusBody } from '../../src/sla/sla-status.js';
-import type { Db } from '../../src/storage/database.js';
+import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../src/storage/database.js';
+import { sql } from 'kysely';
+import type { Db } from '../../src/storage/database.js';
 import { openDatabase, rawSqliteOf, withStatementCache } from '../../src/storage/database.provider.js';
 
 /**
  * Runs `use` on an in-memory SQLite store, with the texts its connection compiled so far,
  * and closes the store after.
  */
-async function withCountingStore(use: (db: Kysely<Database>, compiled: readonly string[]) => Promise<void>): Promise<void> {
+async function withCountingStore(use: (db: Db, compiled: readonly string[]) => Promise<void>): Promise<void> {
   const db = openDatabase({ url: 'sqlite::memory:', dialect: 'sqlite', sqlitePath: ':memory:' });
   const connection = rawSqliteOf(db)!;
   const compile = connection.prepare.bind(connection);

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
+import { looseEntries } from '../support/stored-entries.js';
 import { after, describe, test } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { loadConfig } from '../../src/config/app.config.js';
 import { isPostgres, openDatabase } from '../../src/storage/database.provider.js';
-import type { Db } from '../../src/storage/database.js';
-import { IngestLogRepository } from '../../src/storage/ingest-log.repository.js';
-import { MIGRATIONS } from '../../src/storage/migrations/index.js';
+import type { TestDb as Db } from '../support/all-tables.js';
+import { IngestLogRepository } from '../../src/ingest-log/ingest-log.repository.js';
+import { APP_MIGRATIONS } from '../../src/app.migrations.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 import { BOTH_DATABASES } from '../support/databases.js';
 
 /** The schema as it was before ingest-log rows held runs of entries. */
 async function migrateToBeforeRuns(db: Db): Promise<void> {
   const schema = isPostgres(db) ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema : undefined;
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...APP_MIGRATIONS }) }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error } = await migrator.migrateTo('0005-anomalies');
   if (error) throw error;
 }
@@ -26,7 +27,7 @@ for (const { name, make } of BOTH_DATABASES) {
 
     test('entries written one per row before runs existed read back unchanged, and new ids follow them', async () => {
       const database = await make();
-      const db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
+      const db: Db = openDatabase(loadConfig({ DATABASE_URL: database.url }).database);
       cleanups.push(() => database.drop(), () => db.destroy());
       await migrateToBeforeRuns(db);
       const old = [
@@ -38,13 +39,13 @@ for (const { name, make } of BOTH_DATABASES) {
         await sql`insert into ingest_log (kind, received_at, event_time, user_id, payload)
           values (${entry.kind}, ${entry.receivedAt}, ${entry.eventTime}, ${entry.userId}, ${JSON.stringify(entry.item)})`.execute(db);
       }
-      await migrateToLatest(db);
+      await migrateToLatest(db, APP_MIGRATIONS);
 
       const log = new IngestLogRepository(db);
       const oldIds = (await db.selectFrom('ingest_log').select('id').orderBy('id').execute()).map((row) => Number(row.id));
       assert.equal(oldIds.length, 3);
       const appended = Array.from({ length: 5 }, (_, index) => ({ kind: 'metric' as const, eventTime: 3_000 + index, userId: null, item: { name: 'm', value: 10 + index } }));
-      await db.transaction().execute((trx) => log.append(trx, appended, 4_000));
+      await db.transaction().execute((trx) => log.append(trx, looseEntries(appended), 4_000));
       const highest = await log.highestId();
       assert.equal(highest, oldIds[2]! + 5, 'new ids continue after the old ones');
 

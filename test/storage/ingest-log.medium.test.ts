@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { looseEntries } from '../support/stored-entries.js';
 import { after, before, describe, test } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -8,12 +9,18 @@ import { UserErasure } from '../../src/common/user-erasure.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { loadConfig } from '../../src/config/app.config.js';
 import { StorageModule } from '../../src/storage/storage.module.js';
-import { INGEST_LOG_RUN_ENTRIES, IngestLogRepository, type LogEntry } from '../../src/storage/ingest-log.repository.js';
-import { ConsumerPositionsRepository } from '../../src/storage/consumer-positions.repository.js';
-import { DerivedStateRunner, type DerivedStateConsumer } from '../../src/storage/log-consumers.js';
-import { RetentionJob } from '../../src/storage/retention.job.js';
+import { APP_MIGRATIONS } from '../../src/app.migrations.js';
+import { IngestLogModule } from '../../src/ingest-log/ingest-log.module.js';
+import { INGEST_LOG_RUN_ENTRIES, IngestLogRepository } from '../../src/ingest-log/ingest-log.repository.js';
+import { type LogEntry } from '../../src/ingest-log/log-entry.js';
+import { ConsumerPositionsRepository } from '../../src/ingest-log/consumer-positions.repository.js';
+import { DerivedStateRunner, type DerivedStateConsumer } from '../../src/ingest-log/log-consumers.js';
+import { RetentionJob } from '../../src/ingest-log/retention.job.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
-import type { Db, IngestKind, Tx } from '../../src/storage/database.js';
+import type { Tx } from '../../src/storage/database.js';
+import type { IngestLogTables } from '../../src/ingest-log/ingest-log.tables.js';
+import type { TestDb as Db } from '../support/all-tables.js';
+import type { IngestKind } from '../../src/ingest-log/ingest-log.items.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
 import { storedEntries } from '../support/stored-entries.js';
 
@@ -22,7 +29,7 @@ const DAY = 86_400_000;
 async function storageContext(url: string, clock: ManualClock): Promise<INestApplicationContext> {
   @Global()
   @Module({
-    imports: [ConfigModule.forRoot(loadConfig({ DATABASE_URL: url, VIGIL_RETENTION_DAYS: '7' })), StorageModule],
+    imports: [ConfigModule.forRoot(loadConfig({ DATABASE_URL: url, VIGIL_RETENTION_DAYS: '7' })), StorageModule.forRoot(APP_MIGRATIONS), IngestLogModule],
     providers: [{ provide: Clock, useValue: clock }, UserErasure],
     exports: [Clock, UserErasure],
   })
@@ -32,15 +39,15 @@ async function storageContext(url: string, clock: ManualClock): Promise<INestApp
 }
 
 /** Sums metric values into a table of its own, the way SLA or analytics keep derived state. */
-class SummingConsumer implements DerivedStateConsumer {
+class SummingConsumer implements DerivedStateConsumer<'metric'> {
   readonly name = 'test-sum';
   readonly kinds = ['metric'] as const;
   readonly batchSize = 7;
   failOnValue: number | null = null;
   reloads = 0;
-  async apply(entries: LogEntry[], trx: Tx): Promise<void> {
+  async apply(entries: Array<LogEntry<'metric'>>, trx: Tx<IngestLogTables>): Promise<void> {
     for (const entry of entries) {
-      const value = (entry.payload as { value: number }).value;
+      const value = entry.payload.value;
       if (value === this.failOnValue) throw new Error('injected failure');
       await trx
         .updateTable('consumer_positions')
@@ -73,7 +80,7 @@ for (const { name, make } of BOTH_DATABASES) {
       await db.transaction().execute((trx) =>
         context.get(IngestLogRepository).append(
           trx,
-          values.map((value) => ({ kind, eventTime: clock.now(), userId, item: { name: 'm', value } })),
+          looseEntries(values.map((value) => ({ kind, eventTime: clock.now(), userId, item: { name: 'm', value } }))),
           clock.now(),
         ),
       );
@@ -220,7 +227,7 @@ for (const { name, make } of BOTH_DATABASES) {
             item: { size, index, text: 'a\nb' },
           };
         });
-        await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+        await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), clock.now()));
         assert.deepEqual(
           (await storedEntries(db)).filter((entry) => entry.id > before).map((entry) => [entry.id, entry.kind, entry.receivedAt, entry.eventTime, entry.userId, entry.json]),
           entries.map((entry, index) => [before + index + 1, entry.kind, clock.now(), entry.eventTime, entry.userId, JSON.stringify(entry.item)]),
@@ -239,7 +246,7 @@ for (const { name, make } of BOTH_DATABASES) {
       const db = context.get<Db>(DATABASE);
       const before = await log.highestId();
       const entries = Array.from({ length: 3_000 }, (_, index) => ({ kind: 'log' as const, eventTime: clock.now(), userId: `one-entry-user-${index}`, item: { index } }));
-      await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+      await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), clock.now()));
       for (const [after, limit] of [[before, 2_500], [before + 10, 5_000], [before + 2_990, 100]] as const) {
         const read = await new IngestLogRepository(db).readAfter(db, after, before + 3_000, ['log'], limit);
         const expected = entries.map((_, index) => before + index + 1).filter((id) => id > after).slice(0, limit);
@@ -260,7 +267,7 @@ for (const { name, make } of BOTH_DATABASES) {
         // Some items hold characters outside the BMP: bytes count UTF-16 units, as JavaScript does.
         item: { index, padding: index % 7 === 0 ? '😀'.repeat(index % 5) : 'x'.repeat(index % 13) },
       }));
-      await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+      await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), clock.now()));
       const expected = (after: number, upTo: number, kinds: readonly IngestKind[]) =>
         entries
           .map((entry, index) => ({ id: before + index + 1, kind: entry.kind, bytes: JSON.stringify(entry.item).length }))
@@ -280,7 +287,7 @@ for (const { name, make } of BOTH_DATABASES) {
         // A repository that holds nothing in memory reads the rows, in pages sized by the limit.
         for (const limit of [1, 999, 1_001, 5_000]) {
           const read = await new IngestLogRepository(db).readAfter(db, after, upTo, kinds, limit);
-          assert.deepEqual(read.map((entry) => [entry.id, entry.bytes, (entry.payload as { index: number }).index]), inRange.slice(0, limit).map((entry) => [entry.id, entry.bytes, entry.id - before - 1]), `${label}, at most ${limit}`);
+          assert.deepEqual(read.map((entry) => [entry.id, entry.bytes, (entry.payload as unknown as { index: number }).index]), inRange.slice(0, limit).map((entry) => [entry.id, entry.bytes, entry.id - before - 1]), `${label}, at most ${limit}`);
         }
       }
     });
@@ -302,7 +309,7 @@ for (const { name, make } of BOTH_DATABASES) {
           userId,
           item: { name: 'm', value: index, userId },
         }));
-        const appended = await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+        const appended = await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), clock.now()));
         if (tell) log.committed(appended);
       };
       await commit(70, null);
@@ -340,7 +347,7 @@ for (const { name, make } of BOTH_DATABASES) {
       const ids = async (after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) => (await log.readAfter(db, after, upTo, kinds, 100_000)).map((entry) => entry.id);
       const appendWith = async (count: number, kind: 'metric' | 'log', tell: boolean) => {
         const entries = Array.from({ length: count }, (_, index) => ({ kind, eventTime: clock.now(), userId: null, item: { name: 'm', value: index } }));
-        const appended = await db.transaction().execute((trx) => log.append(trx, entries, clock.now()));
+        const appended = await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), clock.now()));
         if (tell) log.committed(appended);
       };
       await append([1, 2], 'log'); // through the context's repository: this one never hears of it
@@ -378,7 +385,7 @@ for (const { name, make } of BOTH_DATABASES) {
       await runner.register(consumer);
       const db = context.get<Db>(DATABASE);
       const entries = Array.from({ length: 100 }, (_, index) => ({ kind: 'analytics' as const, eventTime: clock.now(), userId: null, item: { index } }));
-      await db.transaction().execute((trx) => context.get(IngestLogRepository).append(trx, entries, clock.now()));
+      await db.transaction().execute((trx) => context.get(IngestLogRepository).append(trx, looseEntries(entries), clock.now()));
       setImmediate(() => (timerFired = true));
       await runner.drainAll();
       assert.equal(batches, 10);
@@ -401,7 +408,7 @@ for (const { name, make } of BOTH_DATABASES) {
       await runner.register(consumer);
       const db = context.get<Db>(DATABASE);
       const entries = Array.from({ length: 100 }, (_, index) => ({ kind: 'event' as const, eventTime: clock.now(), userId: null, item: { index } }));
-      await db.transaction().execute((trx) => context.get(IngestLogRepository).append(trx, entries, clock.now()));
+      await db.transaction().execute((trx) => context.get(IngestLogRepository).append(trx, looseEntries(entries), clock.now()));
       const draining = runner.drainAll();
       await runner.beforeApplicationShutdown();
       await draining;

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../src/config/app.config.js';
 import { openDatabase } from '../../src/storage/database.provider.js';
-import { ConsumerPositionsRepository } from '../../src/storage/consumer-positions.repository.js';
+import { ConsumerPositionsRepository } from '../../src/ingest-log/consumer-positions.repository.js';
+import { APP_MIGRATIONS } from '../../src/app.migrations.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 
 // Another connection (as the WAL checkpointer's RESTART does) holds the write lock
@@ -27,7 +28,7 @@ test('SQLite: a transaction that reads and then writes waits for another connect
   const path = join(mkdtempSync(join(tmpdir(), 'vigil-tx-')), 'vigil.db');
   const db = openDatabase(loadConfig({ DATABASE_URL: `sqlite:${path}` }).database);
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, APP_MIGRATIONS);
     const positions = new ConsumerPositionsRepository(db);
     await positions.ensure('probe', 1);
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { looseEntries } from '../support/stored-entries.js';
 import { statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/app.config.js';
 import { openDatabase, rawSqliteOf } from '../../src/storage/database.provider.js';
-import { IngestLogRepository } from '../../src/storage/ingest-log.repository.js';
+import { IngestLogRepository } from '../../src/ingest-log/ingest-log.repository.js';
+import { APP_MIGRATIONS } from '../../src/app.migrations.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../src/storage/wal-checkpointer.js';
 import { captureNestLogs } from '../support/nest-logs.js';
@@ -24,7 +26,7 @@ describe('background WAL checkpoints (SQLite)', () => {
   test('the worker keeps the WAL small while the main connection only writes, and nothing committed is lost', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'vigil-wal-')), 'vigil.db');
     const db = openDatabase(loadConfig({ DATABASE_URL: `sqlite:${path}` }).database);
-    await migrateToLatest(db);
+    await migrateToLatest(db, APP_MIGRATIONS);
     const connection = rawSqliteOf(db)!;
     const checkpointer = new WalCheckpointer(connection, path);
     checkpointer.start();
@@ -37,7 +39,7 @@ describe('background WAL checkpoints (SQLite)', () => {
     let largestWal = 0;
     for (let commit = 0; commit < commits; commit++) {
       const entries = Array.from({ length: perCommit }, () => ({ kind: 'log' as const, eventTime: 1, userId: null, item }));
-      await db.transaction().execute((trx) => log.append(trx, entries, 1));
+      await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), 1));
       // 200 kB every 5 ms, 40 MB/s: faster than this machine ingests, slow
       // enough for checkpoints every 100 ms to matter.
       await new Promise((resolve) => setTimeout(resolve, 5));

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createVigilApp } from '../../src/app.factory.js';
 import type { AppOverrides } from '../../src/app.module.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
-import { DerivedStateRunner } from '../../src/storage/log-consumers.js';
+import { DerivedStateRunner } from '../../src/ingest-log/log-consumers.js';
 import './shared-payloads.js';
 
 /**

@@ -3,9 +3,8 @@ import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
 import type { DatadogConfig } from './datadog.plugin.js';
 import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
-import type { EventItem, MetricItem, RequestItem, Tags } from '../../ingest/ingest.types.js';
-import type { IngestKind } from '../../storage/database.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { IngestKind, RequestItem, Tags } from '../../ingest-log/ingest-log.items.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { REQUEST_BUCKET_MS, REQUEST_METRICS, aggregateRequests, worstOf, type PartOutcome } from '../request-timings.js';
 
 const HOUR_MS = 3_600_000;
@@ -122,7 +121,7 @@ export class DatadogDestination implements Destination {
 
     batch.forEach((entry, index) => {
       if (entry.kind === 'metric') {
-        const metric = entry.payload as MetricItem;
+        const metric = entry.payload;
         const tags = [...tagList(metric.tags), envTag];
         const timestamp = Math.floor(metric.timestamp / 1000);
         if (metric.type === 'distribution') {
@@ -132,9 +131,9 @@ export class DatadogDestination implements Destination {
         const point = { metric: metric.name, tags, timestamp, value: metric.value, unit: metric.unit, indices: [index], lastId: entry.id };
         seriesPoints.add(metric.type === 'count' ? { ...point, type: 'count', interval: COUNT_INTERVAL_SECONDS } : { ...point, type: 'gauge' });
       } else if (entry.kind === 'request') {
-        requests.push({ index, item: entry.payload as RequestItem });
+        requests.push({ index, item: entry.payload });
       } else if (entry.kind === 'event') {
-        const event = entry.payload as EventItem;
+        const event = entry.payload;
         const body: v1.EventCreateRequest = {
           title: event.title.slice(0, 100),
           text: event.text.slice(0, 4000),

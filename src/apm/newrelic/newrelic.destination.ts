@@ -2,9 +2,8 @@ import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
 import type { NewRelicConfig } from './newrelic.plugin.js';
 import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
-import type { EventItem, MetricItem, RequestItem } from '../../ingest/ingest.types.js';
-import type { IngestKind } from '../../storage/database.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { IngestKind, RequestItem } from '../../ingest-log/ingest-log.items.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { REQUEST_BUCKET_MS, REQUEST_METRICS, aggregateRequests, worstOf, type PartOutcome } from '../request-timings.js';
 
 const HOUR_MS = 3_600_000;
@@ -77,7 +76,7 @@ export class NewRelicDestination implements Destination {
     const requests: Array<{ index: number; item: RequestItem }> = [];
     batch.forEach((entry, index) => {
       if (entry.kind === 'metric') {
-        const metric = entry.payload as MetricItem;
+        const metric = entry.payload;
         const attributes = { ...metric.tags, ...(metric.unit ? { unit: metric.unit } : {}) };
         if (metric.type === 'distribution') {
           metrics.push({
@@ -95,9 +94,9 @@ export class NewRelicDestination implements Destination {
         }
         metricIndices.push(index);
       } else if (entry.kind === 'request') {
-        requests.push({ index, item: entry.payload as RequestItem });
+        requests.push({ index, item: entry.payload });
       } else if (entry.kind === 'event') {
-        const event = entry.payload as EventItem;
+        const event = entry.payload;
         const tags = Object.fromEntries(Object.entries(event.tags ?? {}).map(([key, value]) => [`tags.${key}`, value]));
         events.push({
           ...tags,

@@ -1,7 +1,5 @@
-import { userIdOf } from '../../ingest/ingest.validation.js';
-import type { ItemByKind } from '../../ingest/ingest.types.js';
-import type { IngestKind, Tx } from '../../storage/database.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { Tx } from '../../storage/database.js';
+import { userOfEntry, type LogEntry } from '../../ingest-log/log-entry.js';
 import type { NewDeadLetter } from '../delivery.repository.js';
 import type { DeadLetterReason } from '../delivery.tables.js';
 import type { ErasureFilter } from './erasure.filter.js';
@@ -104,7 +102,7 @@ export class DeadLetterCommit {
       kind: entry.kind,
       eventTime: entry.eventTime,
       receivedAt: entry.receivedAt,
-      userId: userIdOf(entry.kind, entry.payload as ItemByKind[IngestKind]),
+      userId: userOfEntry(entry),
       payload: JSON.stringify(entry.payload),
       reason: resolution.reason,
       status: resolution.status,

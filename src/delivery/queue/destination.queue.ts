@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import type { Destination } from '../destination.js';
 import { dueAt, nextBatch } from './batching.stage.js';
 import { DeadLetterCommit } from './dead-letter.commit.js';

@@ -1,4 +1,4 @@
-import type { IngestKind } from '../../storage/database.js';
+import type { IngestKind } from '../../ingest-log/ingest-log.items.js';
 import type { DeadLetterCommit } from './dead-letter.commit.js';
 import type { QueueDepth } from './queue-depth.gauges.js';
 import type { QueueDependencies } from './queue.types.js';

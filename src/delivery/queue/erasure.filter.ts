@@ -1,8 +1,5 @@
 import type { Clock } from '../../common/clock.js';
-import { userIdOf } from '../../ingest/ingest.validation.js';
-import type { ItemByKind } from '../../ingest/ingest.types.js';
-import type { IngestKind } from '../../storage/database.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import { userOfEntry, type LogEntry } from '../../ingest-log/log-entry.js';
 import type { LogIdOf, Resolutions } from './queue.types.js';
 
 // Erasure marks a queue holds at once. Beyond it the oldest mark is folded into
@@ -63,7 +60,7 @@ export class ErasureFilter {
   /** The entry names a user erased at or after its log id `logId`. */
   isErased(entry: LogEntry, logId: number): boolean {
     if (this.erasures.size === 0 && logId > this.erasedAnyUserUpTo) return false;
-    const userId = userIdOf(entry.kind, entry.payload as ItemByKind[IngestKind]);
+    const userId = userOfEntry(entry);
     if (userId === null) return false;
     if (logId <= this.erasedAnyUserUpTo) return true;
     const mark = this.erasures.get(userId);

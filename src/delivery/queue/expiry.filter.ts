@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import type { DestinationLimits } from '../destination.js';
 import type { Resolutions } from './queue.types.js';
 

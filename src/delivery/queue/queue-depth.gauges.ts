@@ -1,4 +1,4 @@
-import type { IngestKind } from '../../storage/database.js';
+import type { IngestKind } from '../../ingest-log/ingest-log.items.js';
 import type { QueueDependencies } from './queue.types.js';
 
 // Ingest byte-rate samples kept for the absorbable-outage gauge.

@@ -1,8 +1,9 @@
 import type { Clock } from '../../common/clock.js';
 import type { QueueFullPolicy } from '../../config/app.config.js';
-import type { ConsumerPositionsRepository } from '../../storage/consumer-positions.repository.js';
+import type { ConsumerPositionsRepository } from '../../ingest-log/consumer-positions.repository.js';
 import type { Db } from '../../storage/database.js';
-import type { IngestLogRepository, LogEntry } from '../../storage/ingest-log.repository.js';
+import type { IngestLogRepository } from '../../ingest-log/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import type { DeliveryMetrics } from '../delivery.metrics.js';
 import type { DeliveryRepository } from '../delivery.repository.js';
 import type { DeadLetterReason } from '../delivery.tables.js';

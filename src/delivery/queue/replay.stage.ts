@@ -1,5 +1,5 @@
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
-import { logEntryOf } from '../../storage/log-entry.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
+import { logEntryOf } from '../../ingest-log/log-entry.js';
 import type { StoredDeadLetter } from '../delivery.repository.js';
 import type { Destination } from '../destination.js';
 import type { ErasureFilter } from './erasure.filter.js';

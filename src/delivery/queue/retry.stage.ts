@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { backoffDelay } from '../delivery.timing.js';
 import type { ItemResult, SendResult } from '../destination.js';
 import { CONFIGURATION_RETRY_REASON, type FailureStreakLog } from './failure-streak.log.js';

@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import type { Destination, SendResult } from '../destination.js';
 import type { QueueDependencies } from './queue.types.js';
 

@@ -2,8 +2,7 @@ import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
 import type { Clock } from '../../common/clock.js';
 import type { ElasticsearchConfig } from './elasticsearch.plugin.js';
 import { classifyHttpStatus, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
-import type { IngestKind } from '../../storage/database.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { bulkOperations } from './elasticsearch.encoding.js';
 import { classifyBulkResponse, type BulkResponseBody } from './elasticsearch.results.js';
 import { TEMPLATE_VERSION, indexTemplate } from './elasticsearch.template.js';
@@ -57,9 +56,9 @@ function responseErrorReason(error: errors.ResponseError): string {
  * Ships logs with `_bulk` `create` ops into daily indices. Encodes, sends and
  * classifies only: queueing, retries and dead letters belong to the delivery core.
  */
-export class ElasticsearchDestination implements Destination {
+export class ElasticsearchDestination implements Destination<'log'> {
   readonly name = 'elasticsearch' as const;
-  readonly kinds: readonly IngestKind[] = ['log'];
+  readonly kinds = ['log'] as const;
   readonly limits = ELASTICSEARCH_LIMITS;
   private readonly client: Client;
 
@@ -88,7 +87,7 @@ export class ElasticsearchDestination implements Destination {
     await this.client.indices.putIndexTemplate({ name, ...indexTemplate(name) }, { signal });
   }
 
-  async send(batch: readonly LogEntry[], signal: AbortSignal): Promise<SendResult> {
+  async send(batch: ReadonlyArray<LogEntry<'log'>>, signal: AbortSignal): Promise<SendResult> {
     const operations = bulkOperations(batch, this.config.indexPrefix, this.environment);
     try {
       const response = await this.client.bulk({ operations, filter_path: BULK_FILTER_PATH }, { signal });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { LogItem } from '../../ingest/ingest.types.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogItem } from '../../ingest-log/ingest-log.items.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { logDocumentFields, type LogDocumentFields } from '../log-document.js';
 
 /** One log as stored in Elasticsearch. */
@@ -28,7 +28,7 @@ export function dailyIndex(prefix: string, timestamp: number): string {
  * payload makes such a collision need the same content received in the same
  * millisecond. The entry id keeps two identical logs ingested separately apart.
  */
-export function documentId(entry: Pick<LogEntry, 'id' | 'receivedAt' | 'payload'>): string {
+export function documentId(entry: Pick<LogEntry<'log'>, 'id' | 'receivedAt' | 'payload'>): string {
   const digest = createHash('sha256').update(`${entry.receivedAt}\n${JSON.stringify(entry.payload)}`).digest('base64url').slice(0, 16);
   return `${entry.id}-${digest}`;
 }
@@ -47,13 +47,13 @@ export interface CreateAction {
  * in batch order (the response's items come back in the same order).
  */
 export function bulkOperations(
-  batch: readonly LogEntry[],
+  batch: ReadonlyArray<LogEntry<'log'>>,
   indexPrefix: string,
   environment: string,
 ): Array<CreateAction | ElasticsearchLogDocument> {
   const operations: Array<CreateAction | ElasticsearchLogDocument> = [];
   for (const entry of batch) {
-    const item = entry.payload as LogItem;
+    const item = entry.payload;
     operations.push({ create: { _index: dailyIndex(indexPrefix, item.timestamp), _id: documentId(entry) } });
     operations.push(toDocument(item, environment));
   }

@@ -1,4 +1,4 @@
-import type { LogItem } from '../../ingest/ingest.types.js';
+import type { LogItem } from '../../ingest-log/ingest-log.items.js';
 
 /** Vigil's own lines that may wait for the next append to the ingest log. */
 export const OWN_LOG_BUFFER_CAPACITY = 10_000;

@@ -7,7 +7,7 @@ import { DESTINATION_PLUGINS } from '../../delivery/destinations.list.js';
 import { GroupCommitter } from '../../ingest/group-committer.js';
 import { IngestHooks } from '../../ingest/ingest-hooks.js';
 import { VigilMetrics } from '../../common/vigil.metrics.js';
-import type { NewLogEntry } from '../../storage/ingest-log.repository.js';
+import type { NewLogEntry } from '../../ingest-log/log-entry.js';
 import { OwnLogBuffer } from './own-log.buffer.js';
 
 /** How often waiting lines are appended; lines reach the log destinations via the delivery core after that. */

@@ -1,5 +1,5 @@
 import type { DestinationStream } from 'pino';
-import type { LogItem, LogLevel } from '../../ingest/ingest.types.js';
+import type { LogItem, LogLevel } from '../../ingest-log/ingest-log.items.js';
 import { LIMITS } from '../../ingest/ingest.validation.js';
 import type { OwnLogBuffer } from './own-log.buffer.js';
 

@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../../common/clock.js';
 import type { SplunkConfig } from './splunk.plugin.js';
 import type { Destination, DestinationLimits, SendResult } from '../../delivery/destination.js';
-import type { IngestKind } from '../../storage/database.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { classifyHecAnswer } from './splunk.classification.js';
 import { encodeHecBatch, type HecEncoding } from './splunk.encoding.js';
 import type { HecClient } from './splunk.transport.js';
@@ -29,9 +28,9 @@ function networkReason(error: unknown): string {
 }
 
 /** Ships logs to Splunk's HTTP Event Collector. Encodes, sends and classifies only. */
-export class SplunkDestination implements Destination {
+export class SplunkDestination implements Destination<'log'> {
   readonly name = 'splunk' as const;
-  readonly kinds: readonly IngestKind[] = ['log'];
+  readonly kinds = ['log'] as const;
   readonly limits = SPLUNK_LIMITS;
   private readonly encoding: HecEncoding;
 
@@ -45,7 +44,7 @@ export class SplunkDestination implements Destination {
     this.encoding = { host, environment, ...(config.index ? { index: config.index } : {}) };
   }
 
-  async send(batch: readonly LogEntry[], signal: AbortSignal): Promise<SendResult> {
+  async send(batch: ReadonlyArray<LogEntry<'log'>>, signal: AbortSignal): Promise<SendResult> {
     const body = encodeHecBatch(batch, this.encoding);
     let answer;
     try {

@@ -1,5 +1,5 @@
-import type { LogItem } from '../../ingest/ingest.types.js';
-import type { LogEntry } from '../../storage/ingest-log.repository.js';
+import type { LogItem } from '../../ingest-log/ingest-log.items.js';
+import type { LogEntry } from '../../ingest-log/log-entry.js';
 import { logDocumentFields, type LogDocumentFields } from '../log-document.js';
 
 /** One event of the HEC JSON event protocol. */
@@ -37,6 +37,6 @@ export function toHecEvent(item: LogItem, encoding: HecEncoding): HecEvent {
  * A batch as HEC takes it: the events' JSON objects one after the other (a
  * newline between them, which HEC ignores), not a JSON array.
  */
-export function encodeHecBatch(batch: readonly LogEntry[], encoding: HecEncoding): string {
-  return batch.map((entry) => JSON.stringify(toHecEvent(entry.payload as LogItem, encoding))).join('\n');
+export function encodeHecBatch(batch: ReadonlyArray<LogEntry<'log'>>, encoding: HecEncoding): string {
+  return batch.map((entry) => JSON.stringify(toHecEvent(entry.payload, encoding))).join('\n');
 }

@@ -1,4 +1,4 @@
-import type { MetricType } from '../../ingest/ingest.types.js';
+import type { MetricType } from '../../ingest-log/ingest-log.items.js';
 
 /**
  * How an ingested metric is named on /metrics (the statsd_exporter mapping, with a prefix).

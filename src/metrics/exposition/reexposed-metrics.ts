@@ -2,7 +2,7 @@ import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { Clock } from '../../common/clock.js';
 import { KeyOrderMemo } from '../../common/key-order-memo.js';
 import { TupleMap } from '../../common/tuple-map.js';
-import type { MetricItem, MetricType } from '../../ingest/ingest.types.js';
+import type { MetricItem, MetricType } from '../../ingest-log/ingest-log.items.js';
 import {
   HISTOGRAM_BUCKETS,
   exposedMetricName,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { columnTypes } from './sql-types.js';
+import { columnTypes } from '../../storage/sql-types.js';
 
 /**
  * Tables of the delivery module.

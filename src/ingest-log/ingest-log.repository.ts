@@ -1,25 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Selectable } from 'kysely';
 import type { Statement } from 'better-sqlite3';
-import type { Db, Executor, IngestKind, IngestLogTable, Tx } from './database.js';
-import { DATABASE, isPostgres, rawSqliteOf } from './database.provider.js';
-import { logEntryOf } from './log-entry.js';
+import type { Db, Executor, Tx } from '../storage/database.js';
+import { DATABASE, isPostgres, rawSqliteOf } from '../storage/database.provider.js';
+import type { IngestKind } from './ingest-log.items.js';
+import type { IngestLogTable, IngestLogTables } from './ingest-log.tables.js';
+import { logEntryOf, type LogEntry, type NewLogEntry } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
-
-/** One accepted item, as appended to the ingest log. */
-export interface NewLogEntry {
-  kind: IngestKind;
-  eventTime: number;
-  userId: string | null;
-  /**
-   * The normalised item, a JSON value: append() stores it serialised. Once its
-   * transaction commits it is shared with the consumers that read it from memory,
-   * so neither the caller nor they may change it (see sharedPayloads).
-   */
-  item: unknown;
-  /** The item's JSON, when the caller already wrote it (exactly JSON.stringify's text); otherwise append() writes it. */
-  json?: string;
-}
 
 /** What append() wrote, to hand to committed() once its transaction has committed. */
 export interface AppendedEntries {
@@ -29,18 +16,6 @@ export interface AppendedEntries {
   payloads: readonly string[];
   receivedAt: number;
   generation: number;
-}
-
-/** One item read back from the ingest log. */
-export interface LogEntry<Payload = unknown> {
-  id: number;
-  kind: IngestKind;
-  receivedAt: number;
-  eventTime: number;
-  /** Possibly shared with other consumers: never to be changed (see sharedPayloads). */
-  payload: Payload;
-  /** Size of the stored JSON, for byte-bounded queues and batches. */
-  bytes: number;
 }
 
 /**
@@ -145,7 +120,7 @@ export class IngestLogRepository {
   private readonly lastIdOfKind = new Map<IngestKind, number>();
   private anyKindThrough: number | undefined;
 
-  constructor(@Inject(DATABASE) private readonly db: Db) {
+  constructor(@Inject(DATABASE) private readonly db: Db<IngestLogTables>) {
     this.postgres = isPostgres(db);
     const connection = rawSqliteOf(db);
     if (connection) {
@@ -167,7 +142,7 @@ export class IngestLogRepository {
    * Pass the result to committed() after the transaction commits to let consumers read
    * these entries from memory; not doing so only costs them a read of the store.
    */
-  async append(trx: Tx, entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
+  async append(trx: Tx<IngestLogTables>, entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
     if (entries.length === 0) return undefined;
     const payloads = entries.map((entry) => entry.json ?? JSON.stringify(entry.item));
     const runs = runsOf(entries);
@@ -216,7 +191,7 @@ export class IngestLogRepository {
     if (appended) this.recent?.add(appended);
   }
 
-  async highestId(executor: Executor = this.db): Promise<number> {
+  async highestId(executor: Executor<IngestLogTables> = this.db): Promise<number> {
     const row = await executor.selectFrom('ingest_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
     return Number(row?.id ?? 0);
   }
@@ -226,13 +201,13 @@ export class IngestLogRepository {
    * `limit`. Reading up to a fixed high-water mark lets a consumer advance past
    * rows of other kinds that it scanned and skipped.
    */
-  async readAfter(
-    executor: Executor,
+  async readAfter<Kind extends IngestKind>(
+    executor: Executor<IngestLogTables>,
     position: number,
     upTo: number,
-    kinds: readonly IngestKind[],
+    kinds: readonly Kind[],
     limit: number,
-  ): Promise<LogEntry[]> {
+  ): Promise<Array<LogEntry<Kind>>> {
     if (limit <= 0) return [];
     const recent = this.recent?.read(position, upTo, kinds, limit);
     if (recent) return recent;
@@ -240,10 +215,12 @@ export class IngestLogRepository {
       this.anyKindThrough ??= await this.highestId(executor);
       if (this.anyKindThrough <= position && kinds.every((kind) => (this.lastIdOfKind.get(kind) ?? 0) <= position)) return [];
     }
-    const entries: LogEntry[] = [];
+    const entries: Array<LogEntry<Kind>> = [];
     for await (const row of this.runsHolding(executor, position, upTo, kinds, limit)) {
+      // The row was selected by `kind in kinds`.
+      const kind = row.kind as Kind;
       forEachEntryOf(row, position, upTo, (id, eventTime, payload) => {
-        entries.push(logEntryOf(id, row.kind, Number(row.received_at), eventTime, payload));
+        entries.push(logEntryOf(id, kind, Number(row.received_at), eventTime, payload));
         return entries.length < limit;
       });
       if (entries.length >= limit) break;
@@ -313,7 +290,7 @@ export class IngestLogRepository {
    * pages sized for `wanted` entries: one row may hold a thousand, and a read for 5,000
    * entries that fetched 64 such rows would load and throw away ten times what it used.
    */
-  private async *runsHolding(executor: Executor, position: number, upTo: number, kinds: readonly IngestKind[], wanted: number): AsyncGenerator<StoredRun> {
+  private async *runsHolding(executor: Executor<IngestLogTables>, position: number, upTo: number, kinds: readonly IngestKind[], wanted: number): AsyncGenerator<StoredRun> {
     let remaining = wanted;
     let entriesPerRow = INGEST_LOG_RUN_ENTRIES;
     for (let after = position; ; ) {
@@ -334,7 +311,7 @@ export class IngestLogRepository {
   }
 
   /** Rows of `kinds` whose run ends after `after` and starts at or before `through`. */
-  private runsBetween(executor: Executor, after: number, through: number, kinds: readonly IngestKind[]) {
+  private runsBetween(executor: Executor<IngestLogTables>, after: number, through: number, kinds: readonly IngestKind[]) {
     return (
       executor
         .selectFrom('ingest_log')
@@ -391,7 +368,7 @@ export class IngestLogRepository {
   }
 
   /** Erases every entry that names this user (privacy erasure); returns how many. */
-  async deleteUser(executor: Executor, userId: string): Promise<number> {
+  async deleteUser(executor: Executor<IngestLogTables>, userId: string): Promise<number> {
     this.recent?.clear();
     const deleted = await executor.deleteFrom('ingest_log').where('user_id', '=', userId).returning('entry_count').execute();
     return deleted.reduce((sum, row) => sum + Number(row.entry_count), 0);

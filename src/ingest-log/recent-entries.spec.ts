@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { IngestKind } from './database.js';
+import type { AnyItem, IngestKind } from './ingest-log.items.js';
+import type { NewLogEntry } from './log-entry.js';
 import type { AppendedEntries } from './ingest-log.repository.js';
 import { sharedPayloads } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
@@ -13,8 +14,9 @@ function appended(firstId: number, count: number, receivedAt: number, generation
     kind: KINDS[(firstId + index) % KINDS.length]!,
     eventTime: 1000 + firstId + index,
     userId: null,
-    item: { id: firstId + index },
-  }));
+    // Items of any kind that name their id: only their identity matters here.
+    item: { id: firstId + index } as unknown as AnyItem,
+  })) as NewLogEntry[];
   return { firstId, entries, payloads: entries.map((entry) => JSON.stringify(entry.item)), receivedAt, generation };
 }
 
@@ -55,7 +57,7 @@ describe('RecentEntries', () => {
     const [first] = recent.read(10, 11, KINDS, 1)!;
     assert.ok(Object.isFrozen(first!.payload));
     assert.throws(() => {
-      (first!.payload as { id: number }).id = 0;
+      (first!.payload as unknown as { id: number }).id = 0;
     }, TypeError);
     assert.deepEqual(recent.read(10, 11, KINDS, 1)![0]!.payload, { id: 11 });
   });

@@ -1,6 +1,6 @@
-import type { IngestKind } from './database.js';
-import type { AppendedEntries, LogEntry } from './ingest-log.repository.js';
-import { sharedPayload } from './log-entry.js';
+import type { AnyItem, IngestKind } from './ingest-log.items.js';
+import type { AppendedEntries } from './ingest-log.repository.js';
+import { sharedPayload, type LogEntry } from './log-entry.js';
 
 /**
  * The newest committed ingest-log entries, held in memory so that consumers
@@ -28,7 +28,7 @@ export class RecentEntries {
    * of hundreds of thousands of elements copied and left to the collector.
    */
   private readonly kinds: Array<IngestKind | undefined>;
-  private readonly items: unknown[];
+  private readonly items: Array<AnyItem | undefined>;
   private readonly receivedAts: Float64Array;
   private readonly eventTimes: Float64Array;
   /** Length of each entry's stored JSON: its `bytes`, and what maxCharacters bounds. */
@@ -44,7 +44,7 @@ export class RecentEntries {
     private readonly maxCharacters: number,
   ) {
     this.kinds = new Array<IngestKind | undefined>(maxEntries).fill(undefined);
-    this.items = new Array<unknown>(maxEntries).fill(undefined);
+    this.items = new Array<AnyItem | undefined>(maxEntries).fill(undefined);
     this.receivedAts = new Float64Array(maxEntries);
     this.eventTimes = new Float64Array(maxEntries);
     this.lengths = new Float64Array(maxEntries);
@@ -89,14 +89,15 @@ export class RecentEntries {
    * What the store would return for entries of `kinds` with after < id <= upTo,
    * in id order, at most `limit`; undefined when some id in that range is not held.
    */
-  read(after: number, upTo: number, kinds: readonly IngestKind[], limit: number): LogEntry[] | undefined {
+  read<Kind extends IngestKind>(after: number, upTo: number, kinds: readonly Kind[], limit: number): Array<LogEntry<Kind>> | undefined {
     if (this.held === 0 || after + 1 < this.firstId || upTo > this.firstId + this.held - 1) return undefined;
-    const entries: LogEntry[] = [];
+    const entries: Array<LogEntry<Kind>> = [];
     for (let offset = Math.max(0, after + 1 - this.firstId); offset <= upTo - this.firstId && entries.length < limit; offset++) {
       const slot = (this.start + offset) % this.maxEntries;
-      const kind = this.kinds[slot]!;
+      const kind = this.kinds[slot]! as Kind;
       if (!kinds.includes(kind)) continue;
-      entries.push({
+      // A slot holds the kind and the item of one appended entry (add()), which NewLogEntry pairs.
+      entries.push(<LogEntry<Kind>>{
         id: this.firstId + offset,
         kind,
         receivedAt: this.receivedAts[slot]!,

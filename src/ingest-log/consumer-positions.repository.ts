@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Db, Executor } from './database.js';
-import { DATABASE, isPostgres } from './database.provider.js';
+import type { Db, Executor } from '../storage/database.js';
+import { DATABASE, isPostgres } from '../storage/database.provider.js';
+import type { IngestLogTables } from './ingest-log.tables.js';
 
 @Injectable()
 export class ConsumerPositionsRepository {
   private readonly postgres: boolean;
 
-  constructor(@Inject(DATABASE) private readonly db: Db) {
+  constructor(@Inject(DATABASE) private readonly db: Db<IngestLogTables>) {
     this.postgres = isPostgres(db);
   }
 
@@ -19,7 +20,7 @@ export class ConsumerPositionsRepository {
       .execute();
   }
 
-  async get(consumer: string, executor: Executor = this.db): Promise<number> {
+  async get(consumer: string, executor: Executor<IngestLogTables> = this.db): Promise<number> {
     const row = await executor.selectFrom('consumer_positions').select('position').where('consumer', '=', consumer).executeTakeFirst();
     return Number(row?.position ?? 0);
   }
@@ -30,14 +31,14 @@ export class ConsumerPositionsRepository {
    * makes this return null at once (SKIP LOCKED) rather than wait. SQLite has a
    * single writer, so its transaction is lock enough.
    */
-  async lock(trx: Executor, consumer: string): Promise<number | null> {
+  async lock(trx: Executor<IngestLogTables>, consumer: string): Promise<number | null> {
     let query = trx.selectFrom('consumer_positions').select('position').where('consumer', '=', consumer);
     if (this.postgres) query = query.forUpdate().skipLocked();
     const row = await query.executeTakeFirst();
     return row ? Number(row.position) : null;
   }
 
-  async set(executor: Executor, consumer: string, position: number, now: number): Promise<void> {
+  async set(executor: Executor<IngestLogTables>, consumer: string, position: number, now: number): Promise<void> {
     await executor.updateTable('consumer_positions').set({ position, updated_at: now }).where('consumer', '=', consumer).execute();
   }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { columnTypes } from './sql-types.js';
+import { columnTypes } from '../../storage/sql-types.js';
 
 /**
  * SLA rollups of few requests keep their exact durations (SlaRollupTable.exact_ms), so

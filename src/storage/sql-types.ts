@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isPostgres } from '../database.provider.js';
+import { isPostgres } from './database.provider.js';
 
 /**
  * Column types that differ between the two stores, so that one set of migrations

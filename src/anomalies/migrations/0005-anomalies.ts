@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { columnTypes } from './sql-types.js';
+import { columnTypes } from '../../storage/sql-types.js';
 
 /** Tables of the anomalies module (see src/anomalies/anomalies.tables.ts). */
 export async function up(db: Kysely<unknown>): Promise<void> {

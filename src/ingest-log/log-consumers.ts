@@ -1,22 +1,28 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import type { Db, Executor, IngestKind, Tx } from './database.js';
-import { DATABASE } from './database.provider.js';
+import type { Db, Executor, Tx } from '../storage/database.js';
+import { DATABASE } from '../storage/database.provider.js';
 import { ConsumerPositionsRepository } from './consumer-positions.repository.js';
-import { IngestLogRepository, type LogEntry } from './ingest-log.repository.js';
+import type { IngestKind } from './ingest-log.items.js';
+import { IngestLogRepository } from './ingest-log.repository.js';
+import type { LogEntry } from './log-entry.js';
 
 /**
  * A consumer whose derived state lives in the database. Each batch of log entries
  * is applied inside the transaction that also advances the consumer's position,
  * so after any crash the derived state reflects every entry exactly once.
+ *
+ * It reads entries of `Kind` only (`LogEntry<'request'>` holds a RequestItem). The batch
+ * transaction is a `Tx` with no tables: the consumer hands it to its own repositories,
+ * which see it through their tables (see Db in storage/database.ts).
  */
-export interface DerivedStateConsumer {
+export interface DerivedStateConsumer<Kind extends IngestKind = IngestKind> {
   /** Stable name: the key of its position. */
   readonly name: string;
-  readonly kinds: readonly IngestKind[];
+  readonly kinds: readonly Kind[];
   /** Entries per transaction; bounds memory and how long one transaction holds the store. */
   readonly batchSize: number;
-  apply(entries: LogEntry[], trx: Tx): Promise<void>;
+  apply(entries: Array<LogEntry<Kind>>, trx: Tx): Promise<void>;
   /**
    * Optional: work on a batch that needs no transaction (computation on another thread),
    * done before the batch's transaction opens so that waiting for it does not hold the store
@@ -25,7 +31,7 @@ export interface DerivedStateConsumer {
    * abandon() does when the batch will not be applied (the position moved, or its transaction
    * failed). apply() must also work on entries it was not prepared for.
    */
-  prepare?(entries: LogEntry[]): Promise<void>;
+  prepare?(entries: Array<LogEntry<Kind>>): Promise<void>;
   /** A prepared batch will not be applied: in-memory state must be reloaded before the next. */
   abandon?(): void;
   /**
@@ -35,7 +41,7 @@ export interface DerivedStateConsumer {
    */
   reload?(trx: Tx): Promise<void>;
   /** After the batch committed: publish counters, events, logs. Must not throw. */
-  afterCommit?(entries: LogEntry[]): void;
+  afterCommit?(entries: Array<LogEntry<Kind>>): void;
 }
 
 /** Positions that retention must not pass; delivery consumers register here too. */

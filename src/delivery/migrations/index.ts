@@ -1,0 +1,7 @@
+import type { Migrations } from '../../storage/migrator.js';
+import * as delivery from './0002-delivery.js';
+
+/** The delivery module's migrations (names are permanent: see Migrations). */
+export const DELIVERY_MIGRATIONS: Migrations = {
+  '0002-delivery': delivery,
+};

@@ -24,13 +24,21 @@ export interface CheckpointSubject {
  * a schedule (series dirty for SNAPSHOT_MAX_AGE_MS, so idle series do not hold back log retention or
  * lengthen a replay) and at shutdown (all). Batches snapshot what they touch themselves.
  *
- * A checkpoint writes derived state without advancing the position, so it must run where the runner
+ * A checkpoint writes derived state without advancing the position, so it belongs where the runner
  * runs batches: in a transaction that holds the consumer's position, while memory reflects exactly that
  * position. DerivedStateRunner has no such step yet; this class is its stand-in, the one place the
- * anomalies module opens a transaction of its own (see the runner extension in anomaly-detection.consumer.ts).
- * Until the runner serialises it with the consumer's batches, it checks instead: the generation is
- * current and not retired, no batch is in flight, the stored position is at or past what the generation
- * committed and no entry of the consumer's kinds lies between (checked again after the lock).
+ * anomalies module opens a transaction of its own. Until the runner serialises it with the consumer's
+ * batches, it checks instead: the generation is not retired, no batch is in flight, the stored position
+ * is at or past what the generation committed and no entry of the consumer's kinds lies between
+ * (checked again after the lock).
+ *
+ * The runner step that would replace it (then this class keeps only the body of the transaction):
+ *   DerivedStateRunner.runAtPosition(consumer, step: (trx: Tx, position: number) => Promise<void>): Promise<boolean>
+ * queued behind the consumer's drain in progress (never between prepare() and afterCommit()/abandon()),
+ * allowed after stop (the shutdown checkpoint runs after the drains ended); one transaction that locks
+ * the position and runs `step` only when it is the position this process last committed (else resolves
+ * false: another replica holds it, or a reload is due); leaves the position unchanged; a throw rolls
+ * back and is handled as a failed batch (abandon(), reload before the next batch, the failure-streak log).
  */
 @Injectable()
 export class AnomalyModelsCheckpoint {

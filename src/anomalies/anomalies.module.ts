@@ -10,7 +10,7 @@ import { AnomalyModelsCheckpoint } from './anomaly-models.checkpoint.js';
 import { AnomalyModelsLoader } from './anomaly-models.loader.js';
 import { AnomalyStoreRepository } from './anomaly-store.repository.js';
 import { AnomalyTrainingJob } from './anomaly-training.job.js';
-import { DetectionThread } from './detection-thread.js';
+import { DetectionThread } from './detection-thread.client.js';
 import { AnomaliesController } from './anomalies.controller.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
 import { AnomaliesService } from './anomalies.service.js';

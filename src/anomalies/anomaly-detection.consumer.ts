@@ -13,7 +13,7 @@ import { AnomalyModelsCheckpoint } from './anomaly-models.checkpoint.js';
 import { AnomalyModelsLoader } from './anomaly-models.loader.js';
 import { AnomalyStoreRepository, DATA_TIME, POINTS_OVER_CAP, SERIES_EVICTED, type NewAnomaly } from './anomaly-store.repository.js';
 import type { DetectorSettings } from './detection/index.js';
-import { DetectionThread } from './detection-thread.js';
+import { DetectionThread } from './detection-thread.client.js';
 import { detectedBatch, planBatch, type DetectedBatch, type DetectionPolicy } from './detection-batch.planner.js';
 import { emptyCounters, mergeCounters, type SeriesCounters } from './series-counters.js';
 import { SeriesModels } from './series-models.js';

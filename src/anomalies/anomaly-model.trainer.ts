@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TrainResult } from './detection/series-detector-set.js';
-import { DetectionThread } from './detection-thread.js';
+import { DetectionThread } from './detection-thread.client.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
 import { detectorsToLoad, type ModelledSeries, type SeriesModels } from './series-models.js';
 

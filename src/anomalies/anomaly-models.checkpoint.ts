@@ -6,7 +6,7 @@ import { DATABASE } from '../storage/database.provider.js';
 import { IngestLogRepository } from '../storage/ingest-log.repository.js';
 import { ANOMALY_CONSUMER, ANOMALY_KINDS, ANOMALY_REPLAY_POSITION } from './anomaly-log.positions.js';
 import { AnomalyStoreRepository } from './anomaly-store.repository.js';
-import { DetectionThread } from './detection-thread.js';
+import { DetectionThread } from './detection-thread.client.js';
 import { PointsToObserve } from './points-to-observe.request.js';
 import { detectorsToLoad, type SeriesModels } from './series-models.js';
 import { snapshotRows } from './series-snapshot.mapper.js';

@@ -6,7 +6,7 @@ import { IngestLogRepository } from '../storage/ingest-log.repository.js';
 import { ANOMALY_CONSUMER, ANOMALY_KINDS, ANOMALY_REPLAY_POSITION } from './anomaly-log.positions.js';
 import { AnomalyStoreRepository, DATA_TIME, POINTS_OVER_CAP, SERIES_EVICTED } from './anomaly-store.repository.js';
 import type { DetectorSettings } from './detection/index.js';
-import { DetectionThread } from './detection-thread.js';
+import { DetectionThread } from './detection-thread.client.js';
 import { PointsToObserve } from './points-to-observe.request.js';
 import { pointOf } from './series-identity.js';
 import { detectorsToLoad, SeriesModels } from './series-models.js';

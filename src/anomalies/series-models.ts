@@ -30,7 +30,7 @@ export interface ModelledSeries {
   dirty: boolean;
   dirtySince: number;
   pointsSinceSnapshot: number;
-  /** Trained after the stored snapshot: its next batch must snapshot it (see anomaly-detection.consumer.ts). */
+  /** Trained after the stored snapshot: its next batch must snapshot it (see AnomalyModelTrainer). */
   trainedSinceSnapshot: boolean;
   /** Log id of its last point (its place in SeriesModels.byLastPoint). */
   lastPointId: number;

@@ -2,10 +2,15 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { ConsumerPositionsRepository } from '../ingest-log/consumer-positions.repository.js';
 import { ConsumerRegistry, DerivedStateRunner } from '../ingest-log/log-consumers.js';
-import { ANOMALY_REPLAY_POSITION, AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
+import { AnomalyAnnouncer } from './anomaly.announcer.js';
+import { AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
+import { ANOMALY_REPLAY_POSITION } from './anomaly-log.positions.js';
+import { AnomalyModelTrainer } from './anomaly-model.trainer.js';
+import { AnomalyModelsCheckpoint } from './anomaly-models.checkpoint.js';
+import { AnomalyModelsLoader } from './anomaly-models.loader.js';
 import { AnomalyStoreRepository } from './anomaly-store.repository.js';
 import { AnomalyTrainingJob } from './anomaly-training.job.js';
-import { DetectionThread } from './detection-thread.js';
+import { DetectionThread } from './detection-thread.client.js';
 import { AnomaliesController } from './anomalies.controller.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
 import { AnomaliesService } from './anomalies.service.js';
@@ -18,7 +23,18 @@ import { AnomaliesService } from './anomalies.service.js';
  */
 @Module({
   controllers: [AnomaliesController],
-  providers: [AnomalyStoreRepository, AnomalyDetectionConsumer, AnomalyTrainingJob, AnomaliesMetrics, AnomaliesService, DetectionThread],
+  providers: [
+    AnomalyStoreRepository,
+    AnomalyDetectionConsumer,
+    AnomalyModelsLoader,
+    AnomalyModelTrainer,
+    AnomalyModelsCheckpoint,
+    AnomalyAnnouncer,
+    AnomalyTrainingJob,
+    AnomaliesMetrics,
+    AnomaliesService,
+    DetectionThread,
+  ],
   exports: [AnomalyDetectionConsumer],
 })
 export class AnomaliesModule implements OnModuleInit {

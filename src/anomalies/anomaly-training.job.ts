@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { AnomalyDetectionConsumer, SNAPSHOT_MAX_AGE_MS } from './anomaly-detection.consumer.js';
-import { DetectionThread } from './detection-thread.js';
+import { AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
+import { SNAPSHOT_MAX_AGE_MS } from './detection-batch.planner.js';
+import { DetectionThread } from './detection-thread.client.js';
 
 /**
  * The anomaly models' schedule, off the ingest path: every second, retrain the series whose

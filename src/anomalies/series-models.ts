@@ -1,6 +1,7 @@
 import { TupleMap } from '../common/tuple-map.js';
 import type { Tags } from '../ingest-log/ingest-log.items.js';
-import type { SeriesCounters } from './series-counters.js';
+import { countPoint, type SeriesCounters } from './series-counters.js';
+import type { SeriesToLoad } from './detection/series-detector-set.js';
 import { identityText, type SeriesSource } from './series-identity.js';
 
 /**
@@ -29,7 +30,7 @@ export interface ModelledSeries {
   dirty: boolean;
   dirtySince: number;
   pointsSinceSnapshot: number;
-  /** Trained after the stored snapshot: its next batch must snapshot it (see the consumer's class comment). */
+  /** Trained after the stored snapshot: its next batch must snapshot it (see AnomalyModelTrainer). */
   trainedSinceSnapshot: boolean;
   /** Log id of its last point (its place in SeriesModels.byLastPoint). */
   lastPointId: number;
@@ -38,7 +39,15 @@ export interface ModelledSeries {
 }
 
 /**
- * The in-memory models of the anomaly consumer; a reload builds a new one and swaps it in at once.
+ * One generation of the anomaly consumer's in-memory models: the bookkeeping of every modelled series
+ * whose detector the DetectionThread holds, and the module state a reload restores with them. A reload
+ * builds a new generation and swaps it in at once.
+ *
+ * A generation is *retired* (one way, never undone) as soon as the thread may no longer hold exactly its
+ * detectors as of the store: the thread was lost, a request to it failed, a batch it detected was
+ * abandoned, a checkpoint of it failed, or a reload began. A retired generation is still read by reports
+ * (the last known counters), but nothing is detected, trained or snapshotted with it again: the next
+ * batch reloads a new generation from the store in its transaction.
  *
  * Eviction (see AnomalyDetectionConsumer): `dataTime` is the newest point timestamp of every metric and
  * request point applied so far, refused ones included: time as the data tells it, the same on every run over
@@ -66,6 +75,29 @@ export class SeriesModels {
   /** Handles of series evicted since the last request was sent: the next request drops their detectors. */
   private evictedHandles: number[] = [];
   dataTime = Number.NEGATIVE_INFINITY;
+  /** Points of series refused at the cap, in total since the store began (anomaly_state). */
+  pointsOverCap = 0;
+  /** Series evicted at the cap since the store began (anomaly_state). */
+  seriesEvicted = 0;
+  /** Every entry of the consumer's kinds with id <= this is reflected here and committed. */
+  committedUpTo = 0;
+  private wasRetired = false;
+
+  /** A generation not yet loaded from the store: retired from the start, so that the first batch loads one. */
+  static unloaded(): SeriesModels {
+    const models = new SeriesModels();
+    models.retire();
+    return models;
+  }
+
+  /** See the class comment: this generation is never used for detection again. */
+  retire(): void {
+    this.wasRetired = true;
+  }
+
+  get retired(): boolean {
+    return this.wasRetired;
+  }
 
   /** The series of these identity parts; when there is none, the identity's text (the key it would have). */
   find(identity: string[]): ModelledSeries | string {
@@ -138,4 +170,53 @@ export class SeriesModels {
   releaseHandles(handles: readonly number[]): void {
     this.freeHandles.push(...handles);
   }
+  /** Counts a point of the series (its verdict is counted by PointsToObserve.judged()); the series is dirty from now. */
+  count(series: ModelledSeries, value: number, now: number): void {
+    countPoint(series.counters, value);
+    if (!series.dirty) {
+      series.dirty = true;
+      series.dirtySince = now;
+      this.dirty.add(series);
+    }
+    series.pointsSinceSnapshot++;
+  }
+
+  /** The series' stored row will reflect the log up to `logId`: its snapshot is requested with the points up to it. */
+  markSnapshotted(series: ModelledSeries, logId: number): void {
+    series.snapshotId = logId;
+    series.dirty = false;
+    series.pointsSinceSnapshot = 0;
+    series.trainedSinceSnapshot = false;
+    this.dirty.delete(series);
+  }
+
+  /** Marks these series due for training (a handle whose series was evicted meanwhile is skipped). */
+  markDue(handles: readonly number[]): void {
+    for (const handle of handles) {
+      const series = this.byHandle[handle];
+      if (series) this.trainingDue.add(series);
+    }
+  }
+
+  /** Where a reload must start replaying: the lowest snapshot id of a dirty series, else `upTo`. */
+  replayFloor(upTo: number): number {
+    let floor = upTo;
+    for (const series of this.dirty) if (series.snapshotId < floor) floor = series.snapshotId;
+    return floor;
+  }
+}
+
+/**
+ * The series among these whose detector the DetectionThread does not hold yet (restored by a reload, or new),
+ * to load with the request being built; from now on the thread holds them.
+ */
+export function detectorsToLoad(series: Iterable<ModelledSeries>): SeriesToLoad[] {
+  const load: SeriesToLoad[] = [];
+  for (const one of series) {
+    if (one.loaded) continue;
+    load.push({ handle: one.handle, state: one.storedState });
+    one.loaded = true;
+    one.storedState = null;
+  }
+  return load;
 }

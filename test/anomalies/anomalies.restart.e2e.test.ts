@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import type { Worker } from 'node:worker_threads';
-import { DetectionThread } from '../../src/anomalies/detection-thread.js';
+import { DetectionThread } from '../../src/anomalies/detection-thread.client.js';
 import { DerivedStateRunner } from '../../src/ingest-log/log-consumers.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';

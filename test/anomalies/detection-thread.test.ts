@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AnomalyDetectionConsumer } from '../../src/anomalies/anomaly-detection.consumer.js';
-import { DetectionThread } from '../../src/anomalies/detection-thread.js';
+import { DetectionThread } from '../../src/anomalies/detection-thread.client.js';
 import { parseSeriesCsv } from '../../src/anomalies/detection/backtest.js';
 import { SeriesDetector } from '../../src/anomalies/detection/series-detector.js';
 import { startApp, type RunningApp } from '../support/app.js';

@@ -1,14 +1,12 @@
-import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
-import type { AppConfig } from '../config/app.config.js';
-import { APP_CONFIG } from '../config/config.module.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
 import type { IngestKind, ItemByKind } from '../ingest-log/ingest-log.items.js';
 import type { NewLogEntry } from '../ingest-log/log-entry.js';
 import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
-import { INGEST_ENDPOINTS, type IngestEndpoint, type IngestResult } from './ingest.types.js';
+import type { IngestOutcome } from './ingest.types.js';
 import { BatchPosition, userIdOf, validateItem } from './ingest.validation.js';
 import { itemJson } from './item-json.js';
 
@@ -19,10 +17,13 @@ function newEntry<Kind extends IngestKind>(kind: Kind, item: ItemByKind[Kind]): 
   return { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: itemJson(kind, item) };
 }
 
+/**
+ * The intake-independent half of ingest: every intake hands its decoded batch here.
+ * Wire formats, batch-size limits and the protocol's answer belong to the intake.
+ */
 @Injectable()
 export class IngestService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly committer: GroupCommitter,
     private readonly hooks: IngestHooks,
     private readonly metrics: VigilMetrics,
@@ -30,17 +31,16 @@ export class IngestService {
   ) {}
 
   /**
-   * Validates a batch item by item, durably appends the valid ones, and reports
-   * the rest. Resolves only after the accepted items are committed.
+   * Checks admission for `kind`, validates `rawItems` item by item, durably appends the valid
+   * ones (group commit) and reports the rest; resolves only after the accepted items are
+   * committed. `batchName` names the batch in item messages (`metrics` → `metrics[3].value …`).
+   *
+   * Throws a 503 `HttpExceptionWithHeaders` with Retry-After when nothing can be stored now
+   * (a delivery queue is full, ingest is saturated or shutting down, storage fails); an intake
+   * whose protocol words that differently catches it. Every other outcome is returned,
+   * including "every item was invalid" (`accepted: 0`, nothing appended).
    */
-  async ingest(endpoint: IngestEndpoint, body: unknown): Promise<IngestResult> {
-    const { field, kind } = INGEST_ENDPOINTS[endpoint];
-    const batch = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[field] : undefined;
-    if (!Array.isArray(batch)) throw new BadRequestException(`${field} must be an array`);
-    if (batch.length === 0) throw new BadRequestException(`${field} must not be empty`);
-    if (batch.length > this.config.http.maxBatch) {
-      throw new PayloadTooLargeException(`${field} has ${batch.length} items; at most ${this.config.http.maxBatch} are allowed`);
-    }
+  async ingestItems(kind: IngestKind, rawItems: readonly unknown[], batchName: string): Promise<IngestOutcome> {
     const refusal = this.hooks.refusalFor(kind);
     if (refusal) {
       throw new HttpExceptionWithHeaders(refusal.reason, 503, { 'retry-after': String(refusal.retryAfterSeconds) });
@@ -50,12 +50,12 @@ export class IngestService {
     const bounds = { now, oldest: this.hooks.oldestAccepted(kind, now) };
     const items: Array<ItemByKind[typeof kind]> = [];
     const entries: NewLogEntry[] = [];
-    const errors: IngestResult['errors'] = [];
+    const errors: IngestOutcome['errors'] = [];
     let rejected = 0;
-    const position = new BatchPosition(field);
-    for (let index = 0; index < batch.length; index++) {
+    const position = new BatchPosition(batchName);
+    for (let index = 0; index < rawItems.length; index++) {
       position.index = index;
-      const verdict = validateItem(kind, batch[index], position, bounds);
+      const verdict = validateItem(kind, rawItems[index], position, bounds);
       if ('error' in verdict) {
         rejected++;
         if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, message: verdict.error });
@@ -66,11 +66,7 @@ export class IngestService {
     }
     if (items.length === 0) {
       this.metrics.ingestedItems.inc({ kind, outcome: 'rejected' }, rejected);
-      const more = rejected > errors.length ? ` (and ${rejected - errors.length} more)` : '';
-      throw new BadRequestException({
-        message: `every item was invalid: ${errors.slice(0, 10).map((error) => error.message).join('; ')}${more}`,
-        errors,
-      });
+      return { accepted: 0, rejected, errors };
     }
     await this.committer.append(entries);
     this.metrics.ingestedItems.inc({ kind, outcome: 'accepted' }, items.length);

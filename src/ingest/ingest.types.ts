@@ -1,18 +1,16 @@
-import type { IngestKind } from '../ingest-log/ingest-log.items.js';
+/** One refused item of a batch: its index in the batch and why. */
+export interface ItemProblem {
+  index: number;
+  message: string;
+}
 
-/** Each endpoint: its path segment, the body field that holds the batch, and the stored kind. */
-export const INGEST_ENDPOINTS = {
-  metrics: { field: 'metrics', kind: 'metric' },
-  events: { field: 'events', kind: 'event' },
-  logs: { field: 'logs', kind: 'log' },
-  requests: { field: 'requests', kind: 'request' },
-  analytics: { field: 'events', kind: 'analytics' },
-} as const satisfies Record<string, { field: string; kind: IngestKind }>;
-export type IngestEndpoint = keyof typeof INGEST_ENDPOINTS;
-
-/** The 202 body. */
-export interface IngestResult {
+/**
+ * What `IngestService.ingestItems` made of a batch: `accepted` items are durably committed
+ * (0 when every item was invalid, and then nothing was appended); `errors` lists the first
+ * refused items (at most 100 of `rejected`). An intake turns this into its protocol's answer.
+ */
+export interface IngestOutcome {
   accepted: number;
   rejected: number;
-  errors: Array<{ index: number; message: string }>;
+  errors: ItemProblem[];
 }

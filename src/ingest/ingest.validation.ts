@@ -6,8 +6,8 @@ import type { AlertType, AnalyticsItem, EventItem, ItemByKind, LogItem, LogLevel
 /**
  * The compiled validation path for batch items: plain functions, one per kind,
  * that check and normalise an item in a single pass and name the failing field
- * (`metrics[3].value must be a finite number`). The class-validator DTOs in
- * ingest.dto.ts define the same rules for the OpenAPI document; a test runs both
+ * (`metrics[3].value must be a finite number`). The class-validator DTOs of the
+ * JSON intake (src/intakes/json/) define the same rules for the OpenAPI document; a test runs both
  * over the same cases and requires the same verdicts. Per item this is ~20x
  * cheaper than class-validator, which matters for 10,000-item batches.
  */

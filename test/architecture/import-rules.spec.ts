@@ -41,6 +41,13 @@ const inFolder = (path: string, folder: string) => path === folder || path.start
 const destinationFolders = [...new Set(FILES.filter((file) => file.path.endsWith('.destination.ts')).map((file) => folderOf(file.path)))];
 const FEATURES_STORAGE_MUST_NOT_KNOW = ['ingest', 'ingest-log', 'delivery', 'sla', 'anomalies', 'analytics', 'metrics', 'health', ...destinationFolders];
 const DERIVED_STATE_FEATURES = ['sla', 'anomalies', 'analytics'];
+const INTAKES = 'intakes';
+const INTAKE_LIST = 'intakes/intakes.list.ts';
+/** Each intake is a folder `intakes/<name>/`. */
+const intakeFolders = [...new Set(FILES.filter((file) => file.path.split('/').length > 2 && inFolder(file.path, INTAKES)).map((file) => file.path.split('/').slice(0, 2).join('/')))];
+/** What an intake never imports: storage, the log beyond its kinds and item types, the group commit. */
+const intakeMayNotImport = (target: string) =>
+  inFolder(target, 'storage') || (inFolder(target, 'ingest-log') && target !== 'ingest-log/ingest-log.items.ts') || target === 'ingest/group-committer.ts';
 
 /** Every violation of every rule, as `rule: detail` lines. */
 function violations(): string[] {
@@ -57,6 +64,14 @@ function violations(): string[] {
       if (inFolder(file.path, 'storage')) {
         const feature = FEATURES_STORAGE_MUST_NOT_KNOW.find((folder) => inFolder(target, folder));
         if (feature !== undefined) found.push(`storage imports a feature: ${file.path} → ${target}`);
+      }
+      const ownIntake = intakeFolders.find((folder) => inFolder(file.path, folder));
+      if (ownIntake !== undefined) {
+        if (intakeMayNotImport(target)) found.push(`intake imports storage or the log: ${file.path} → ${target}`);
+        const other = intakeFolders.find((folder) => folder !== ownIntake && inFolder(target, folder));
+        if (other !== undefined) found.push(`intake imports another: ${file.path} → ${target}`);
+      } else if (file.path !== INTAKE_LIST && inFolder(target, INTAKES) && !(file.path === 'app.module.ts' && target === INTAKE_LIST)) {
+        found.push(`intake named outside the list: ${file.path} → ${target}`);
       }
       const feature = DERIVED_STATE_FEATURES.find((folder) => inFolder(file.path, folder));
       if (feature !== undefined) {
@@ -87,6 +102,8 @@ test('the import rules of ARCHITECTURE.md hold, but for the listed pending viola
 
 test('the rules see the code: destinations, storage and the derived-state features are found', () => {
   assert.deepEqual(destinationFolders.sort(), ['apm/datadog', 'apm/newrelic', 'logs/elasticsearch', 'logs/splunk']);
+  assert.deepEqual(intakeFolders.sort(), ['intakes/json']);
+  assert.ok(FILES.some((file) => file.path === INTAKE_LIST), INTAKE_LIST);
   assert.ok(FILES.some((file) => inFolder(file.path, 'storage')));
   for (const feature of DERIVED_STATE_FEATURES) assert.ok(FILES.some((file) => inFolder(file.path, feature)), feature);
   assert.ok(FILES.every((file) => file.imports.every((target) => target.endsWith('.ts') || !target.includes('.'))), 'imports resolve to .ts files');

@@ -19,17 +19,15 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
-import { keyStringProblem } from '../common/key-string.js';
-import { ItemErrorDto } from '../common/error.dto.js';
-import { LIMITS, METRIC_NAME, parseTimestamp } from './ingest.validation.js';
-
-export { ErrorDto, ItemErrorDto } from '../common/error.dto.js';
+import { keyStringProblem } from '../../common/key-string.js';
+import { ItemErrorDto } from '../../common/error.dto.js';
+import { LIMITS, METRIC_NAME, parseTimestamp } from '../../ingest/ingest.validation.js';
 
 /**
- * The ingest request bodies as class-validator DTOs: the definition of what each
- * endpoint accepts and the source of the OpenAPI schemas. Items are validated at
- * run time by the compiled checkers in ingest.validation.ts, which a test holds
- * to the same verdicts as these classes.
+ * The JSON intake's request bodies as class-validator DTOs: the definition of what each
+ * endpoint accepts and the source of the OpenAPI schemas. Items are validated at run
+ * time by the compiled checkers in src/ingest/ingest.validation.ts, which a test
+ * (json.dto.spec.ts) holds to the same verdicts as these classes.
  */
 
 function IsTimestamp(options?: ValidationOptions) {

@@ -161,7 +161,6 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     this.inFlight = undefined;
     const batch = committed?.detected;
     if (!batch) return;
-    if (batch.batchEnd > batch.models.committedUpTo) batch.models.committedUpTo = batch.batchEnd;
     this.announcer.publish(committed.inserted, batch.evictedIds.length);
   }
 
@@ -175,7 +174,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
 
   /** Snapshots series dirty for at least `minAgeMs` (0: all); see AnomalyModelsCheckpoint. */
   checkpoint(minAgeMs: number): Promise<number> {
-    return this.checkpointer.write({ models: () => this.models, batchInFlight: () => this.inFlight !== undefined }, minAgeMs);
+    return this.checkpointer.write(this, () => this.models, minAgeMs);
   }
 
   report(): AnomalyReport {

@@ -71,7 +71,6 @@ export class AnomalyModelsLoader {
     models.dataTime = (await this.store.stateValueOrNull(trx, DATA_TIME)) ?? Number.NEGATIVE_INFINITY;
     models.pointsOverCap = await this.store.stateValue(trx, POINTS_OVER_CAP);
     models.seriesEvicted = await this.store.stateValue(trx, SERIES_EVICTED);
-    models.committedUpTo = position;
     return models;
   }
 }

@@ -79,8 +79,6 @@ export class SeriesModels {
   pointsOverCap = 0;
   /** Series evicted at the cap since the store began (anomaly_state). */
   seriesEvicted = 0;
-  /** Every entry of the consumer's kinds with id <= this is reflected here and committed. */
-  committedUpTo = 0;
   private wasRetired = false;
 
   /** A generation not yet loaded from the store: retired from the start, so that the first batch loads one. */

@@ -161,6 +161,52 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
     return lag;
   }
 
+  /**
+   * Runs `step` in one transaction that holds the consumer's position, for derived state written
+   * without moving it (the anomaly models' checkpoint). Serialised with the consumer's drains (it
+   * waits for one in progress, so it never runs between a batch's prepare and its commit) and
+   * allowed after stop (the shutdown checkpoint runs once the drains ended). The step runs only
+   * when the stored position is the one this process last committed, so the consumer's memory
+   * reflects exactly that position; resolves false otherwise (another replica holds the consumer,
+   * or nothing was committed by this process yet). The position is left as it is. A throw rolls
+   * back and is handled as a failed batch: abandon(), a reload before the next batch, the
+   * failure-streak log; it resolves false.
+   */
+  async runAtPosition(consumer: DerivedStateConsumer, step: (trx: Tx, position: number) => Promise<void>): Promise<boolean> {
+    for (let running = this.draining.get(consumer.name); running; running = this.draining.get(consumer.name)) await running;
+    const run = this.stepAtPosition(consumer, step);
+    const settled = run.then(() => undefined);
+    this.draining.set(consumer.name, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.draining.get(consumer.name) === settled) this.draining.delete(consumer.name);
+      // A commit signalled meanwhile found the consumer busy: drain it now, not at the next poll.
+      if (this.rerun.delete(consumer.name)) this.wake(consumer);
+    }
+  }
+
+  private async stepAtPosition(consumer: DerivedStateConsumer, step: (trx: Tx, position: number) => Promise<void>): Promise<boolean> {
+    const expected = this.lastCommitted.get(consumer.name);
+    if (expected === undefined) return false;
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const position = await this.positions.lock(trx, consumer.name);
+        if (position !== expected) return false;
+        await step(trx, position);
+        return true;
+      });
+    } catch (error) {
+      this.lastCommitted.delete(consumer.name);
+      consumer.abandon?.();
+      if (!this.failing.has(consumer.name)) {
+        this.failing.add(consumer.name);
+        this.logger.error({ err: error, consumer: consumer.name }, `Consumer ${consumer.name} failed; it retries from its last committed position`);
+      }
+      return false;
+    }
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);

@@ -10,7 +10,7 @@ import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { ServedRequestLog } from './common/served-request.log.js';
 import { requestContext } from './common/request-context.js';
-import { AllExceptionsFilter, errorBody } from './common/error.filter.js';
+import { AllExceptionsFilter, replyWithError } from './common/error.filter.js';
 import { requestIdFor } from './common/request-id.js';
 import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
@@ -67,10 +67,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     // From SIGTERM on, only health checks are served (readiness reports the drain);
     // anything else is refused before its body is read, to be retried elsewhere.
     if (lifecycle.isDraining && !request.url.startsWith('/health/')) {
-      void reply
-        .code(503)
-        .header('retry-after', String(DRAINING_RETRY_AFTER_SECONDS))
-        .send(errorBody(503, 'Vigil is shutting down; retry on another replica or shortly', String(request.id)));
+      void reply.header('retry-after', String(DRAINING_RETRY_AFTER_SECONDS));
+      replyWithError(reply, 503, 'Vigil is shutting down; retry on another replica or shortly');
       return;
     }
     // done() runs the rest of the request lifecycle inside the context.

@@ -5,7 +5,7 @@ import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { ApiKeyRing, presentedKey, type Scope } from './api-keys.js';
 import { ApiKeyErrorResponses } from './api-responses.js';
-import { errorBody } from './error.filter.js';
+import { replyWithError } from './error.filter.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -83,10 +83,7 @@ export function authenticateFromHeaders(keys: ApiKeyRing): preParsingHookHandler
 
 function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string): void {
   if (hasBody(request)) void reply.header('connection', 'close');
-  void reply
-    .code(status)
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(errorBody(status, message, String(request.id)));
+  replyWithError(reply, status, message);
 }
 
 /** True when the request announces a body (a length above zero, or chunked transfer). */

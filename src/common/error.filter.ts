@@ -23,6 +23,17 @@ export function errorBody(status: number, message: string, requestId: string): E
   return { status_code: status, error: STATUS_CODES[status] ?? 'Error', message, request_id: requestId };
 }
 
+/**
+ * Answers with ErrorBody from a Fastify hook or handler outside Nest's exception filter (auth,
+ * connection caps, draining, routing errors). Headers such as Retry-After are set by the caller first.
+ */
+export function replyWithError(reply: FastifyReply, status: number, message: string): void {
+  void reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(errorBody(status, message, String(reply.request.id)));
+}
+
 function messageOf(exception: HttpException): string {
   const response = exception.getResponse();
   if (typeof response === 'string') return response;

@@ -5,7 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../config/app.config.js';
-import { errorBody } from './error.filter.js';
+import { errorBody, replyWithError } from './error.filter.js';
 import { HttpProtectionMetrics, type RefusalReason } from './http-protection.metrics.js';
 import { RequestBodyAdmission } from './request-body.admission.js';
 
@@ -70,12 +70,8 @@ export class HttpProtections {
       // with a flood (a NAT, a node's own IP) must still see the process alive and ready.
       if (!this.overCap.has(request.raw.socket) || request.url.startsWith('/health/')) return done();
       metrics.refused.inc({ reason: 'connections_per_address' });
-      void reply
-        .code(503)
-        .header('retry-after', String(CONNECTIONS_RETRY_AFTER_SECONDS))
-        .header('connection', 'close')
-        .header('content-type', 'application/json; charset=utf-8')
-        .send(errorBody(503, `Too many open connections from one address (at most ${cap}); retry shortly`, String(request.id)));
+      void reply.header('retry-after', String(CONNECTIONS_RETRY_AFTER_SECONDS)).header('connection', 'close');
+      replyWithError(reply, 503, `Too many open connections from one address (at most ${cap}); retry shortly`);
     });
     fastify.addHook('preParsing', authenticate);
     new RequestBodyAdmission({ ...this.config.protections, maxBodyBytes: this.config.http.maxBodyBytes }, metrics).install(fastify);
@@ -90,11 +86,9 @@ export class HttpProtections {
         : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? 'A path parameter is too long'
           : error.message;
-    void reply
-      .code(status)
-      .header('x-request-id', String(request.id))
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(errorBody(status, message, String(request.id)));
+    // Fastify answers these before the onRequest hooks, which set X-Request-Id on every other answer.
+    void reply.header('x-request-id', String(request.id));
+    replyWithError(reply, status, message);
   }
 
   /**

@@ -136,12 +136,27 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   /** Resolves when every consumer has applied everything committed so far (tests). */
   async drainAll(): Promise<void> {
     for (const consumer of this.consumers) {
-      // Registered as the consumer's drain, so that a wake-up meanwhile does not start a second
-      // one: two drains of one consumer would prepare the same batch twice.
-      for (let running = this.draining.get(consumer.name); running; running = this.draining.get(consumer.name)) await running;
-      const run = this.drain(consumer).finally(() => this.draining.delete(consumer.name));
-      this.draining.set(consumer.name, run);
-      await run;
+      await this.exclusively(consumer, () => this.drain(consumer));
+    }
+  }
+
+  /**
+   * Runs `work` as the consumer's only drain or step: after the one in progress, and registered
+   * as its drain, so that a wake-up meanwhile does not start a second one (two drains of one
+   * consumer would prepare the same batch twice).
+   */
+  private async exclusively<Result>(consumer: DerivedStateConsumer, work: () => Promise<Result>): Promise<Result> {
+    for (let running = this.draining.get(consumer.name); running; running = this.draining.get(consumer.name)) await running;
+    const run = work();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.draining.set(consumer.name, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.draining.get(consumer.name) === settled) this.draining.delete(consumer.name);
     }
   }
 
@@ -173,14 +188,9 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
    * failure-streak log; it resolves false.
    */
   async runAtPosition(consumer: DerivedStateConsumer, step: (trx: Tx, position: number) => Promise<void>): Promise<boolean> {
-    for (let running = this.draining.get(consumer.name); running; running = this.draining.get(consumer.name)) await running;
-    const run = this.stepAtPosition(consumer, step);
-    const settled = run.then(() => undefined);
-    this.draining.set(consumer.name, settled);
     try {
-      return await run;
+      return await this.exclusively(consumer, () => this.stepAtPosition(consumer, step));
     } finally {
-      if (this.draining.get(consumer.name) === settled) this.draining.delete(consumer.name);
       // A commit signalled meanwhile found the consumer busy: drain it now, not at the next poll.
       if (this.rerun.delete(consumer.name)) this.wake(consumer);
     }
@@ -197,12 +207,7 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
         return true;
       });
     } catch (error) {
-      this.lastCommitted.delete(consumer.name);
-      consumer.abandon?.();
-      if (!this.failing.has(consumer.name)) {
-        this.failing.add(consumer.name);
-        this.logger.error({ err: error, consumer: consumer.name }, `Consumer ${consumer.name} failed; it retries from its last committed position`);
-      }
+      this.failedBatch(consumer, error);
       return false;
     }
   }
@@ -262,13 +267,17 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
       }
       if (this.failing.delete(consumer.name)) this.logger.log(`Consumer ${consumer.name} recovered`);
     } catch (error) {
-      // The rolled-back batch may have touched in-memory state: force a reload.
-      this.lastCommitted.delete(consumer.name);
-      consumer.abandon?.();
-      if (!this.failing.has(consumer.name)) {
-        this.failing.add(consumer.name);
-        this.logger.error({ err: error, consumer: consumer.name }, `Consumer ${consumer.name} failed; it retries from its last committed position`);
-      }
+      this.failedBatch(consumer, error);
+    }
+  }
+
+  /** A rolled-back batch or step may have touched in-memory state: force a reload; log once per failure streak. */
+  private failedBatch(consumer: DerivedStateConsumer, error: unknown): void {
+    this.lastCommitted.delete(consumer.name);
+    consumer.abandon?.();
+    if (!this.failing.has(consumer.name)) {
+      this.failing.add(consumer.name);
+      this.logger.error({ err: error, consumer: consumer.name }, `Consumer ${consumer.name} failed; it retries from its last committed position`);
     }
   }
 

@@ -23,7 +23,7 @@ function tagsJson(tags: Tags): string {
  * items. Writing the stored text of the most frequent item was the largest single cost
  * of a 1000-point batch on the request thread. Relies on
  * what validation guarantees: a name of [A-Za-z0-9_.:-], a type from the enum, finite
- * numbers, tags of string values, and the key order of checkMetric.
+ * numbers, tags of string values, and the stored field order of METRIC_SHAPE (src/ingest-log/ingest-log.items.ts).
  */
 function metricJson(item: MetricItem): string {
   const unit = item.unit === undefined ? '' : `,"unit":${jsonString(item.unit)}`;

@@ -44,6 +44,7 @@ function compile<Item>(kind: string, shape: AnyItemShape): Validator<Item> {
   for (const name of order.slice(literal.length)) lines.push(`if (${local(name)} !== undefined) item[${key(name)}] = ${local(name)};`);
   lines.push('return item;');
   const source = [
+    "'use strict';",
     ...specs.map((spec, index) => `const rule${index} = rules[${JSON.stringify(spec.type)}], spec${index} = specs[${index}];`),
     `return function validate_${kind}(raw, path, bounds) {`,
     ...lines.map((line) => `  ${line}`),

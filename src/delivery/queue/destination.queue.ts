@@ -92,16 +92,17 @@ export class DestinationQueue implements DeliverConsumer {
     this.dropping = new DropOldestStage(name, destination.kinds, deps, this.queueDepth, this.commits);
   }
 
+  get name(): string {
+    return this.destination.name;
+  }
+
   get kinds(): Destination['kinds'] {
     return this.destination.kinds;
   }
 
+  /** The position the runtime's cursor holds: the last this process committed or read. */
   private get position(): number {
     return this.mode.cursor.position;
-  }
-
-  get name(): string {
-    return this.destination.name;
   }
 
   get isFull(): boolean {

@@ -166,6 +166,21 @@ describe('ConsumerRuntime', () => {
     await runtime.stop();
   });
 
+  test('a step waiting behind an exclusive run does not start once the runtime stops', async () => {
+    const { events, mode, runtime } = runtimeOf();
+    runtime.start(mode);
+    await settle();
+    let release!: () => void;
+    const exclusive = runtime.exclusively(() => new Promise<void>((resolve) => (release = resolve)));
+    runtime.wake();
+    await settle();
+    const stopping = runtime.stop();
+    release();
+    await exclusive;
+    await stopping;
+    assert.deepEqual(events, ['step 1', 'wait 60000']);
+  });
+
   test('stop ends the wait, resolves after the step in flight, and no step follows; exclusive runs still run', async () => {
     const { events, sleeper, mode, runtime } = runtimeOf();
     runtime.start(mode);

@@ -204,7 +204,8 @@ export class ConsumerRuntime {
       let waitMs: number;
       let wakeable = true;
       try {
-        waitMs = await this.exclusively(() => mode.step());
+        // A step queued behind an exclusive run does not start once the runtime stops.
+        waitMs = await this.exclusively(() => (this.stopping ? Promise.resolve(0) : mode.step()));
       } catch (error) {
         if (this.stopping) break;
         ({ waitMs, wakeable } = mode.failed(error));

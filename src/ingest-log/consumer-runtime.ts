@@ -95,9 +95,11 @@ export interface RuntimeOptions {
  * - one step or exclusive run at a time (`exclusively`): the loop's steps, a test's drain and a
  *   checkpoint never overlap;
  * - a wake-up (commit signal, `wake()`) during a wait ends it, after the linger; one during a step
- *   makes the next step start at once, unless the step failed (its wait is the mode's to decide);
+ *   makes the next step start at once, unless the step failed with a wait no wake-up may cut short
+ *   (a backoff: the mode decides);
  * - `stop()` ends waits at once and resolves when the step in flight ended; a mode's step checks
- *   `stopped` to end early (after the batch in flight). Exclusive runs are still allowed after stop.
+ *   `stopped` to end early (after the batch in flight), and no further step starts. Exclusive runs
+ *   are still allowed after stop (the shutdown checkpoint).
  */
 export class ConsumerRuntime {
   /** The consumer's failure streak; its mode says what starts and ends one, and in which words. */

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, windowRows } from '../src/anomalies/detection/backtest.js';
 import { evaluate, type LabelledSeries } from '../src/anomalies/detection/labelled-evaluation.js';
-import { describeNabResult, emptyTally, nabResult, tallySeries, type NabResult, type NabTally } from '../src/anomalies/detection/nab-scoring.js';
+import { describeNabResult, emptyTally, nabResult, type NabResult, type NabTally } from '../src/anomalies/detection/nab-scoring.js';
 import { TUNING, type DetectorTuning, type Sensitivity } from '../src/anomalies/detection/series-detector.js';
 
 const medium = { sensitivity: 'medium' as Sensitivity };
@@ -47,20 +47,20 @@ interface GridPoint {
   tuning: DetectorTuning;
 }
 
-/** The grid searched: the detector's main knobs around TUNING (81 points). */
+/** The grid searched: the detector's most sensitive knobs around TUNING (81 points). */
 function grid(): GridPoint[] {
   const points: GridPoint[] = [];
   for (const epsilon of [1e-4, 1e-5, 1e-6]) {
     for (const shortWindow of [8, 16, 32]) {
-      for (const suppressPoints of [50, 100, 200]) {
-        for (const minSigma of [0.03, 0.06, 0.1]) {
+      for (const z0 of [3, 4, 5]) {
+        for (const longWindow of [700, 1000, 1500]) {
           points.push({
-            name: `epsilon ${epsilon}, short ${shortWindow}, suppress ${suppressPoints}, min sigma ${minSigma}`,
+            name: `epsilon ${epsilon}, short ${shortWindow}, z0 ${z0}, long ${longWindow}`,
             tuning: {
               ...TUNING,
+              z0,
               epsilon: { low: epsilon / 10, medium: epsilon, high: epsilon * 10 },
-              suppressPoints,
-              likelihood: { ...TUNING.likelihood, shortWindow, minSigma },
+              likelihood: { ...TUNING.likelihood, shortWindow, longWindow },
             },
           });
         }

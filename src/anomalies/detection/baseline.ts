@@ -16,14 +16,6 @@ export interface BaselineState {
   errSeasonal: number;
 }
 
-export interface Expectation {
-  expected: number;
-  /** Robust z of the point against the chosen baseline (0 before any history). */
-  z: number;
-  /** The seasonal baseline was chosen. */
-  seasonal: boolean;
-}
-
 /**
  * The value expected of the next point and how far a point lies from it, robustly. Two candidates:
  * `local` = median of the last BASELINE_WINDOW values; `seasonal` = a daily (hour-of-day, UTC)
@@ -39,16 +31,22 @@ export class Baseline {
   private errLocal = 0;
   private errSeasonal = 0;
 
-  /** What the next point at `timestampMs` is expected to be (z is 0). */
-  expect(timestampMs: number): Expectation {
-    const off = this.profile.offset(timestampMs);
-    const local = this.local.size > 0 ? this.local.median() : 0;
+  /** What the next point at `timestampMs` is expected to be. */
+  expect(timestampMs: number): number {
     const seasonal = this.profile.ready && this.errSeasonal < this.errLocal;
-    return { expected: seasonal ? this.deseason.median() + off : local, z: 0, seasonal };
+    if (seasonal) return this.deseason.median() + this.profile.offset(timestampMs);
+    return this.local.size > 0 ? this.local.median() : 0;
   }
 
-  /** Judges the point against the history before it, then learns it. */
-  observe(timestampMs: number, value: number): Expectation {
+  /** Of the last observe(): the value expected and whether the seasonal baseline was chosen. */
+  expected = 0;
+  seasonal = false;
+
+  /**
+   * Judges the point against the history before it, then learns it. Returns its robust z; the
+   * expectation is left in `expected` and `seasonal` (no object per point: this is the hot path).
+   */
+  observe(timestampMs: number, value: number): number {
     const haveHistory = this.local.size > 0;
     const medianLocal = haveHistory ? this.local.median() : value;
     const off = this.profile.offset(timestampMs);
@@ -71,7 +69,9 @@ export class Baseline {
     this.local.push(value);
     this.deseason.push(value - off);
     this.profile.add(timestampMs, value);
-    return { expected, z, seasonal };
+    this.expected = expected;
+    this.seasonal = seasonal;
+    return z;
   }
 
   snapshot(): BaselineState {

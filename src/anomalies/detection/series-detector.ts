@@ -83,6 +83,9 @@ export interface SeriesDetectorState {
   suppressUntil: number;
 }
 
+/** The methods of a verdict that is not anomalous: shared, frozen (no array per point). */
+const NO_METHODS: string[] = Object.freeze([]) as unknown as string[];
+
 /** Severity from score: < 0.6 low, < 0.75 medium, < 0.9 high, else critical. */
 export function severityOf(score: number): Severity {
   if (score >= 0.9) return 'critical';
@@ -124,9 +127,10 @@ export class SeriesDetector {
   observe(timestampMs: number, value: number): PointVerdict {
     const T = this.tuning;
     if (!(timestampMs >= this.lastTs) || !Number.isFinite(value) || !Number.isFinite(timestampMs)) {
-      return { anomalous: false, score: 0, expected: this.baseline.expect(timestampMs).expected, severity: 'low', methods: [] };
+      return { anomalous: false, score: 0, expected: this.baseline.expect(timestampMs), severity: 'low', methods: NO_METHODS };
     }
-    const { expected, z, seasonal } = this.baseline.observe(timestampMs, value);
+    const z = this.baseline.observe(timestampMs, value);
+    const { expected, seasonal } = this.baseline;
     const deviation = z / (z + T.z0);
     const sustained = this.likelihood.observe(deviation);
     const tail = T.spikeFactor > 0 ? Math.min(sustained, this.spike.observe(deviation) / T.spikeFactor) : sustained;
@@ -135,8 +139,9 @@ export class SeriesDetector {
     const exceeds = this.n >= T.warmupPoints && tail < epsilon;
     const anomalous = exceeds && this.n >= this.suppressUntil;
     if (exceeds) this.suppressUntil = this.n + T.suppressPoints;
-    const methods: string[] = [];
+    let methods = NO_METHODS;
     if (anomalous) {
+      methods = [];
       if (z >= T.zFire) methods.push('robust_zscore');
       if (seasonal) methods.push('seasonal');
       methods.push('likelihood');

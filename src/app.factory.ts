@@ -3,14 +3,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppOverrides } from './app.module.js';
-import { ApiKeyRing, presentedKey } from './common/api-keys.js';
-import { authenticateFromHeaders } from './common/auth.guard.js';
+import { ApiKeyRing } from './common/api-keys.js';
+import { authenticateFromHeaders, keyPresentedOnRoute } from './common/auth.guard.js';
 import { HttpProtections } from './common/http-protections.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
 import { ServedRequestLog } from './common/served-request.log.js';
 import { requestContext } from './common/request-context.js';
 import { AllExceptionsFilter, replyWithError } from './common/error.filter.js';
+import { parseOtherMediaType } from './common/raw-body.js';
 import { requestIdFor } from './common/request-id.js';
 import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
@@ -52,14 +53,18 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
   app.useLogger(logger);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: any other media type answers 415. An empty JSON body is no body (a DELETE or a
-  // replay POST sent with Content-Type: application/json and nothing after it), not an error.
+  // JSON only, except on routes of an intake that reads its body raw (SpeaksProtocol rawBody):
+  // any other media type answers 415. An empty JSON body is no body (a DELETE or a replay POST
+  // sent with Content-Type: application/json and nothing after it), not an error. A raw route
+  // gets the text of a JSON body as it came, and the bytes of any other (see RawRequestBody).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   const parseJson = fastify.getDefaultJsonParser('remove', 'remove');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body.length === 0) done(null, undefined);
+    if (request.routeOptions.config.vigilRawBody) done(null, body);
+    else if (body.length === 0) done(null, undefined);
     else void parseJson(request, body as string, done);
   });
+  fastify.addContentTypeParser('*', parseOtherMediaType(config.http.maxBodyBytes));
 
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -108,7 +113,7 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
       // One bucket per configured API key (by its id, never the key), else per client
       // address: an unknown key shares its address's bucket, so inventing keys gains nothing.
       keyGenerator: (request) => {
-        const key = presentedKey(request.headers);
+        const key = keyPresentedOnRoute(request);
         const known = key === null ? null : keyRing.resolveOn(request.raw.socket, key);
         return known ? `key:${known.id}` : `ip:${request.ip}`;
       },

@@ -15,7 +15,7 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { IngestLogModule } from './ingest-log/ingest-log.module.js';
-import { INTAKE_MODULES } from './intakes/intakes.list.js';
+import { INTAKE_PLUGINS } from './intakes/intakes.list.js';
 import { APP_MIGRATIONS } from './app.migrations.js';
 import { createRootLogger } from './logging.options.js';
 import { OwnLogBuffer } from './logs/own-logs/own-log.buffer.js';
@@ -60,7 +60,7 @@ export class AppModule {
         IngestLogModule,
         HealthModule,
         IngestModule,
-        ...INTAKE_MODULES,
+        ...INTAKE_PLUGINS.map(async (plugin) => ({ module: await plugin.module() })),
         DeliveryModule,
         OwnLogsModule.forRoot(ownLogs),
         SlaModule,

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastif
 import { ApiKeyRing, presentedKey, type Scope } from './api-keys.js';
 import { ApiKeyErrorResponses } from './api-responses.js';
 import { replyWithError } from './error.filter.js';
+import { dialectOf, type ProtocolDialect, type RefusalReason } from './protocol-dialect.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,28 +32,49 @@ export function RequiresScope(scope: Scope) {
     ApiKeyErrorResponses(scope),
   );
   return (target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor): void => {
-    if (descriptor) {
-      documentation(target, propertyKey!, descriptor);
-      markScope(descriptor.value as object, scope);
-      return;
-    }
-    documentation(target as () => unknown);
-    const prototype = (target as { prototype: Record<string, unknown> }).prototype;
-    for (const name of Object.getOwnPropertyNames(prototype)) {
-      const handler = prototype[name];
-      if (name === 'constructor' || typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) continue;
-      if (scopeOfHandler(handler) === undefined) markScope(handler, scope);
-    }
+    if (descriptor) documentation(target, propertyKey!, descriptor);
+    else documentation(target as () => unknown);
+    markRoutes(target, descriptor, { vigilScope: scope });
   };
 }
 
-function scopeOfHandler(handler: object): Scope | undefined {
-  return (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as { vigilScope?: Scope } | undefined)?.vigilScope;
+/**
+ * Marks a controller or handler as speaking `dialect` (see protocol-dialect.ts): its key is read
+ * where the protocol carries it and every refusal is worded in the protocol's terms. With
+ * `rawBody`, the handler receives the body as a Buffer whatever its Content-Type.
+ */
+export function SpeaksProtocol(dialect: ProtocolDialect, options: { rawBody?: boolean } = {}) {
+  return (target: object, _propertyKey?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    markRoutes(target, descriptor, { vigilDialect: dialect, vigilRawBody: options.rawBody === true });
+  };
 }
 
-function markScope(handler: object, scope: Scope): void {
-  const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as object | undefined) ?? {};
-  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, vigilScope: scope }, handler);
+type RouteMarks = Partial<Record<'vigilScope' | 'vigilDialect' | 'vigilRawBody', unknown>>;
+
+/**
+ * Sets `marks` in the Fastify route config of one handler (a method decorator) or of every
+ * handler of a controller that has not set them itself (method decorators run first).
+ */
+function markRoutes(target: object, descriptor: PropertyDescriptor | undefined, marks: RouteMarks): void {
+  if (descriptor) {
+    markHandler(descriptor.value as object, marks, true);
+    return;
+  }
+  const prototype = (target as { prototype: Record<string, unknown> }).prototype;
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const handler = prototype[name];
+    if (name === 'constructor' || typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) continue;
+    markHandler(handler, marks, false);
+  }
+}
+
+function markHandler(handler: object, marks: RouteMarks, overwrite: boolean): void {
+  const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as RouteMarks | undefined) ?? {};
+  const merged: RouteMarks = { ...config };
+  for (const [name, value] of Object.entries(marks) as Array<[keyof RouteMarks, unknown]>) {
+    if (overwrite || merged[name] === undefined) merged[name] = value;
+  }
+  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, merged, handler);
 }
 
 /**
@@ -71,19 +93,29 @@ export function authenticateFromHeaders(keys: ApiKeyRing): preParsingHookHandler
   return function authenticate(request, reply, payload, done) {
     const scope = request.routeOptions.config.vigilScope;
     if (scope === undefined || keys.isEmpty) return done(null, payload);
-    const key = presentedKey(request.headers);
-    if (key === null) return refuse(request, reply, 401, 'An API key is required: Authorization: Bearer <key> or X-API-Key: <key>');
+    const dialect = dialectOf(request);
+    const key = dialect ? dialect.presentedKey(request) : presentedKey(request.headers);
+    // The protocol carries its key in the body: its intake checks it once the body is parsed.
+    if (key === undefined) return done(null, payload);
+    const hint = dialect ? dialect.keyHint : 'Authorization: Bearer <key> or X-API-Key: <key>';
+    if (key === null) return refuse(request, reply, 401, `An API key is required: ${hint}`, 'key_missing');
     const resolved = keys.resolveOn(request.raw.socket, key);
-    if (resolved === null) return refuse(request, reply, 401, 'Unknown API key');
+    if (resolved === null) return refuse(request, reply, 401, 'Unknown API key', 'key_unknown');
     request.apiKeyId = resolved.id;
-    if (!resolved.scopes.has(scope)) return refuse(request, reply, 403, `This API key lacks the ${scope} scope`);
+    if (!resolved.scopes.has(scope)) return refuse(request, reply, 403, `This API key lacks the ${scope} scope`, 'key_scope');
     done(null, payload);
   };
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string): void {
+function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string, reason: RefusalReason): void {
   if (hasBody(request)) void reply.header('connection', 'close');
-  replyWithError(reply, status, message);
+  replyWithError(reply, status, message, reason);
+}
+
+/** The key a request presents on its route: in its protocol's place, else Bearer or X-API-Key. */
+export function keyPresentedOnRoute(request: FastifyRequest): string | null {
+  const dialect = dialectOf(request);
+  return (dialect ? dialect.presentedKey(request) : presentedKey(request.headers)) ?? null;
 }
 
 /** True when the request announces a body (a length above zero, or chunked transfer). */

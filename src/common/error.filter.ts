@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { dialectOf, type DialectAnswer, type RefusalReason } from './protocol-dialect.js';
 
 /** The body of every error answer: snake_case, with the request id to quote in a report. */
 export interface ErrorBody {
@@ -27,11 +28,21 @@ export function errorBody(status: number, message: string, requestId: string): E
  * Answers with ErrorBody from a Fastify hook or handler outside Nest's exception filter (auth,
  * connection caps, draining, routing errors). Headers such as Retry-After are set by the caller first.
  */
-export function replyWithError(reply: FastifyReply, status: number, message: string): void {
+export function replyWithError(reply: FastifyReply, status: number, message: string, reason: RefusalReason = 'other'): void {
+  const dialect = dialectOf(reply.request);
+  if (dialect) {
+    sendDialectAnswer(reply, dialect.errorAnswer(status, message, reason, String(reply.request.id)));
+    return;
+  }
   void reply
     .code(status)
     .header('content-type', 'application/json; charset=utf-8')
     .send(errorBody(status, message, String(reply.request.id)));
+}
+
+function sendDialectAnswer(reply: FastifyReply, answer: DialectAnswer): void {
+  if (answer.headers) reply.headers(answer.headers);
+  void reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
 }
 
 function messageOf(exception: HttpException): string {
@@ -71,12 +82,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (Array.isArray(details?.errors)) itemErrors = details.errors;
     } else if (isZlibError(exception)) {
       status = 400;
-      message = 'Request body is not valid gzip';
+      message = 'Request body is not valid gzip or deflate';
     } else if (isFastifyClientError(exception)) {
       status = exception.statusCode;
       message = exception.message;
     } else {
       this.logger.error({ err: exception, request_id: request.id }, 'Unhandled error');
+    }
+    const dialect = dialectOf(request);
+    if (dialect) {
+      sendDialectAnswer(reply, dialect.errorAnswer(status, message, 'other', String(request.id)));
+      return;
     }
     const body = errorBody(status, message, String(request.id));
     if (itemErrors) body.errors = itemErrors;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createInflate } from 'node:zlib';
 import type { HttpProtectionsConfig } from '../config/app.config.js';
 import { hasBody } from './auth.guard.js';
 import { HttpExceptionWithHeaders } from './error.filter.js';
@@ -46,7 +46,7 @@ const BUSY_RETRY_AFTER_SECONDS = 1;
  *   RATE_WINDOW_MS at `bodyMinBytesPerSecond` or faster in every window: a slower one is cut
  *   off with 408 and its connection closed. One timer checks every arriving body each second;
  *   nothing runs per chunk for a body with a Content-Length.
- * - `Content-Encoding: gzip` bodies are decompressed here; the body limit applies to what
+ * - `Content-Encoding: gzip` (and `deflate`) bodies are decompressed here; the body limit applies to what
  *   gunzip yields (Fastify counts the stream it reads). Other encodings answer 415.
  */
 export class RequestBodyAdmission {
@@ -89,11 +89,12 @@ export class RequestBodyAdmission {
   private admit(request: FastifyRequest, reply: FastifyReply, payload: Readable): Readable | Error {
     if (!hasBody(request)) return payload;
     const encoding = (request.headers['content-encoding'] ?? 'identity').toString().trim().toLowerCase();
-    const gzip = encoding === 'gzip' || encoding === 'x-gzip';
-    if (!gzip && encoding !== 'identity' && encoding !== '') return new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip`);
+    const deflate = encoding === 'deflate';
+    const compressed = encoding === 'gzip' || encoding === 'x-gzip' || deflate;
+    if (!compressed && encoding !== 'identity' && encoding !== '') return new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip or deflate`);
     const startedAt = this.now();
     const checkpointBytes = request.raw.socket?.bytesRead ?? 0;
-    const declared = gzip ? Number.NaN : Number(request.headers['content-length']);
+    const declared = compressed ? Number.NaN : Number(request.headers['content-length']);
     if (Number.isFinite(declared)) {
       // Over the body limit Fastify refuses it unread: nothing to reserve.
       const state: BodyInFlight = { held: 0, source: payload, checkpointAt: startedAt, checkpointBytes, startedAt };
@@ -102,12 +103,13 @@ export class RequestBodyAdmission {
       return payload;
     }
     let source: Readable = payload;
-    if (gzip) {
-      // The length header describes the compressed bytes; the body limit applies to what gunzip yields.
+    if (compressed) {
+      // The length header describes the compressed bytes; the body limit applies to what decompression yields.
       delete request.headers['content-length'];
-      const gunzip = createGunzip();
-      payload.on('error', (error) => gunzip.destroy(error));
-      source = payload.pipe(gunzip);
+      // zlib-wrapped deflate, as HTTP's `deflate` is (and as the Datadog client sends it).
+      const decompress = deflate ? createInflate() : createGunzip();
+      payload.on('error', (error) => decompress.destroy(error));
+      source = payload.pipe(decompress);
     }
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {

@@ -3,6 +3,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { TargetsFileError, loadTargetsFile, type TargetsFile } from '../sla/sla-target.js';
 import { queueBoundVariable, settingsOf } from '../delivery/destination.plugin.js';
 import { DESTINATION_NAMES, DESTINATION_PLUGINS } from '../delivery/destinations.list.js';
+import { INTAKE_PLUGINS } from '../intakes/intakes.list.js';
 import { EnvironmentVariables, queueBoundVariables } from './environment.variables.js';
 import { booleanOf } from './variable.transforms.js';
 
@@ -50,6 +51,8 @@ export interface AppConfig {
   };
   /** Settings of each configured destination plug-in by name (read with settingsOf, src/delivery/destination.plugin.ts). */
   destinations: Readonly<Record<string, unknown>>;
+  /** Settings of each intake plug-in by name (read with intakeSettingsOf, src/intakes/intake.plugin.ts). */
+  intakes: Readonly<Record<string, unknown>>;
   /**
    * The New Relic APM agent (not the New Relic destination): main.ts loads it,
    * before anything it instruments, when NEW_RELIC_LICENSE_KEY is set; it reads
@@ -76,6 +79,7 @@ export function secretsOf(config: AppConfig): string[] {
       const settings = settingsOf(plugin, config);
       return settings === null ? [] : plugin.secrets(settings);
     }),
+    ...INTAKE_PLUGINS.flatMap((plugin) => plugin.secrets?.(config.intakes[plugin.name]) ?? []),
   ].filter((secret): secret is string => typeof secret === 'string' && secret.length > 0);
 }
 
@@ -118,6 +122,13 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     problems.push(...flatten(validateSync(variables, VALIDATION)));
     const settings = plugin.settings(variables, problems);
     if (settings !== null) destinations[plugin.name] = settings;
+  }
+  // Each intake plug-in's own variables, likewise.
+  const intakes: Record<string, unknown> = {};
+  for (const plugin of INTAKE_PLUGINS) {
+    const variables = plainToInstance(plugin.variables, present);
+    problems.push(...flatten(validateSync(variables, VALIDATION)));
+    intakes[plugin.name] = plugin.settings(variables, problems);
   }
 
   const ingestKeys = keyList(env.VIGIL_INGEST_KEYS);
@@ -186,6 +197,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       flushIntervalMs: env.VIGIL_DELIVERY_FLUSH_INTERVAL_MS ?? 1000,
     },
     destinations,
+    intakes,
     newRelic: typeof present['NEW_RELIC_LICENSE_KEY'] === 'string' ? { licenseKey: present['NEW_RELIC_LICENSE_KEY'] } : null,
     shipOwnLogs: booleanOf(env.VIGIL_SHIP_OWN_LOGS, false),
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },

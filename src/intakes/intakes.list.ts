@@ -1,14 +1,18 @@
-import type { Type } from '@nestjs/common';
-import { JsonIntakeModule } from './json/json.module.js';
+import type { IntakePlugin } from './intake.plugin.js';
+import { jsonIntakePlugin } from './json/json.plugin.js';
 
 /**
- * Every intake, registered here and nowhere else (app.module.ts imports this list; nothing
- * outside an intake's folder names it but this file). An intake is a folder `src/intakes/<name>/`
- * with its module, controller, DTOs (the OpenAPI document) and decode step.
+ * Every intake, registered here and nowhere else (app.module.ts loads their modules and
+ * configuration validates their variables from this list; nothing outside an intake's folder
+ * names it but this file). An intake is a folder `src/intakes/<name>/` with its plug-in
+ * (`<name>.plugin.ts`: name, variables, settings, lazily loaded module; see intake.plugin.ts),
+ * module, controller, DTOs (the OpenAPI document) and decode step.
  *
  * The contract. An intake:
  * - authenticates with `@RequiresScope('ingest')`, so the key is checked from the headers
- *   before the body is read;
+ *   before the body is read; a foreign protocol also declares `@SpeaksProtocol(dialect)`
+ *   (src/common/protocol-dialect.ts): where its key is carried and how its errors are worded,
+ *   so every refusal, including Vigil's own limits, reaches its clients in their terms;
  * - decodes its wire format into batches of raw items of one kind (its own refusals of a
  *   body it cannot read, and of a batch over VIGIL_MAX_BATCH);
  * - hands each batch to `IngestService.ingestItems(kind, rawItems, batchName)`, and maps the
@@ -20,4 +24,4 @@ import { JsonIntakeModule } from './json/json.module.js';
  *
  * The order is the order of the routes in the OpenAPI document.
  */
-export const INTAKE_MODULES: readonly Type[] = [JsonIntakeModule];
+export const INTAKE_PLUGINS: readonly IntakePlugin[] = [jsonIntakePlugin];

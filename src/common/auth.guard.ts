@@ -99,12 +99,26 @@ export function authenticateFromHeaders(keys: ApiKeyRing): preParsingHookHandler
     if (key === undefined) return done(null, payload);
     const hint = dialect ? dialect.keyHint : 'Authorization: Bearer <key> or X-API-Key: <key>';
     if (key === null) return refuse(request, reply, 401, `An API key is required: ${hint}`, 'key_missing');
-    const resolved = keys.resolveOn(request.raw.socket, key);
-    if (resolved === null) return refuse(request, reply, 401, 'Unknown API key', 'key_unknown');
-    request.apiKeyId = resolved.id;
-    if (!resolved.scopes.has(scope)) return refuse(request, reply, 403, `This API key lacks the ${scope} scope`, 'key_scope');
+    const refusal = authorizeKey(keys, request, key, scope);
+    if (refusal !== null) return refuse(request, reply, refusal.status, refusal.message, refusal.reason);
     done(null, payload);
   };
+}
+
+export interface KeyRefusal { status: 401 | 403; message: string; reason: 'key_unknown' | 'key_scope' }
+
+/**
+ * Checks a presented key for `scope`: null when it may (and the request then carries the key's
+ * id), else the refusal. Also for intakes whose protocol carries the key where the headers hook
+ * cannot see it (the body, or a query string the intake allows).
+ */
+export function authorizeKey(keys: ApiKeyRing, request: FastifyRequest, key: string, scope: Scope): KeyRefusal | null {
+  if (keys.isEmpty) return null;
+  const resolved = keys.resolveOn(request.raw.socket, key);
+  if (resolved === null) return { status: 401, message: 'Unknown API key', reason: 'key_unknown' };
+  request.apiKeyId = resolved.id;
+  if (!resolved.scopes.has(scope)) return { status: 403, message: `This API key lacks the ${scope} scope`, reason: 'key_scope' };
+  return null;
 }
 
 function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string, reason: RefusalReason): void {

@@ -12,6 +12,14 @@ import { itemJson } from './item-json.js';
 
 const MAX_REPORTED_ERRORS = 100;
 
+export interface IngestOptions {
+  /**
+   * Keep only the items before the first invalid one (Splunk HEC's rule: the events before an
+   * invalid event are indexed, the rest of the request is not). Default: every valid item.
+   */
+  upToFirstInvalid?: boolean;
+}
+
 /** The log entry of a validated item of `kind`. */
 function newEntry<Kind extends IngestKind>(kind: Kind, item: ItemByKind[Kind]): NewLogEntry<Kind> {
   return { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: itemJson(kind, item) };
@@ -34,13 +42,14 @@ export class IngestService {
    * Checks admission for `kind`, validates `rawItems` item by item, durably appends the valid
    * ones (group commit) and reports the rest; resolves only after the accepted items are
    * committed. `batchName` names the batch in item messages (`metrics` → `metrics[3].value …`).
+   * With `upToFirstInvalid`, validation stops at the first invalid item (see IngestOptions).
    *
    * Throws a 503 `HttpExceptionWithHeaders` with Retry-After when nothing can be stored now
    * (a delivery queue is full, ingest is saturated or shutting down, storage fails); an intake
    * whose protocol words that differently catches it. Every other outcome is returned,
    * including "every item was invalid" (`accepted: 0`, nothing appended).
    */
-  async ingestItems(kind: IngestKind, rawItems: readonly unknown[], batchName: string): Promise<IngestOutcome> {
+  async ingestItems(kind: IngestKind, rawItems: readonly unknown[], batchName: string, options: IngestOptions = {}): Promise<IngestOutcome> {
     const refusal = this.hooks.refusalFor(kind);
     if (refusal) {
       throw new HttpExceptionWithHeaders(refusal.reason, 503, { 'retry-after': String(refusal.retryAfterSeconds) });
@@ -57,6 +66,12 @@ export class IngestService {
       position.index = index;
       const verdict = validateItem(kind, rawItems[index], position, bounds);
       if ('error' in verdict) {
+        if (options.upToFirstInvalid) {
+          // The items after it are not looked at, and count as rejected with it.
+          rejected = rawItems.length - index;
+          errors.push({ index, message: verdict.error });
+          break;
+        }
         rejected++;
         if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, message: verdict.error });
         continue;

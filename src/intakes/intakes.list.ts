@@ -1,5 +1,6 @@
 import type { IntakePlugin } from './intake.plugin.js';
 import { jsonIntakePlugin } from './json/json.plugin.js';
+import { splunkHecIntakePlugin } from './splunk-hec/splunk-hec.plugin.js';
 
 /**
  * Every intake, registered here and nowhere else (app.module.ts loads their modules and
@@ -24,4 +25,4 @@ import { jsonIntakePlugin } from './json/json.plugin.js';
  *
  * The order is the order of the routes in the OpenAPI document.
  */
-export const INTAKE_PLUGINS: readonly IntakePlugin[] = [jsonIntakePlugin];
+export const INTAKE_PLUGINS: readonly IntakePlugin[] = [jsonIntakePlugin, splunkHecIntakePlugin];

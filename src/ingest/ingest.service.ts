@@ -18,6 +18,11 @@ export interface IngestOptions {
    * invalid event are indexed, the rest of the request is not). Default: every valid item.
    */
   upToFirstInvalid?: boolean;
+  /**
+   * List every refused item in `errors`, not only the first 100 (protocols that answer per item,
+   * such as Elasticsearch's bulk API; the batch is bounded by VIGIL_MAX_BATCH anyway).
+   */
+  everyError?: boolean;
 }
 
 /** The log entry of a validated item of `kind`. */
@@ -73,7 +78,7 @@ export class IngestService {
           break;
         }
         rejected++;
-        if (errors.length < MAX_REPORTED_ERRORS) errors.push({ index, message: verdict.error });
+        if (options.everyError || errors.length < MAX_REPORTED_ERRORS) errors.push({ index, message: verdict.error });
         continue;
       }
       items.push(verdict.item);

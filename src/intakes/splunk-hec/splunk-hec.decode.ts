@@ -1,4 +1,5 @@
 import { HEC_CODES } from './splunk-hec.dialect.js';
+import { vigilLevel } from '../log-levels.js';
 import { parseConcatenatedJson } from './concatenated-json.js';
 
 /** The first event of a request that HEC refuses, and the code and text it answers with. */
@@ -29,21 +30,6 @@ const MESSAGE_FIELDS = ['message', 'msg', 'log', 'text'] as const;
 const LEVEL_FIELDS = ['level', 'severity', 'log_level', 'loglevel', 'log.level'] as const;
 const SERVICE_FIELDS = ['service', 'service.name', 'app', 'application'] as const;
 const TRACE_FIELDS = ['traceId', 'trace_id', 'trace.id'] as const;
-
-/** Syslog and logging-library level names onto Vigil's five; anything else is info. */
-const LEVELS: Record<string, string> = {
-  trace: 'debug', debug: 'debug', verbose: 'debug',
-  info: 'info', information: 'info', informational: 'info', notice: 'info',
-  warn: 'warn', warning: 'warn',
-  error: 'error', err: 'error',
-  fatal: 'fatal', critical: 'fatal', crit: 'fatal', alert: 'fatal', emerg: 'fatal', emergency: 'fatal', panic: 'fatal',
-};
-
-export function vigilLevel(value: unknown): string | undefined {
-  if (typeof value === 'number') return value >= 50 ? 'fatal' : value >= 40 ? 'error' : value >= 30 ? 'warn' : value >= 20 ? 'info' : 'debug';
-  if (typeof value !== 'string') return undefined;
-  return LEVELS[value.trim().toLowerCase()] ?? 'info';
-}
 
 /** HEC `time`: epoch seconds with a fraction, as a number or a string; Vigil's items take milliseconds. */
 function epochMilliseconds(time: unknown): unknown {

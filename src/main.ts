@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigurationError, type AppConfig } from './config/app.config.js';
 import { configFromProcessEnvironment, prepareNewRelicAgentEnvironment } from './config/process-environment.js';
+import { BufferingIntakes } from './ingest/buffering-intakes.js';
 import { GroupCommitter } from './ingest/group-committer.js';
 import { Lifecycle } from './health/health-checks.js';
 import { OwnLogShipper } from './logs/own-logs/own-log.shipper.js';
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     app
       .get(OwnLogShipper)
       .flush()
+      .then(() => app.get(BufferingIntakes).flushAll())
       .then(() => app.get(GroupCommitter).stop())
       .then(() => app.close())
       .then(() => {

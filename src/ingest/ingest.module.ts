@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { BufferingIntakes } from './buffering-intakes.js';
 import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
 import { IngestService } from './ingest.service.js';
@@ -6,7 +7,7 @@ import { InternalEvents } from './internal-events.js';
 
 @Global()
 @Module({
-  providers: [IngestService, GroupCommitter, IngestHooks, InternalEvents],
-  exports: [IngestService, IngestHooks, GroupCommitter, InternalEvents],
+  providers: [IngestService, GroupCommitter, IngestHooks, InternalEvents, BufferingIntakes],
+  exports: [IngestService, IngestHooks, GroupCommitter, InternalEvents, BufferingIntakes],
 })
 export class IngestModule {}

@@ -1,0 +1,174 @@
+import { HttpException, Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { createSocket, type Socket } from 'node:dgram';
+import { Counter, Gauge } from 'prom-client';
+import { Clock } from '../../common/clock.js';
+import { VigilMetrics } from '../../common/vigil.metrics.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { BufferingIntakes } from '../../ingest/buffering-intakes.js';
+import { IngestService } from '../../ingest/ingest.service.js';
+import { intakeSettingsOf } from '../intake.plugin.js';
+import { datadogIntakePlugin, type DatadogIntakeSettings } from './datadog.plugin.js';
+import { parseDatagram } from './dogstatsd.parse.js';
+import { SetCounter } from './dogstatsd.sets.js';
+
+type Raw = Record<string, unknown>;
+
+/** Items handed to ingest per commit: small groups, committed often. */
+const COMMIT_GROUP = 1000;
+
+/**
+ * DogStatsD over UDP on VIGIL_DOGSTATSD_PORT (hot-shots, the Datadog client libraries, anything
+ * that speaks StatsD with Datadog's tags). UDP has no backpressure and no answer: a datagram that
+ * arrives while the pending queue holds `maxPendingItems` items is dropped and counted
+ * (vigil_dogstatsd_dropped_total{reason="queue_full"}); so are lines that are not DogStatsD
+ * (malformed) and items Vigil's validation refuses (invalid). The kernel's receive buffer
+ * (VIGIL_DOGSTATSD_RECEIVE_BUFFER_BYTES) absorbs bursts; past it the kernel drops, which Vigil
+ * cannot count.
+ *
+ * Received items are committed durably in small groups every `flushIntervalMs` (or at once when
+ * a group is full): a metric is durable within that interval of its arrival. When ingest
+ * refuses for now (a full delivery queue), the items wait in the bounded queue and are offered
+ * again at the next flush. Sets are counted in memory per `setIntervalMs` and committed as
+ * gauges of their distinct members (dogstatsd.sets.ts). At shutdown what is held is committed.
+ */
+@Injectable()
+export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('DogStatsD');
+  private readonly settings: DatadogIntakeSettings;
+  private socket: Socket | null = null;
+  private pendingMetrics: Raw[] = [];
+  private pendingEvents: Raw[] = [];
+  private readonly sets: SetCounter;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private setTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | null = null;
+  private retryAfter = 0;
+  private failing = false;
+  private readonly datagrams: Counter;
+  private readonly dropped: Counter<'reason'>;
+  private readonly pendingGauge: Gauge;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly ingest: IngestService,
+    private readonly buffering: BufferingIntakes,
+    private readonly clock: Clock,
+    metrics: VigilMetrics,
+  ) {
+    this.settings = intakeSettingsOf(datadogIntakePlugin, config);
+    this.sets = new SetCounter(this.settings.dogstatsd.maxSetSeries, this.settings.dogstatsd.maxSetMembers);
+    const registers = [metrics.registry];
+    this.datagrams = new Counter({ name: 'vigil_dogstatsd_datagrams_total', help: 'DogStatsD datagrams received', registers });
+    this.dropped = new Counter({
+      name: 'vigil_dogstatsd_dropped_total',
+      help: 'DogStatsD lines or items dropped: queue_full (the pending queue was full), malformed (not DogStatsD), invalid (refused by validation), set_members (past the set bounds)',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    this.pendingGauge = new Gauge({
+      name: 'vigil_dogstatsd_pending_items',
+      help: 'DogStatsD items received and not yet committed',
+      registers,
+      collect: () => this.pendingGauge.set(this.pendingMetrics.length + this.pendingEvents.length),
+    });
+  }
+
+  /** The bound port once listening (tests listen on port 0). */
+  get port(): number | null {
+    return this.socket ? this.socket.address().port : null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const settings = this.settings.dogstatsd;
+    if (settings.port === null) return;
+    const socket = createSocket({ type: 'udp4', recvBufferSize: settings.receiveBufferBytes });
+    socket.on('message', (datagram) => this.received(datagram));
+    socket.on('error', (error) => this.logger.error({ err: error }, 'DogStatsD socket error'));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(settings.port!, settings.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    this.socket = socket;
+    this.flushTimer = setInterval(() => void this.flush(), settings.flushIntervalMs);
+    this.flushTimer.unref();
+    this.setTimer = setInterval(() => this.closeSetInterval(), settings.setIntervalMs);
+    this.setTimer.unref();
+    this.buffering.register('dogstatsd', () => this.drain());
+    this.logger.log(`DogStatsD listening on udp://${settings.host}:${this.port}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.flushTimer);
+    clearInterval(this.setTimer);
+    if (this.socket) await new Promise<void>((resolve) => this.socket!.close(() => resolve()));
+    this.socket = null;
+  }
+
+  /** Commits everything held now, sets included (shutdown, and tests). */
+  async drain(): Promise<void> {
+    this.closeSetInterval();
+    this.retryAfter = 0;
+    await this.flush();
+    await this.flush();
+  }
+
+  private received(datagram: Buffer): void {
+    this.datagrams.inc();
+    const parsed = parseDatagram(datagram.toString('utf8'));
+    if (parsed.malformed > 0) this.dropped.inc({ reason: 'malformed' }, parsed.malformed);
+    const over = this.sets.add(parsed.setMembers);
+    if (over > 0) this.dropped.inc({ reason: 'set_members' }, over);
+    const arriving = parsed.metrics.length + parsed.events.length;
+    if (this.pendingMetrics.length + this.pendingEvents.length + arriving > this.settings.dogstatsd.maxPendingItems) {
+      this.dropped.inc({ reason: 'queue_full' }, arriving);
+      return;
+    }
+    for (const metric of parsed.metrics) this.pendingMetrics.push(metric);
+    for (const event of parsed.events) this.pendingEvents.push(event);
+    if (this.pendingMetrics.length >= COMMIT_GROUP && this.flushing === null) void this.flush();
+  }
+
+  private closeSetInterval(): void {
+    for (const gauge of this.sets.close()) this.pendingMetrics.push(gauge);
+  }
+
+  /** One flush at a time; a failure leaves the items queued for the next. */
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.commitPending().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async commitPending(): Promise<void> {
+    if (this.clock.now() < this.retryAfter) return;
+    while (this.pendingEvents.length > 0 || this.pendingMetrics.length > 0) {
+      const events = this.pendingEvents.length > 0;
+      const queue = events ? this.pendingEvents : this.pendingMetrics;
+      const group = queue.slice(0, COMMIT_GROUP);
+      try {
+        const outcome = await this.ingest.ingestItems(events ? 'event' : 'metric', group, events ? 'events' : 'metrics');
+        if (outcome.rejected > 0) this.dropped.inc({ reason: 'invalid' }, outcome.rejected);
+      } catch (error) {
+        if (error instanceof HttpException && error.getStatus() === 503) {
+          // Ingest cannot store now: keep the items (bounded by maxPendingItems) for a later flush.
+          this.retryAfter = this.clock.now() + 1000;
+          return;
+        }
+        // Storage failing: keep the items, say so once per failure streak.
+        if (!this.failing) this.logger.error({ err: error }, 'DogStatsD items could not be committed; they stay queued and are retried');
+        this.failing = true;
+        this.retryAfter = this.clock.now() + 1000;
+        return;
+      }
+      if (this.failing) this.logger.log('DogStatsD commits recovered');
+      this.failing = false;
+      queue.splice(0, group.length);
+    }
+  }
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AnalyticsQueriesRepository } from '../src/analytics/analytics-queries.repository.js';
 import { AnalyticsStoreRepository, type NewAnalyticsEvent } from '../src/analytics/analytics-store.repository.js';
+import { AnalyticsIdentitiesRepository } from '../src/analytics/analytics-identities.repository.js';
 import { AnalyticsService } from '../src/analytics/analytics.service.js';
 import { UserErasure } from '../src/common/user-erasure.js';
 import { loadConfig } from '../src/config/app.config.js';
@@ -101,7 +102,7 @@ export async function run(): Promise<BenchSection> {
     const seedMs = performance.now() - seedStarted;
     rows.push({ name: `seed ${logId.toLocaleString('en')} events / ${USERS.toLocaleString('en')} users via AnalyticsStoreRepository (2,500-user transactions)`, value: Math.round(logId / (seedMs / 1000)), unit: 'events/s' });
 
-    const service = new AnalyticsService(new AnalyticsQueriesRepository(db), store, new UserErasure());
+    const service = new AnalyticsService(new AnalyticsQueriesRepository(db), store, new AnalyticsIdentitiesRepository(store), new UserErasure());
     const all = { from: null, to: null };
     rows.push({ name: '4-step ordered funnel (14d window), 1M events', value: Math.round(await timed(() => service.funnel(FUNNEL, 'ordered', 14 * DAY, all))), unit: 'ms', target: '< 1000' });
     rows.push({ name: 'features report (top 10), 1M events', value: Math.round(await timed(() => service.features(all, 10))), unit: 'ms', target: '< 1000' });

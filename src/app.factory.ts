@@ -33,7 +33,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     // Path parameters are user ids (up to 128 characters, any of which may arrive
     // percent-encoded as up to 12) and service names; Fastify's default of 100
     // would answer 414 to a valid id, which could then never be erased.
-    routerOptions: { maxParamLength: 2048 },
+    // ignoreTrailingSlash: PostHog's SDKs post to `/batch/`, `/e/`; Nest drops a route's trailing slash.
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     // Applies to the decompressed stream too: a gzip body is limited after expansion.
     bodyLimit: config.http.maxBodyBytes,
     genReqId: requestIdFor,

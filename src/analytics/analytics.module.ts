@@ -7,6 +7,7 @@ import { DerivedStateRunner } from '../ingest-log/log-consumers.js';
 import { RetentionJob } from '../ingest-log/retention.job.js';
 import { AnalyticsQueriesRepository } from './analytics-queries.repository.js';
 import { AnalyticsRetention } from './analytics-retention.js';
+import { AnalyticsIdentitiesRepository } from './analytics-identities.repository.js';
 import { AnalyticsStoreRepository, DAY_MS } from './analytics-store.repository.js';
 import { AnalyticsConsumer } from './analytics.consumer.js';
 import { AnalyticsController } from './analytics.controller.js';
@@ -20,7 +21,7 @@ import { AnalyticsService } from './analytics.service.js';
  */
 @Module({
   controllers: [AnalyticsController],
-  providers: [AnalyticsStoreRepository, AnalyticsQueriesRepository, AnalyticsConsumer, AnalyticsMetrics, AnalyticsService, AnalyticsRetention],
+  providers: [AnalyticsStoreRepository, AnalyticsIdentitiesRepository, AnalyticsQueriesRepository, AnalyticsConsumer, AnalyticsMetrics, AnalyticsService, AnalyticsRetention],
 })
 export class AnalyticsModule implements OnModuleInit {
   constructor(

@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { UserErasure } from '../common/user-erasure.js';
+import { AnalyticsIdentitiesRepository } from './analytics-identities.repository.js';
 import { AnalyticsQueriesRepository, type TimeRange } from './analytics-queries.repository.js';
 import { AnalyticsStoreRepository, DAY_MS } from './analytics-store.repository.js';
 import { ANALYTICS_CONSUMER } from './analytics.consumer.js';
@@ -38,6 +39,7 @@ export class AnalyticsService {
   constructor(
     private readonly queries: AnalyticsQueriesRepository,
     private readonly store: AnalyticsStoreRepository,
+    private readonly identities: AnalyticsIdentitiesRepository,
     private readonly erasure: UserErasure,
   ) {}
 
@@ -187,7 +189,15 @@ export class AnalyticsService {
   async eraseUser(userId: string): Promise<void> {
     const deleted = await this.store.database.transaction().execute(async (trx) => {
       await this.store.lockConsumer(trx, ANALYTICS_CONSUMER);
-      return this.erasure.eraseAll(trx, userId);
+      // The person's other ids (joined by identify or alias) are the person too: their raw
+      // entries in the ingest log and anything still stored under them go with the rest.
+      const ids = [userId, ...(await this.identities.aliasesOf(trx, userId))];
+      const counts: Record<string, number> = {};
+      for (const id of ids) {
+        for (const [store, rows] of Object.entries(await this.erasure.eraseAll(trx, id))) counts[store] = (counts[store] ?? 0) + rows;
+      }
+      counts['identities'] = await this.identities.erase(trx, userId);
+      return counts;
     });
     this.logger.log({ deleted }, 'User erased');
   }

@@ -51,9 +51,17 @@ export interface AnalyticsUserTable {
   last_seen: number;
 }
 
+/** An id joined to a person by an identify or alias event (migration 0010). */
+export interface AnalyticsIdentityTable {
+  alias_id: string;
+  user_id: string;
+  linked_at: number;
+}
+
 export interface AnalyticsTables {
   analytics_events: AnalyticsEventTable;
   analytics_sessions: AnalyticsSessionTable;
   analytics_user_days: AnalyticsUserDayTable;
   analytics_users: AnalyticsUserTable;
+  analytics_identities: AnalyticsIdentityTable;
 }

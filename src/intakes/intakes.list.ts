@@ -2,6 +2,8 @@ import type { IntakePlugin } from './intake.plugin.js';
 import { datadogIntakePlugin } from './datadog/datadog.plugin.js';
 import { elasticsearchBulkIntakePlugin } from './elasticsearch-bulk/elasticsearch-bulk.plugin.js';
 import { jsonIntakePlugin } from './json/json.plugin.js';
+import { postHogIntakePlugin } from './posthog/posthog.plugin.js';
+import { segmentIntakePlugin } from './segment/segment.plugin.js';
 import { splunkHecIntakePlugin } from './splunk-hec/splunk-hec.plugin.js';
 
 /**
@@ -27,4 +29,11 @@ import { splunkHecIntakePlugin } from './splunk-hec/splunk-hec.plugin.js';
  *
  * The order is the order of the routes in the OpenAPI document.
  */
-export const INTAKE_PLUGINS: readonly IntakePlugin[] = [jsonIntakePlugin, datadogIntakePlugin, splunkHecIntakePlugin, elasticsearchBulkIntakePlugin];
+export const INTAKE_PLUGINS: readonly IntakePlugin[] = [
+  jsonIntakePlugin,
+  datadogIntakePlugin,
+  splunkHecIntakePlugin,
+  elasticsearchBulkIntakePlugin,
+  segmentIntakePlugin,
+  postHogIntakePlugin,
+];

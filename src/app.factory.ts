@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppOverrides } from './app.module.js';
 import { ApiKeyRing } from './common/api-keys.js';
 import { authenticateFromHeaders, keyPresentedOnRoute } from './common/auth.guard.js';
+import { installBrowserCors } from './common/browser-cors.js';
 import { HttpProtections } from './common/http-protections.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
@@ -15,6 +16,7 @@ import { parseOtherMediaType } from './common/raw-body.js';
 import { requestIdFor } from './common/request-id.js';
 import { VigilLogger } from './common/vigil-logger.js';
 import type { AppConfig } from './config/app.config.js';
+import { INTAKE_PLUGINS } from './intakes/intakes.list.js';
 import { Lifecycle } from './health/health-checks.js';
 import { VigilMetrics } from './common/vigil.metrics.js';
 import { DerivedStateRunner } from './ingest-log/log-consumers.js';
@@ -104,6 +106,8 @@ export async function createVigilApp(config: AppConfig, overrides: AppOverrides 
     requestLog.record({ requestId: String(request.id), method: request.method, route, statusCode: reply.statusCode, durationMs: reply.elapsedTime });
     done();
   });
+
+  await installBrowserCors(fastify, config.http.corsOrigins, INTAKE_PLUGINS.flatMap((plugin) => plugin.browserPaths ?? []));
 
   const keyRing = app.get(ApiKeyRing);
   if (config.rateLimit.maxPerWindow > 0) {

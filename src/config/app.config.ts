@@ -27,7 +27,8 @@ export interface HttpProtectionsConfig {
 
 /** Typed configuration, parsed and validated once at startup. */
 export interface AppConfig {
-  http: { port: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number };
+  /** corsOrigins: origins allowed on the browser SDKs' intake routes (`*` any; empty: no CORS answers). */
+  http: { port: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number; corsOrigins: string[] };
   /** Bounds on what one client can hold (src/common/http-protections.ts). */
   protections: HttpProtectionsConfig;
   auth: {
@@ -172,6 +173,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       maxBodyBytes: env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB,
       maxBatch: env.VIGIL_MAX_BATCH ?? 10_000,
       shutdownTimeoutMs: env.VIGIL_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+      corsOrigins: keyList(env.VIGIL_CORS_ORIGINS),
     },
     protections: {
       headersTimeoutMs: env.VIGIL_HEADERS_TIMEOUT_MS ?? 10_000,

@@ -67,6 +67,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
   VIGIL_SHUTDOWN_TIMEOUT_MS?: number;
 
+  /** Origins (comma-separated, or `*`) whose browsers may send to the browser SDKs' intakes (Segment, PostHog). */
+  @IsOptional() @IsString() VIGIL_CORS_ORIGINS?: string;
+
   // Protections against slow or hostile clients (README, "Limits and protections")
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
   VIGIL_HEADERS_TIMEOUT_MS?: number;

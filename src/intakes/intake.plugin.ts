@@ -22,6 +22,11 @@ export interface IntakePlugin<Settings = unknown, Variables extends object = obj
   settings(variables: Variables, problems: string[]): Settings;
   /** Its secrets in its settings, redacted from logs and error bodies. */
   secrets?(settings: Settings): ReadonlyArray<string | undefined>;
+  /**
+   * Path prefixes of its routes that browsers call (SDKs running in a web page): they answer CORS
+   * preflights and carry CORS headers for the origins in VIGIL_CORS_ORIGINS.
+   */
+  readonly browserPaths?: readonly string[];
   /** Its Nest module, loaded lazily (configuration reads the plug-ins before any module loads). */
   module(): Promise<Type<unknown>>;
 }

@@ -43,8 +43,8 @@ const FEATURES_STORAGE_MUST_NOT_KNOW = ['ingest', 'ingest-log', 'delivery', 'sla
 const DERIVED_STATE_FEATURES = ['sla', 'anomalies', 'analytics'];
 const INTAKES = 'intakes';
 const INTAKE_LIST = 'intakes/intakes.list.ts';
-/** The list is read by the bootstrap (the modules) and by configuration (their variables). */
-const LIST_READERS = ['app.module.ts', 'config/app.config.ts'];
+/** The list is read by the bootstrap (the modules, browser paths for CORS) and by configuration (their variables). */
+const LIST_READERS = ['app.module.ts', 'app.factory.ts', 'config/app.config.ts'];
 /** Each intake is a folder `intakes/<name>/`. */
 const intakeFolders = [...new Set(FILES.filter((file) => file.path.split('/').length > 2 && inFolder(file.path, INTAKES)).map((file) => file.path.split('/').slice(0, 2).join('/')))];
 /** What an intake never imports: storage, the log beyond its kinds and item types, the group commit. */

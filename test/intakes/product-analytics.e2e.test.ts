@@ -27,7 +27,7 @@ for (const { name, make } of BOTH_DATABASES) {
 
     before(async () => {
       database = await make();
-      vigil = await startApp({ DATABASE_URL: database.url, VIGIL_INGEST_KEYS: INGEST_KEY, VIGIL_READ_KEYS: READ_KEY, VIGIL_ADMIN_KEYS: ADMIN_KEY });
+      vigil = await startApp({ DATABASE_URL: database.url, VIGIL_INGEST_KEYS: INGEST_KEY, VIGIL_READ_KEYS: READ_KEY, VIGIL_ADMIN_KEYS: ADMIN_KEY, VIGIL_CORS_ORIGINS: 'https://shop.example' });
     });
     after(async () => {
       await vigil.close();
@@ -130,6 +130,25 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual(await report('/analytics/user/seg-user'), { user_id: 'seg-user', no_data: true });
       const features = (await report('/analytics/features?limit=50')) as { top_features: Array<{ feature: string }> };
       assert.equal(features.top_features.some((feature) => feature.feature === 'Signed Up' || feature.feature === 'Purchased'), false);
+    });
+
+    test('CORS for browser SDKs: the configured origin on the SDK routes only', async () => {
+      const preflight = (path: string, origin: string) =>
+        fetch(`${vigil.url}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      const allowed = await preflight('/e/', 'https://shop.example');
+      assert.equal(allowed.status, 204);
+      assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://shop.example');
+      assert.match(String(allowed.headers.get('access-control-allow-methods')), /POST/);
+      assert.equal((await preflight('/v1/batch', 'https://shop.example')).headers.get('access-control-allow-origin'), 'https://shop.example');
+      assert.equal((await preflight('/e/', 'https://elsewhere.example')).headers.get('access-control-allow-origin'), null);
+      assert.equal((await preflight('/ingest/metrics', 'https://shop.example')).headers.get('access-control-allow-origin'), null);
+      const posted = await fetch(`${vigil.url}/e/`, {
+        method: 'POST',
+        headers: { origin: 'https://shop.example', 'content-type': 'application/json' },
+        body: JSON.stringify({ api_key: INGEST_KEY, event: 'From Browser', distinct_id: 'browser-user', properties: {} }),
+      });
+      assert.equal(posted.status, 200);
+      assert.equal(posted.headers.get('access-control-allow-origin'), 'https://shop.example');
     });
   });
 }

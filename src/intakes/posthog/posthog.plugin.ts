@@ -8,5 +8,6 @@ export const postHogIntakePlugin: IntakePlugin<Record<string, never>, PostHogVar
   name: 'posthog',
   variables: PostHogVariables,
   settings: () => ({}),
+  browserPaths: ['/batch', '/capture', '/e', '/i/v0/e'],
   module: () => import('./posthog.module.js').then((loaded) => loaded.PostHogIntakeModule),
 };

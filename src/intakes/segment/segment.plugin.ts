@@ -8,5 +8,6 @@ export const segmentIntakePlugin: IntakePlugin<Record<string, never>, SegmentVar
   name: 'segment',
   variables: SegmentVariables,
   settings: () => ({}),
+  browserPaths: ['/v1/batch', '/v1/track', '/v1/page', '/v1/screen', '/v1/identify', '/v1/alias', '/v1/group'],
   module: () => import('./segment.module.js').then((loaded) => loaded.SegmentIntakeModule),
 };

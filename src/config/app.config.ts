@@ -26,7 +26,7 @@ export interface HttpProtectionsConfig {
 
 /** Typed configuration, parsed and validated once at startup. */
 export interface AppConfig {
-  http: { port: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number };
+  http: { port: number; /** VIGIL_OTLP_PORT: a second listener on the same host, same routes. */ otlpPort?: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number };
   /** Bounds on what one client can hold (src/common/http-protections.ts). */
   protections: HttpProtectionsConfig;
   auth: {
@@ -157,6 +157,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
   return {
     http: {
       port: env.PORT ?? 8080,
+      ...(env.VIGIL_OTLP_PORT === undefined ? {} : { otlpPort: env.VIGIL_OTLP_PORT }),
       host: env.HOST ?? (protectedMode ? '127.0.0.1' : '0.0.0.0'),
       maxBodyBytes: env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB,
       maxBatch: env.VIGIL_MAX_BATCH ?? 10_000,

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { JsonIntakeModule } from './json/json.module.js';
+import { OtlpIntakeModule } from './otlp/otlp.module.js';
 
 /**
  * Every intake, registered here and nowhere else (app.module.ts imports this list; nothing
@@ -20,4 +21,4 @@ import { JsonIntakeModule } from './json/json.module.js';
  *
  * The order is the order of the routes in the OpenAPI document.
  */
-export const INTAKE_MODULES: readonly Type[] = [JsonIntakeModule];
+export const INTAKE_MODULES: readonly Type[] = [JsonIntakeModule, OtlpIntakeModule];

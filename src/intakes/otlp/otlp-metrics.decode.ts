@@ -1,0 +1,104 @@
+import type { CumulativePoint } from './cumulative-sums.js';
+import { DecodedExport } from './otlp.batch.js';
+import { pointTags, resourceTags } from './otlp.tags.js';
+import { boolField, child, doubleField, has, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
+
+type Node = Record<string, unknown>;
+
+/** AggregationTemporality values. */
+const DELTA = 1;
+const CUMULATIVE = 2;
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the point stands for a gap and holds no value. */
+const NO_RECORDED_VALUE = 1;
+
+/** A monotonic cumulative point and the count item its delta will fill. */
+export interface PendingCumulative {
+  point: CumulativePoint;
+  item: Record<string, unknown>;
+}
+
+/** A decoded metrics export: items ready for ingest, and cumulative points still to convert. */
+export class DecodedMetrics extends DecodedExport {
+  readonly cumulative: PendingCumulative[] = [];
+  /** Data points without a recorded value (skipped, not refused). */
+  gaps = 0;
+}
+
+/**
+ * ExportMetricsServiceRequest → metric items. Each data point's tags are the resource's and
+ * scope's allow-listed attributes and the point's own (otlp.tags.ts); `unit` is the metric's.
+ * - Gauge points → `gauge` items;
+ * - Sum points: monotonic DELTA → `count` items; monotonic CUMULATIVE → deltas per series
+ *   (CumulativeSums) → `count` items; non-monotonic → `gauge` items (the current value);
+ * - Histogram, ExponentialHistogram and Summary points are refused for now (partialSuccess).
+ */
+export function decodeMetrics(request: Node): DecodedMetrics {
+  const decoded = new DecodedMetrics();
+  for (const resourceMetrics of list(request, 'resourceMetrics')) {
+    const resource = resourceTags(child(resourceMetrics, 'resource'));
+    for (const scopeMetrics of list(resourceMetrics, 'scopeMetrics')) {
+      const base = resourceTags(child(scopeMetrics, 'scope'), { ...resource });
+      for (const metric of list(scopeMetrics, 'metrics')) {
+        try {
+          decodeMetric(decoded, base, metric);
+        } catch (error) {
+          if (!(error instanceof OtlpShapeError)) throw error;
+          decoded.reject(`metric "${String(metric['name']).slice(0, 100)}": ${error.message}`);
+        }
+      }
+    }
+  }
+  return decoded;
+}
+
+function decodeMetric(decoded: DecodedMetrics, base: Readonly<Record<string, string>>, metric: Node): void {
+  const name = stringField(metric, 'name');
+  const unit = stringField(metric, 'unit');
+  const gauge = child(metric, 'gauge');
+  if (gauge !== undefined) return numberPoints(decoded, base, name, unit, list(gauge, 'dataPoints'), 'gauge');
+  const sum = child(metric, 'sum');
+  if (sum !== undefined) {
+    const points = list(sum, 'dataPoints');
+    if (!boolField(sum, 'isMonotonic')) return numberPoints(decoded, base, name, unit, points, 'gauge');
+    const temporality = intField(sum, 'aggregationTemporality');
+    if (temporality === DELTA) return numberPoints(decoded, base, name, unit, points, 'count');
+    if (temporality === CUMULATIVE) return numberPoints(decoded, base, name, unit, points, 'cumulative');
+    return decoded.reject(`metric "${name}": a sum without an aggregation temporality`, points.length);
+  }
+  for (const [field, label] of [['histogram', 'histogram'], ['exponentialHistogram', 'exponential histogram'], ['summary', 'summary']] as const) {
+    const data = child(metric, field);
+    if (data !== undefined) return decoded.reject(`metric "${name}": ${label} points are not supported yet`, list(data, 'dataPoints').length);
+  }
+  decoded.reject(`metric "${name}" has no data`, 0);
+}
+
+function numberPoints(
+  decoded: DecodedMetrics,
+  base: Readonly<Record<string, string>>,
+  name: string,
+  unit: string,
+  points: readonly Node[],
+  as: 'gauge' | 'count' | 'cumulative',
+): void {
+  for (const point of points) {
+    if ((intField(point, 'flags') & NO_RECORDED_VALUE) !== 0) {
+      decoded.gaps++;
+      continue;
+    }
+    const value = has(point, 'asDouble') ? doubleField(point, 'asDouble') : has(point, 'asInt') ? Number(int64Field(point, 'asInt')) : undefined;
+    if (value === undefined) {
+      decoded.reject(`metric "${name}": a data point without a value`);
+      continue;
+    }
+    const tags = pointTags(base, point);
+    const timeNanos = int64Field(point, 'timeUnixNano');
+    const item: Record<string, unknown> = { name, value, type: as === 'cumulative' ? 'count' : as, timestamp: nanosToMillis(timeNanos), tags };
+    if (unit.length > 0) item['unit'] = unit;
+    if (as !== 'cumulative') {
+      decoded.items.push(item);
+      continue;
+    }
+    const series = `${name}\u0000${unit}\u0000${JSON.stringify(tags)}`;
+    decoded.cumulative.push({ point: { series, startNanos: int64Field(point, 'startTimeUnixNano'), timeNanos, value }, item });
+  }
+}

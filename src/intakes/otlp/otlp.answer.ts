@@ -31,14 +31,23 @@ export function decodeExportRequest(signal: OtlpSignal, encoding: OtlpEncoding, 
   }
   if (body === undefined) return {};
   if (!(body instanceof Uint8Array)) throw new OtlpShapeError('the body must be protobuf');
+  const { request, resourcesField } = OTLP_SIGNALS[signal];
+  let decoded: Record<string, unknown>;
   try {
-    return OTLP_SIGNALS[signal].request.decode(body) as unknown as Record<string, unknown>;
+    decoded = request.decode(body) as unknown as Record<string, unknown>;
   } catch (error) {
-    // protobufjs throws for truncated input, invalid wire types and lengths; a deep enough
-    // nesting of messages exhausts the stack (RangeError). Either way the body is not an export.
+    // protobufjs throws for truncated input, invalid wire types and lengths, and messages
+    // nested past its depth limit; a stack exhausted first is a RangeError. None is an export.
     const reason = error instanceof RangeError && /call stack/i.test(error.message) ? 'messages nest too deeply' : error instanceof Error ? error.message : String(error);
-    throw new OtlpShapeError(`the body is not a valid ${OTLP_SIGNALS[signal].request.name}: ${reason}`);
+    throw new OtlpShapeError(`the body is not a valid ${request.name}: ${reason}`);
   }
+  // protobufjs skips fields of an unexpected wire type: bytes of which nothing was understood
+  // are not an export (an empty export is an empty body).
+  const resources = decoded[resourcesField];
+  if (body.length > 0 && (!Array.isArray(resources) || resources.length === 0)) {
+    throw new OtlpShapeError(`the body is not a valid ${request.name}: it holds no ${resourcesField}`);
+  }
+  return decoded;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface OtlpSignalTypes {
   request: protobuf.Type;
   response: protobuf.Type;
   rejectedField: 'rejectedSpans' | 'rejectedDataPoints' | 'rejectedLogRecords';
+  /** The request's one field: the repeated resource entries. */
+  resourcesField: 'resourceSpans' | 'resourceMetrics' | 'resourceLogs';
 }
 
 export const OTLP_SIGNALS = {
@@ -19,16 +21,19 @@ export const OTLP_SIGNALS = {
     request: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
     response: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
     rejectedField: 'rejectedSpans',
+    resourcesField: 'resourceSpans',
   },
   metrics: {
     request: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
     response: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
     rejectedField: 'rejectedDataPoints',
+    resourcesField: 'resourceMetrics',
   },
   logs: {
     request: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
     response: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
     rejectedField: 'rejectedLogRecords',
+    resourcesField: 'resourceLogs',
   },
 } as const satisfies Record<string, OtlpSignalTypes>;
 export type OtlpSignal = keyof typeof OTLP_SIGNALS;

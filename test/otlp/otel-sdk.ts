@@ -97,9 +97,13 @@ export function meterProvider(service: string): { provider: MeterProvider; reade
 
 export async function exportMetrics(options: ExporterOptions, reader: ManualReader): Promise<{ result: ExportResult; collected: ResourceMetrics }> {
   const { resourceMetrics } = await reader.collect();
+  return { result: await exportCollected(options, resourceMetrics), collected: resourceMetrics };
+}
+
+/** Exports metrics collected before (an exporter's retry sends the same points again). */
+export function exportCollected(options: ExporterOptions, collected: ResourceMetrics): Promise<ExportResult> {
   const config = exporterConfig(options, 'metrics');
-  const result = await exportWith(options.encoding === 'protobuf' ? new ProtoMetricExporter(config) : new JsonMetricExporter(config), resourceMetrics);
-  return { result, collected: resourceMetrics };
+  return exportWith(options.encoding === 'protobuf' ? new ProtoMetricExporter(config) : new JsonMetricExporter(config), collected);
 }
 
 export interface LogSpec {

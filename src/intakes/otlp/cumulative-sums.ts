@@ -45,7 +45,9 @@ export type CumulativeUndo = (indices?: ReadonlySet<number>) => void;
  * `onRefused`); a series idle for `idleMs` is forgotten (`onForgotten`). The state lives in
  * this process: a restart of Vigil loses it, and the horizon rule above keeps the restart from
  * counting anything twice, at the cost of the increments between a series' last point before
- * the restart and its first after. (ARCHITECTURE.md, "Cumulative sums".)
+ * the restart and its first after: at most once across a restart. A series must reach one
+ * replica: each replica's state is its own. (ARCHITECTURE.md, "Cumulative sums", says why the
+ * state lives here and what exactly-once would take.)
  *
  * The state moves when a point is converted, before its delta is committed, so that two
  * exports in flight for one series are ordered; `convert` returns an undo for the points whose

@@ -1,18 +1,22 @@
-/** One point of a monotonic cumulative sum: its series, its run's start and its time (Unix ns). */
+/**
+ * One point of a monotonic cumulative series: its series, its run's start and its time (Unix ns),
+ * and its values: one for a sum; for a histogram its count, sum and bucket counts (the series
+ * identity includes the bucket bounds).
+ */
 export interface CumulativePoint {
   series: string;
   startNanos: bigint;
   timeNanos: bigint;
-  value: number;
+  values: readonly number[];
 }
 
-/** What a point adds: a delta to count, or nothing and why. */
-export type CumulativeVerdict = { delta: number } | { skipped: 'repeat' | 'older_run' | 'baseline' } | { refused: string };
+/** What a point adds: the increase of each value, or nothing and why. */
+export type CumulativeVerdict = { delta: number[] } | { skipped: 'repeat' | 'older_run' | 'baseline' } | { refused: string };
 
 interface SeriesState {
   startNanos: bigint;
   timeNanos: bigint;
-  value: number;
+  values: readonly number[];
   seenAt: number;
 }
 
@@ -29,9 +33,11 @@ export const DEFAULT_CUMULATIVE_SUM_LIMITS: CumulativeSumLimits = { maxSeries: 1
 export type CumulativeUndo = (indices?: ReadonlySet<number>) => void;
 
 /**
- * Monotonic cumulative sums → count deltas, per series (metric name and tags). The rules:
- * - a later point of the same run (same start time) adds `value − previous` (a smaller value
- *   without a new start time is a reset: it adds `value`); a point at or before the last one
+ * Monotonic cumulative sums and histograms → deltas, per series (metric name, unit, tags; for a
+ * histogram also its bounds). The rules:
+ * - a later point of the same run (same start time) adds `values − previous` (a value smaller
+ *   than before, the sum of a histogram aside, without a new start time is a reset: it adds
+ *   `values`); a point at or before the last one
  *   seen (a repeat, such as the exporter's final flush) adds nothing;
  * - a point with a later start time is a new run of the sender: it adds its whole value;
  *   a point of an earlier run than the one tracked adds nothing;
@@ -126,14 +132,27 @@ export class CumulativeSums {
 
 /** The rules of CumulativeSums for one point: its verdict, and the series' state after it (the same object when unchanged). */
 function step(before: SeriesState | undefined, point: CumulativePoint, horizonNanos: bigint): { verdict: CumulativeVerdict; state: SeriesState } {
-  const after: SeriesState = { startNanos: point.startNanos, timeNanos: point.timeNanos, value: point.value, seenAt: 0 };
+  const after: SeriesState = { startNanos: point.startNanos, timeNanos: point.timeNanos, values: point.values, seenAt: 0 };
   if (before === undefined) {
     const known = point.startNanos !== 0n && point.startNanos >= horizonNanos;
-    return { verdict: known ? { delta: point.value } : { skipped: 'baseline' }, state: after };
+    return { verdict: known ? { delta: [...point.values] } : { skipped: 'baseline' }, state: after };
   }
-  if (point.startNanos > before.startNanos) return { verdict: { delta: point.value }, state: after };
+  if (point.startNanos > before.startNanos) return { verdict: { delta: [...point.values] }, state: after };
   if (point.startNanos < before.startNanos) return { verdict: { skipped: 'older_run' }, state: before };
   if (point.timeNanos <= before.timeNanos) return { verdict: { skipped: 'repeat' }, state: before };
-  const delta = point.value >= before.value ? point.value - before.value : point.value;
-  return { verdict: { delta }, state: after };
+  return { verdict: { delta: increase(before.values, point.values) }, state: after };
+}
+
+/**
+ * `values − previous`, or `values` whole after a reset: a value below its previous one, or a
+ * different number of values. For a histogram ([count, sum, ...buckets]) the sum is left out of
+ * the test: it falls when negative values are observed.
+ */
+function increase(previous: readonly number[], values: readonly number[]): number[] {
+  const histogram = values.length > 1;
+  let reset = previous.length !== values.length;
+  for (let index = 0; index < values.length && !reset; index++) {
+    if (!(histogram && index === 1) && values[index]! < previous[index]!) reset = true;
+  }
+  return reset ? [...values] : values.map((value, index) => value - previous[index]!);
 }

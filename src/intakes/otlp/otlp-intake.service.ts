@@ -72,7 +72,7 @@ export class OtlpIntakeService {
       if ('skipped' in verdict) return this.metrics.cumulativePoints.inc({ outcome: verdict.skipped });
       this.metrics.cumulativePoints.inc({ outcome: 'counted' });
       cumulativeAt.set(items.length, index);
-      items.push({ ...decoded.cumulative[index]!.item, value: verdict.delta });
+      items.push({ ...decoded.cumulative[index]!.item, value: verdict.delta[0] });
     });
     try {
       const outcome = await this.ingestAll('metrics', decoded, items, (refusedIndices) => {

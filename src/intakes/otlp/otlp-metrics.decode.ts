@@ -99,6 +99,6 @@ function numberPoints(
       continue;
     }
     const series = `${name}\u0000${unit}\u0000${JSON.stringify(tags)}`;
-    decoded.cumulative.push({ point: { series, startNanos: int64Field(point, 'startTimeUnixNano'), timeNanos, value }, item });
+    decoded.cumulative.push({ point: { series, startNanos: int64Field(point, 'startTimeUnixNano'), timeNanos, values: [value] }, item });
   }
 }

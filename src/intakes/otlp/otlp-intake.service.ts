@@ -6,7 +6,7 @@ import type { IngestKind } from '../../ingest-log/ingest-log.items.js';
 import { IngestService } from '../../ingest/ingest.service.js';
 import { CumulativeSums } from './cumulative-sums.js';
 import { decodeLogs } from './otlp-logs.decode.js';
-import { decodeMetrics } from './otlp-metrics.decode.js';
+import { decodeMetrics, deltaItem } from './otlp-metrics.decode.js';
 import { decodeTraces } from './otlp-traces.decode.js';
 import { MAX_PROBLEMS, type DecodedExport } from './otlp.batch.js';
 import { OtlpMetrics } from './otlp.metrics.js';
@@ -71,8 +71,10 @@ export class OtlpIntakeService {
       if ('refused' in verdict) return decoded.reject(verdict.refused);
       if ('skipped' in verdict) return this.metrics.cumulativePoints.inc({ outcome: verdict.skipped });
       this.metrics.cumulativePoints.inc({ outcome: 'counted' });
+      const item = deltaItem(decoded.cumulative[index]!.item, verdict.delta);
+      if (item === undefined) return;
       cumulativeAt.set(items.length, index);
-      items.push({ ...decoded.cumulative[index]!.item, value: verdict.delta[0] });
+      items.push(item);
     });
     try {
       const outcome = await this.ingestAll('metrics', decoded, items, (refusedIndices) => {

@@ -1,4 +1,5 @@
 import type { CumulativePoint } from './cumulative-sums.js';
+import { exponentialHistogram, explicitHistogram, type HistogramValues } from './otlp-histograms.decode.js';
 import { DecodedExport } from './otlp.batch.js';
 import { pointTags, resourceTags } from './otlp.tags.js';
 import { boolField, child, doubleField, has, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
@@ -30,7 +31,8 @@ export class DecodedMetrics extends DecodedExport {
  * - Gauge points → `gauge` items;
  * - Sum points: monotonic DELTA → `count` items; monotonic CUMULATIVE → deltas per series
  *   (CumulativeSums) → `count` items; non-monotonic → `gauge` items (the current value);
- * - Histogram, ExponentialHistogram and Summary points are refused for now (partialSuccess).
+ * - Histogram and ExponentialHistogram points → `histogram` items (explicit bounds; exponential
+ *   buckets become their edges), cumulative ones as deltas; Summary points are refused.
  */
 export function decodeMetrics(request: Node): DecodedMetrics {
   const decoded = new DecodedMetrics();
@@ -65,11 +67,66 @@ function decodeMetric(decoded: DecodedMetrics, base: Readonly<Record<string, str
     if (temporality === CUMULATIVE) return numberPoints(decoded, base, name, unit, points, 'cumulative');
     return decoded.reject(`metric "${name}": a sum without an aggregation temporality`, points.length);
   }
-  for (const [field, label] of [['histogram', 'histogram'], ['exponentialHistogram', 'exponential histogram'], ['summary', 'summary']] as const) {
+  for (const [field, read] of [['histogram', explicitHistogram], ['exponentialHistogram', exponentialHistogram]] as const) {
     const data = child(metric, field);
-    if (data !== undefined) return decoded.reject(`metric "${name}": ${label} points are not supported yet`, list(data, 'dataPoints').length);
+    if (data === undefined) continue;
+    const temporality = intField(data, 'aggregationTemporality');
+    if (temporality !== DELTA && temporality !== CUMULATIVE) return decoded.reject(`metric "${name}": a histogram without an aggregation temporality`, list(data, 'dataPoints').length);
+    return histogramPoints(decoded, base, name, unit, list(data, 'dataPoints'), read, temporality === CUMULATIVE);
   }
+  const summary = child(metric, 'summary');
+  if (summary !== undefined) return decoded.reject(`metric "${name}": summary points are not supported`, list(summary, 'dataPoints').length);
   decoded.reject(`metric "${name}" has no data`, 0);
+}
+
+/**
+ * Histogram points → `histogram` items (`value` is the sum; `histogram` the count, sum, bounds and
+ * bucket counts); cumulative ones through CumulativeSums as [count, sum, ...bucket counts], whose
+ * deltas carry no min and max (those of a whole run say nothing of one interval).
+ */
+function histogramPoints(
+  decoded: DecodedMetrics,
+  base: Readonly<Record<string, string>>,
+  name: string,
+  unit: string,
+  points: readonly Node[],
+  read: (point: Node) => HistogramValues,
+  cumulative: boolean,
+): void {
+  for (const point of points) {
+    if ((intField(point, 'flags') & NO_RECORDED_VALUE) !== 0) {
+      decoded.gaps++;
+      continue;
+    }
+    let values: HistogramValues;
+    try {
+      values = read(point);
+    } catch (error) {
+      if (!(error instanceof OtlpShapeError)) throw error;
+      decoded.reject(`metric "${name}": ${error.message}`);
+      continue;
+    }
+    const tags = pointTags(base, point);
+    const timeNanos = int64Field(point, 'timeUnixNano');
+    const item: Record<string, unknown> = { name, value: values.sum, type: 'histogram', timestamp: nanosToMillis(timeNanos), tags, histogram: values };
+    if (unit.length > 0) item['unit'] = unit;
+    if (!cumulative) {
+      decoded.items.push(item);
+      continue;
+    }
+    const series = `${name}\u0000${unit}\u0000${JSON.stringify(tags)}\u0000${values.bounds.join(',')}`;
+    const startNanos = int64Field(point, 'startTimeUnixNano');
+    decoded.cumulative.push({ point: { series, startNanos, timeNanos, values: [values.count, values.sum, ...values.counts] }, item });
+  }
+}
+
+/** The item a cumulative point's delta fills: a count, or a histogram of the interval. */
+export function deltaItem(item: Record<string, unknown>, delta: readonly number[]): Record<string, unknown> | undefined {
+  if (item['type'] !== 'histogram') return { ...item, value: delta[0] };
+  // Nothing observed in the interval: no histogram to add.
+  if (delta[0] === 0) return undefined;
+  const { bounds } = item['histogram'] as HistogramValues;
+  return { ...item, value: delta[1], histogram: { count: delta[0], sum: delta[1], bounds, counts: delta.slice(2) } };
 }
 
 function numberPoints(

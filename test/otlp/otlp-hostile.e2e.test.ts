@@ -150,6 +150,22 @@ describe('hostile OTLP protobuf: 400 with a google.rpc.Status, never 5xx', () =>
     assert.equal(await storedRequests('wide'), 1);
   });
 
+  const assertInvalidWith = async (headers: Record<string, string>, body: Uint8Array, reason: RegExp) => {
+    const answer = await post('traces', body, headers);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.contentType, 'application/x-protobuf');
+    assert.match((RPC_STATUS.toObject(RPC_STATUS.decode(answer.body)) as { message: string }).message, reason);
+  };
+
+  test('a body that is not valid gzip, or not JSON, is refused before decoding, still with a google.rpc.Status', async () => {
+    await assertInvalidWith({ 'content-encoding': 'gzip' }, Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), /gzip/);
+    const response = await fetch(`${vigil.url}/v1/logs`, { method: 'POST', headers: { ...PROTOBUF, 'content-type': 'application/json' }, body: '{"resourceLogs": [' });
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    const status = (await response.json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(status).sort(), ['code', 'message']);
+    assert.equal(status['code'], 3);
+  });
   test('random bytes: 400 or 200, never anything else', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('traces', 'logs', 'metrics' as const), fc.uint8Array({ minLength: 1, maxLength: 300 }), async (signal, bytes) => {

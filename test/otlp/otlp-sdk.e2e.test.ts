@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeElasticsearch } from '../fakes/elasticsearch.fake.js';
@@ -167,6 +168,27 @@ describe('OTLP/HTTP with the OpenTelemetry JS SDK exporters', () => {
       assert.equal(byMessage.get(`gave up ${label}`)!['level'], 'fatal');
     });
   }
+
+  test("configured only by the quick start's two environment variables, the SDK's exporter reaches /sla/status", async () => {
+    const saved = { endpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'], headers: process.env['OTEL_EXPORTER_OTLP_HEADERS'] };
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = vigil.url;
+    process.env['OTEL_EXPORTER_OTLP_HEADERS'] = `Authorization=Bearer%20${INGEST_KEY}`;
+    try {
+      const exporter = new ProtoTraceExporter();
+      const spans = makeSpans('from-environment', [{ route: '/', method: 'GET', status: 200, startMs: Date.now() - 1000, durationMs: 12 }]);
+      const result = await new Promise<{ code: number }>((resolve) => exporter.export(spans, resolve));
+      await exporter.shutdown();
+      assert.equal(result.code, SUCCESS);
+    } finally {
+      for (const [name, value] of [['OTEL_EXPORTER_OTLP_ENDPOINT', saved.endpoint], ['OTEL_EXPORTER_OTLP_HEADERS', saved.headers]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    await vigil.settle();
+    const status = await getJson(`${vigil.url}/sla/status/from-environment`, read);
+    assert.deepEqual((status.body['metrics'] as { requests: unknown }).requests, { total: 1, successful: 1, failed: 0 });
+  });
 
   test('a wrong key is refused before the body is read, 401 (the exporter does not retry it)', async () => {
     const result = await exportSpans(options('protobuf', false, 'not-a-key-0123456789'), makeSpans('refused', [{ route: '/', method: 'GET', status: 200, startMs: Date.now(), durationMs: 1 }]));

@@ -72,6 +72,20 @@ describe('CumulativeSums', () => {
     assert.deepEqual(verdicts, [{ delta: [3, -4, 1, 2] }, { delta: [2, -5, 1, 1] }, { delta: [1, 7, 0, 1] }]);
   });
 
+  test('an exponential histogram that rescales within a run: the previous buckets are merged onto the new bounds', () => {
+    const sums = new CumulativeSums(STARTED_AT);
+    const start = STARTED_AT + 1;
+    const fine = [Math.SQRT2, Math.SQRT2 ** 2, Math.SQRT2 ** 3, Math.SQRT2 ** 4];
+    const { verdicts } = sums.convert(
+      [
+        { ...point('e', start, start + 10, [15, 50, 1, 2, 3, 4, 5]), bounds: fine },
+        { ...point('e', start, start + 20, [18, 60, 4, 9, 5]), bounds: [2, 4] },
+      ],
+      STARTED_AT + 30,
+    );
+    assert.deepEqual(verdicts, [{ delta: [15, 50, 1, 2, 3, 4, 5] }, { delta: [3, 10, 1, 2, 0] }]);
+  });
+
   test('undo restores the state of points whose deltas were not committed', () => {
     const sums = new CumulativeSums(STARTED_AT);
     const start = STARTED_AT + 1;

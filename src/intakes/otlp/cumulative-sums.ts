@@ -1,3 +1,5 @@
+import { rebucket, sameBounds } from '../../common/histogram-buckets.js';
+
 /**
  * One point of a monotonic cumulative series: its series, its run's start and its time (Unix ns),
  * and its values: one for a sum; for a histogram its count, sum and bucket counts (the series
@@ -8,6 +10,8 @@ export interface CumulativePoint {
   startNanos: bigint;
   timeNanos: bigint;
   values: readonly number[];
+  /** A histogram's bounds: they may change within a run (an exponential histogram rescales). */
+  bounds?: readonly number[];
 }
 
 /** What a point adds: the increase of each value, or nothing and why. */
@@ -17,6 +21,7 @@ interface SeriesState {
   startNanos: bigint;
   timeNanos: bigint;
   values: readonly number[];
+  bounds?: readonly number[];
   seenAt: number;
 }
 
@@ -133,6 +138,7 @@ export class CumulativeSums {
 /** The rules of CumulativeSums for one point: its verdict, and the series' state after it (the same object when unchanged). */
 function step(before: SeriesState | undefined, point: CumulativePoint, horizonNanos: bigint): { verdict: CumulativeVerdict; state: SeriesState } {
   const after: SeriesState = { startNanos: point.startNanos, timeNanos: point.timeNanos, values: point.values, seenAt: 0 };
+  if (point.bounds !== undefined) after.bounds = point.bounds;
   if (before === undefined) {
     const known = point.startNanos !== 0n && point.startNanos >= horizonNanos;
     return { verdict: known ? { delta: [...point.values] } : { skipped: 'baseline' }, state: after };
@@ -140,7 +146,13 @@ function step(before: SeriesState | undefined, point: CumulativePoint, horizonNa
   if (point.startNanos > before.startNanos) return { verdict: { delta: [...point.values] }, state: after };
   if (point.startNanos < before.startNanos) return { verdict: { skipped: 'older_run' }, state: before };
   if (point.timeNanos <= before.timeNanos) return { verdict: { skipped: 'repeat' }, state: before };
-  return { verdict: { delta: increase(before.values, point.values) }, state: after };
+  return { verdict: { delta: increase(onBoundsOf(before, point), point.values) }, state: after };
+}
+
+/** The previous histogram's values on the point's bounds when they changed (re-bucketed: exact for an exponential rescale). */
+function onBoundsOf(before: SeriesState, point: CumulativePoint): readonly number[] {
+  if (before.bounds === undefined || point.bounds === undefined || sameBounds(before.bounds, point.bounds)) return before.values;
+  return [before.values[0]!, before.values[1]!, ...rebucket(before.values.slice(2), before.bounds, point.bounds)];
 }
 
 /**

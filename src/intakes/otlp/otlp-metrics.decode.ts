@@ -114,9 +114,9 @@ function histogramPoints(
       decoded.items.push(item);
       continue;
     }
-    const series = `${name}\u0000${unit}\u0000${JSON.stringify(tags)}\u0000${values.bounds.join(',')}`;
+    const series = `${name}\u0000${unit}\u0000${JSON.stringify(tags)}\u0000histogram`;
     const startNanos = int64Field(point, 'startTimeUnixNano');
-    decoded.cumulative.push({ point: { series, startNanos, timeNanos, values: [values.count, values.sum, ...values.counts] }, item });
+    decoded.cumulative.push({ point: { series, startNanos, timeNanos, values: [values.count, values.sum, ...values.counts], bounds: values.bounds }, item });
   }
 }
 
@@ -126,6 +126,8 @@ export function deltaItem(item: Record<string, unknown>, delta: readonly number[
   // Nothing observed in the interval: no histogram to add.
   if (delta[0] === 0) return undefined;
   const { bounds } = item['histogram'] as HistogramValues;
+  // Items carry what validation will check: counts that add up, not a rounding residue of a re-bucketing.
+  if (delta.slice(2).some((count) => count < 0)) return undefined;
   return { ...item, value: delta[1], histogram: { count: delta[0], sum: delta[1], bounds, counts: delta.slice(2) } };
 }
 

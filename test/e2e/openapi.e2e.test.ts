@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startApp, type RunningApp } from '../support/app.js';
 import { sqliteDatabase } from '../support/databases.js';
+import { documentedFields } from '../../src/ingest/item-openapi.js';
 
 interface MediaType {
   schema?: { $ref?: string };
@@ -47,6 +48,21 @@ describe('the OpenAPI document', () => {
       assert.ok(isErrorBody(operation.responses['401']), `${name}: 401`);
       assert.ok(isErrorBody(operation.responses['403']), `${name}: 403`);
     }
+  });
+
+  test("each ingest body's item schema is its kind's shape: the same fields, required ones and rules", () => {
+    const bodies = { metric: 'MetricDto', event: 'EventDto', log: 'LogDto', request: 'RequestRecordDto', analytics: 'AnalyticsEventDto' } as const;
+    for (const [kind, name] of Object.entries(bodies) as Array<[keyof typeof bodies, string]>) {
+      const schema = document.components.schemas[name];
+      const fields = documentedFields(kind);
+      assert.deepEqual(Object.keys(schema?.properties ?? {}), fields.map((field) => field.name), name);
+      assert.deepEqual(schema?.required ?? [], fields.filter((field) => field.required).map((field) => field.name), name);
+      for (const field of fields) {
+        const served = (schema!.properties as Record<string, Record<string, unknown>>)[field.name]!;
+        for (const [keyword, value] of Object.entries(field.schema)) assert.deepEqual(served[keyword], value, `${name}.${field.name}.${keyword}`);
+      }
+    }
+    assert.deepEqual(document.components.schemas['MetricsBatchDto']?.properties?.['metrics'], { type: 'array', items: { $ref: '#/components/schemas/MetricDto' } });
   });
 
   test('GET and DELETE /analytics/user/{userId} list their 400', () => {

@@ -20,7 +20,8 @@ export interface OtlpOutcome {
 }
 
 const KIND_OF_SIGNAL = { traces: 'request', metrics: 'metric', logs: 'log' } as const satisfies Record<OtlpSignal, IngestKind>;
-const BATCH_NAME = { traces: 'spans', metrics: 'dataPoints', logs: 'logRecords' } as const satisfies Record<OtlpSignal, string>;
+/** How ingest's messages name the items made from an export (Vigil's items, not OTLP's spans or points). */
+const BATCH_NAME = { traces: 'requests', metrics: 'metrics', logs: 'logs' } as const satisfies Record<OtlpSignal, string>;
 
 /**
  * The OTLP intake's one step after decoding: maps an export request (a protobufjs message or the

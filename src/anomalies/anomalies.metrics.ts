@@ -11,7 +11,6 @@ export interface AnomalyGaugeSource {
   modelledSeries(): number;
   seriesOverCap(): number;
   pointsOverCap(): number;
-  trainingBacklog(): number;
 }
 
 /**
@@ -21,7 +20,6 @@ export interface AnomalyGaugeSource {
 @Injectable()
 export class AnomaliesMetrics {
   private readonly detected: Counter<'metric'>;
-  readonly trainings: Counter;
   readonly seriesEvicted: Counter;
   private readonly labelled = new Set<string>();
 
@@ -31,11 +29,6 @@ export class AnomaliesMetrics {
       name: 'vigil_anomalies_detected_total',
       help: `Anomalies detected and stored, by metric name (at most ${MAX_LABELLED_METRICS} names, then "${OVERFLOW_METRIC}")`,
       labelNames: ['metric'],
-      registers,
-    });
-    this.trainings = new Counter({
-      name: 'vigil_anomaly_model_trainings_total',
-      help: 'Isolation-forest trainings run by the scheduled training job',
       registers,
     });
     this.seriesEvicted = new Counter({
@@ -69,6 +62,5 @@ export class AnomaliesMetrics {
       () => source.seriesOverCap(),
     );
     gauge('vigil_anomaly_points_over_cap', 'Points of series over the cap (counted, not modelled), in total', () => source.pointsOverCap());
-    gauge('vigil_anomaly_training_backlog', 'Series whose model is due for training and waits for the training job', () => source.trainingBacklog());
   }
 }

@@ -5,11 +5,10 @@ import { ConsumerRegistry, DerivedStateRunner } from '../ingest-log/log-consumer
 import { AnomalyAnnouncer } from './anomaly.announcer.js';
 import { AnomalyDetectionConsumer } from './anomaly-detection.consumer.js';
 import { ANOMALY_REPLAY_POSITION } from './anomaly-log.positions.js';
-import { AnomalyModelTrainer } from './anomaly-model.trainer.js';
 import { AnomalyModelsCheckpoint } from './anomaly-models.checkpoint.js';
 import { AnomalyModelsLoader } from './anomaly-models.loader.js';
 import { AnomalyStoreRepository } from './anomaly-store.repository.js';
-import { AnomalyTrainingJob } from './anomaly-training.job.js';
+import { AnomalyCheckpointJob } from './anomaly-checkpoint.job.js';
 import { DetectionThread } from './detection-thread.client.js';
 import { AnomaliesController } from './anomalies.controller.js';
 import { AnomaliesMetrics } from './anomalies.metrics.js';
@@ -17,7 +16,7 @@ import { AnomaliesService } from './anomalies.service.js';
 
 /**
  * Anomaly detection: one streaming detector per metric series and per service's request
- * latency (src/anomalies/detection), fed exactly once from the ingest log; detectors and model training on a
+ * latency (src/anomalies/detection), fed exactly once from the ingest log; detectors on a
  * thread of their own (DetectionThread); anomalies stored, served by /anomalies, logged, counted on
  * /metrics and sent as events to the APM destinations.
  */
@@ -27,10 +26,9 @@ import { AnomaliesService } from './anomalies.service.js';
     AnomalyStoreRepository,
     AnomalyDetectionConsumer,
     AnomalyModelsLoader,
-    AnomalyModelTrainer,
     AnomalyModelsCheckpoint,
     AnomalyAnnouncer,
-    AnomalyTrainingJob,
+    AnomalyCheckpointJob,
     AnomaliesMetrics,
     AnomaliesService,
     DetectionThread,
@@ -56,7 +54,6 @@ export class AnomaliesModule implements OnModuleInit {
       modelledSeries: () => this.consumer.modelledSeries,
       seriesOverCap: () => this.consumer.seriesOverCap,
       pointsOverCap: () => this.consumer.totalPointsOverCap,
-      trainingBacklog: () => this.consumer.trainingBacklog,
     });
   }
 }

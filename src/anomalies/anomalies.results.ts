@@ -13,7 +13,7 @@ export class AnomalyBody {
   @ApiProperty({ description: 'Anomaly score 0..1: -log10(anomaly likelihood) / 6, capped at 1 (0.5 = the medium threshold)' }) score!: number;
   @ApiProperty({ description: 'Value the baseline expected at this point' }) expected!: number;
   @ApiProperty({ enum: ['low', 'medium', 'high', 'critical'] }) severity!: string;
-  @ApiProperty({ type: [String], example: ['robust_zscore', 'likelihood'], description: 'robust_zscore | seasonal | isolation_forest | likelihood' })
+  @ApiProperty({ type: [String], example: ['robust_zscore', 'likelihood'], description: 'robust_zscore | seasonal | likelihood' })
   methods!: string[];
 }
 
@@ -37,7 +37,7 @@ export class AnomalyReportBody {
   @ApiProperty({ description: 'Modelled series (metric name + tags, and one per service for request latency)' }) series_monitored!: number;
   @ApiProperty({ description: 'Sum of data_points over every metric' }) total_data_points!: number;
   @ApiProperty({ description: 'Sum of points_processed over every metric' }) total_points_processed!: number;
-  @ApiProperty({ description: 'Series whose isolation forest has been trained' }) models_trained!: number;
+  @ApiProperty({ description: 'Series whose detector is past its warm-up (150 points)' }) models_trained!: number;
   @ApiProperty({ description: 'Sum of anomalies over every metric' }) anomalies_detected!: number;
   @ApiProperty({
     description: 'Points of series refused a model because VIGIL_ANOMALY_MAX_SERIES was reached and no series was idle enough to evict (counted, not modelled)',

@@ -8,7 +8,6 @@ import type { LogEntry } from '../ingest-log/log-entry.js';
 import type { DerivedStateConsumer } from '../ingest-log/log-consumers.js';
 import { AnomalyAnnouncer } from './anomaly.announcer.js';
 import { ANOMALY_CONSUMER, ANOMALY_KINDS, ANOMALY_REPLAY_POSITION } from './anomaly-log.positions.js';
-import { AnomalyModelTrainer } from './anomaly-model.trainer.js';
 import { AnomalyModelsCheckpoint } from './anomaly-models.checkpoint.js';
 import { AnomalyModelsLoader } from './anomaly-models.loader.js';
 import { AnomalyStoreRepository, DATA_TIME, POINTS_OVER_CAP, SERIES_EVICTED, type NewAnomaly } from './anomaly-store.repository.js';
@@ -48,12 +47,12 @@ interface BatchInFlight {
  * - A series' stored row (detector snapshot + report counters) reflects the log entries up to its
  *   `snapshot_id`. A new series gets a row at once (state null, snapshot_id = its first entry - 1), so
  *   the set of modelled series (and so the cap) is durable. A touched series is snapshotted in the batch
- *   transaction when it was trained since its snapshot, has SNAPSHOT_EVERY_POINTS new points, or has had
+ *   transaction when it has SNAPSHOT_EVERY_POINTS new points, or has had
  *   new points for SNAPSHOT_MAX_AGE_MS (planBatch); a checkpoint snapshots idle series and, at shutdown,
  *   the rest (AnomalyModelsCheckpoint).
  * - A reload restores every row and replays, into each series only, the entries after its snapshot
- *   (AnomalyModelsLoader); training never falls between a snapshot and a committed point
- *   (AnomalyModelTrainer), so the replay rebuilds exactly what was lost.
+ *   (AnomalyModelsLoader); a detector's only inputs are its points in log order (no training, clock
+ *   or randomness), so the replay rebuilds exactly what was lost.
  * - Anomaly rows are unique by log id and inserted ignoring conflicts; events, logs and the Prometheus
  *   counter follow only rows really inserted (AnomalyAnnouncer).
  *
@@ -94,7 +93,6 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     private readonly clock: Clock,
     private readonly thread: DetectionThread,
     private readonly loader: AnomalyModelsLoader,
-    private readonly trainer: AnomalyModelTrainer,
     private readonly checkpointer: AnomalyModelsCheckpoint,
     private readonly announcer: AnomalyAnnouncer,
   ) {
@@ -164,14 +162,6 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     this.announcer.publish(committed.inserted, batch.evictedIds.length);
   }
 
-  /**
-   * Retrains every series whose model is due (AnomalyModelTrainer.trainDue), never on the ingest path.
-   * A retired generation is not trained: it resolves 0 until a batch reloads the models.
-   */
-  trainDue(): Promise<number> {
-    return this.trainer.trainDue(() => this.models);
-  }
-
   /** Snapshots series dirty for at least `minAgeMs` (0: all); see AnomalyModelsCheckpoint. */
   checkpoint(minAgeMs: number): Promise<number> {
     return this.checkpointer.write(this, () => this.models, minAgeMs);
@@ -206,10 +196,6 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
 
   get totalPointsOverCap(): number {
     return this.models.pointsOverCap;
-  }
-
-  get trainingBacklog(): number {
-    return this.models.trainingDue.size;
   }
 
   /** Plans the batch, sends its points to the thread and reads the verdicts back; the batch is in flight from the start. */

@@ -24,8 +24,8 @@ const REPLAY_CHUNK = 5000;
  *
  * Replayed points are counted again (the counters were stored as of each snapshot) but their anomalies
  * are not returned: those rows committed with their batch. Replay gives exactly what an uninterrupted
- * run held because training, the only input that is not a log entry, never falls between a series'
- * snapshot and a committed point of it (see AnomalyModelTrainer).
+ * run held because a detector's only inputs are its points, in log order (no training, clock or
+ * randomness: see SeriesDetector).
  */
 @Injectable()
 export class AnomalyModelsLoader {
@@ -62,7 +62,7 @@ export class AnomalyModelsLoader {
         const observed = await this.thread.observe(points.request(detectorsToLoad(touched), []));
         // Replayed anomalies are counted again (the counters are as of each snapshot), not stored again.
         points.judged(observed);
-        models.markDue(observed.due);
+        models.markReady(observed.ready);
       }
       if (entries.length < REPLAY_CHUNK) break;
       after = entries[entries.length - 1]!.id;

@@ -65,8 +65,7 @@ export interface DetectedBatch {
 /**
  * Takes every decision about a batch on the consumer's models, synchronously: creations, evictions and
  * refusals at the cap (all by log order and data time, never the wall clock, so a replay decides alike),
- * counters, and which series to snapshot as of `batchEnd`. Nothing here awaits, so no training round can
- * mark a series trained between these decisions and the request (see AnomalyModelTrainer). The caller
+ * counters, and which series to snapshot as of `batchEnd`. The caller
  * sends `request` to the thread, then calls `models.releaseHandles(plan.drop)`.
  */
 export function planBatch(models: SeriesModels, entries: LogEntry[], now: number, policy: DetectionPolicy, refused: Set<string>): BatchPlan {
@@ -107,7 +106,7 @@ export function planBatch(models: SeriesModels, entries: LogEntry[], now: number
   for (const series of touched) {
     // Evicted later in the batch: its row is deleted, its detector dropped after its points.
     if (!models.holds(series)) continue;
-    if (series.trainedSinceSnapshot || series.pointsSinceSnapshot >= SNAPSHOT_EVERY_POINTS || now - series.dirtySince >= SNAPSHOT_MAX_AGE_MS) {
+    if (series.pointsSinceSnapshot >= SNAPSHOT_EVERY_POINTS || now - series.dirtySince >= SNAPSHOT_MAX_AGE_MS) {
       models.markSnapshotted(series, batchEnd);
       snapshotted.push(series);
     }
@@ -125,10 +124,10 @@ export function planBatch(models: SeriesModels, entries: LogEntry[], now: number
   return { entries, now, batchEnd, points, created, snapshotted, evictedIds, replayFrom, drop, request, pointsOverCapBefore, dataTimeBefore };
 }
 
-/** Reads the thread's answer to a planned batch back into the models: verdicts, training due, rows to write. */
+/** Reads the thread's answer to a planned batch back into the models: verdicts, warm-ups passed, rows to write. */
 export function detectedBatch(models: SeriesModels, plan: BatchPlan, observed: ObserveResult): DetectedBatch {
   const anomalies = plan.points.judged(observed);
-  models.markDue(observed.due);
+  models.markReady(observed.ready);
   const rows = snapshotRows(models, observed);
   const snapshotted = new Set(plan.snapshotted);
   for (const series of plan.created) if (!snapshotted.has(series) && models.holds(series)) rows.push(creationRow(series));

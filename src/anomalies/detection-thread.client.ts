@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import type { DetectorSettings } from './detection/series-detector.js';
-import type { ObserveRequest, ObserveResult, TrainRequest, TrainResult } from './detection/series-detector-set.js';
+import type { ObserveRequest, ObserveResult } from './detection/series-detector-set.js';
 import type { DetectionThreadReply, DetectionThreadRequest } from './detection/series-detector-set.worker.js';
 
 interface Pending {
@@ -11,15 +11,15 @@ interface Pending {
 
 /**
  * The SeriesDetectorSet on a worker thread of its own, so that judging points, snapshotting
- * and training the models never runs on the event loop that serves ingest: under a steady
+ * the models never runs on the event loop that serves ingest: under a steady
  * load of 1000-point batches, detection in place took about half of that loop (ingest ran at
  * 110-117k points/s with it, 232-246k without it).
  *
  * Requests are answered in the order sent. The thread starts on the first request. Should
  * it fail or exit, every pending request rejects and the next request starts a new, empty
  * thread, which refuses every request but reset() until reset: the caller then reloads its
- * detectors. The caller bounds what is pending (the anomaly consumer sends one batch, one
- * training round and one checkpoint at a time at most).
+ * detectors. The caller bounds what is pending (the anomaly consumer sends one batch and one
+ * checkpoint at a time at most).
  */
 @Injectable()
 export class DetectionThread {
@@ -37,10 +37,6 @@ export class DetectionThread {
   observe(request: ObserveRequest): Promise<ObserveResult> {
     // Copied, not transferred: the caller reads the points again with the result.
     return this.request('observe', request) as Promise<ObserveResult>;
-  }
-
-  train(request: TrainRequest): Promise<TrainResult> {
-    return this.request('train', request) as Promise<TrainResult>;
   }
 
   /**

@@ -30,8 +30,6 @@ export interface ModelledSeries {
   dirty: boolean;
   dirtySince: number;
   pointsSinceSnapshot: number;
-  /** Trained after the stored snapshot: its next batch must snapshot it (see AnomalyModelTrainer). */
-  trainedSinceSnapshot: boolean;
   /** Log id of its last point (its place in SeriesModels.byLastPoint). */
   lastPointId: number;
   /** Newest timestamp among its points (-Infinity: none known); what its idle time is measured from. */
@@ -46,7 +44,7 @@ export interface ModelledSeries {
  * A generation is *retired* (one way, never undone) as soon as the thread may no longer hold exactly its
  * detectors as of the store: the thread was lost, a request to it failed, a batch it detected was
  * abandoned, a checkpoint of it failed, or a reload began. A retired generation is still read by reports
- * (the last known counters), but nothing is detected, trained or snapshotted with it again: the next
+ * (the last known counters), but nothing is detected or snapshotted with it again: the next
  * batch reloads a new generation from the store in its transaction.
  *
  * Eviction (see AnomalyDetectionConsumer): `dataTime` is the newest point timestamp of every metric and
@@ -67,7 +65,6 @@ export class SeriesModels {
   readonly byHandle: Array<ModelledSeries | undefined> = [];
   /** Series with points not in their stored snapshot, in the order they became so. */
   readonly dirty = new Set<ModelledSeries>();
-  readonly trainingDue = new Set<ModelledSeries>();
   /** Every series, least recently touched (lowest lastPointId) first. */
   private readonly byLastPoint = new Set<ModelledSeries>();
   /** Handles free for a new series: their detectors were dropped by a request already sent to the thread. */
@@ -150,7 +147,6 @@ export class SeriesModels {
     this.byHandle[series.handle] = undefined;
     this.byLastPoint.delete(series);
     this.dirty.delete(series);
-    this.trainingDue.delete(series);
     this.evictedHandles.push(series.handle);
   }
 
@@ -184,15 +180,14 @@ export class SeriesModels {
     series.snapshotId = logId;
     series.dirty = false;
     series.pointsSinceSnapshot = 0;
-    series.trainedSinceSnapshot = false;
     this.dirty.delete(series);
   }
 
-  /** Marks these series due for training (a handle whose series was evicted meanwhile is skipped). */
-  markDue(handles: readonly number[]): void {
+  /** Marks these series' detectors past their warm-up (a handle whose series was evicted meanwhile is skipped). */
+  markReady(handles: readonly number[]): void {
     for (const handle of handles) {
       const series = this.byHandle[handle];
-      if (series) this.trainingDue.add(series);
+      if (series) series.trained = true;
     }
   }
 

@@ -43,7 +43,6 @@ export function newSeries(models: SeriesModels, point: SeriesPoint, key: string,
     dirty: false,
     dirtySince: 0,
     pointsSinceSnapshot: 0,
-    trainedSinceSnapshot: false,
     lastPointId: snapshotId,
     newestPointTime: Number.NEGATIVE_INFINITY,
   };
@@ -73,7 +72,6 @@ export function restoredSeries(models: SeriesModels, row: SeriesSnapshotRow, mut
     dirty: false,
     dirtySince: 0,
     pointsSinceSnapshot: 0,
-    trainedSinceSnapshot: false,
     // A row written before eviction existed counts as touched at its snapshot, with no known point
     // time: idle, until its next point.
     lastPointId: lastPointId ?? row.snapshotId,

@@ -48,7 +48,6 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
   private readonly logger = new Logger('Delivery');
   private readonly queues = new Map<string, DestinationQueue>();
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private unsubscribe: (() => void) | undefined;
   /** A test may shorten the real-time grace given to in-flight requests at shutdown. */
   shutdownGraceMs: number;
 
@@ -114,6 +113,7 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
           db: this.db,
           log: this.log,
           positions: this.positions,
+          signal: this.signal,
           repository: this.repository,
           metrics: this.metrics,
           clock: this.clock,
@@ -132,13 +132,9 @@ export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, Be
     // Registered here, after every module's onModuleInit registered its store,
     // so it runs last in the erasure transaction (see eraseUser).
     this.erasure.register('delivery_dead_letters', (trx, userId) => this.eraseUser(trx, userId));
-    this.unsubscribe = this.signal.subscribe(() => {
-      for (const queue of this.queues.values()) queue.wake();
-    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
     await Promise.all([...this.queues.values()].map((queue) => queue.stop(this.shutdownGraceMs)));
   }
 

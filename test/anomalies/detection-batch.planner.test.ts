@@ -15,12 +15,12 @@ function metric(id: number, name: string, timestamp: number, value = 1): LogEntr
   return { id, kind: 'metric', receivedAt: NOW, eventTime: timestamp, payload: { name, value, type: 'gauge', tags: {}, timestamp }, bytes: 10 };
 }
 
-/** The thread's answer to a plan: every point modelled, no anomaly, nothing due, the requested snapshots. */
+/** The thread's answer to a plan: every point modelled, no anomaly, no warm-up passed, the requested snapshots. */
 function answered(plan: ReturnType<typeof planBatch>): ObserveResult {
   return {
     modelled: new Uint8Array(plan.request.handles.length).fill(1),
     anomalies: [],
-    due: [],
+    ready: [],
     snapshots: plan.request.snapshot.map((handle) => ({ handle, state: '{}', trained: false })),
   };
 }
@@ -62,7 +62,7 @@ describe('detection batch planning', () => {
     assert.equal(secondBatch.dataTime, 1000);
   });
 
-  test('a touched series is snapshotted as of the batch end after SNAPSHOT_EVERY_POINTS points or a training; the replay floor is the lowest dirty snapshot', () => {
+  test('a touched series is snapshotted as of the batch end after SNAPSHOT_EVERY_POINTS points; the replay floor is the lowest dirty snapshot', () => {
     const models = new SeriesModels();
     const wide = { ...policy, maxSeries: 10 };
     const entries = Array.from({ length: SNAPSHOT_EVERY_POINTS }, (_unused, index) => metric(index + 1, 'busy', index));
@@ -76,9 +76,9 @@ describe('detection batch planning', () => {
 
     const calm = models.find(['m', 'calm']);
     assert.ok(typeof calm !== 'string');
-    calm.trainedSinceSnapshot = true;
     const next = planBatch(models, [metric(SNAPSHOT_EVERY_POINTS + 2, 'calm', 1)], NOW, wide, new Set());
-    assert.deepEqual(next.snapshotted, [calm]);
-    assert.equal(next.replayFrom, SNAPSHOT_EVERY_POINTS + 2);
+    assert.deepEqual(next.snapshotted, [], 'calm has 2 points not snapshotted: not due');
+    assert.equal(next.replayFrom, SNAPSHOT_EVERY_POINTS, 'calm is still dirty since the entry before its first point');
+    assert.equal(calm.pointsSinceSnapshot, 2);
   });
 });

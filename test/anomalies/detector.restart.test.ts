@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseSeriesCsv, runSeries, type SeriesData } from '../../src/anomalies/detection/backtest.js';
+import { parseSeriesCsv, type SeriesData } from '../../src/anomalies/detection/backtest.js';
 import { SeriesDetector, type PointVerdict, type SeriesDetectorState } from '../../src/anomalies/detection/series-detector.js';
 import { synthetic } from './synthetic.js';
 
@@ -17,9 +17,8 @@ function runAll(data: SeriesData, restartAt?: number): PointVerdict[] {
   for (let i = 0; i < data.values.length; i++) {
     if (i === restartAt) {
       const json = JSON.stringify(det.snapshot());
-      det = SeriesDetector.restore(medium, JSON.parse(json) as SeriesDetectorState);
+      det = SeriesDetector.restore(medium, JSON.parse(json) as SeriesDetectorState)!;
     }
-    if (det.isTrainingDue()) det.train();
     out.push(det.observe(data.times[i], data.values[i]));
   }
   return out;
@@ -41,34 +40,30 @@ describe('restart continuity (snapshot -> JSON -> restore)', () => {
     });
   }
 
-  test('identical verdicts with restarts at several points, including before the first training', () => {
+  test('identical verdicts with restarts at several points, including inside the warm-up and the first likelihood window', () => {
     const data = cases[1][1];
     const straight = runAll(data);
-    for (const at of [1, 70, 149, 151, 1001, 3001]) assert.deepEqual(runAll(data, at), straight, `restart at ${at}`);
+    for (const at of [1, 70, 149, 150, 151, 1001, 3001]) assert.deepEqual(runAll(data, at), straight, `restart at ${at}`);
   });
 
   test('a fresh snapshot round-trips and the state size is bounded', () => {
     const fresh = SeriesDetector.create(medium);
-    assert.deepEqual(SeriesDetector.restore(medium, JSON.parse(JSON.stringify(fresh.snapshot()))).snapshot(), fresh.snapshot());
+    assert.deepEqual(SeriesDetector.restore(medium, JSON.parse(JSON.stringify(fresh.snapshot())))!.snapshot(), fresh.snapshot());
     const sizes: number[] = [];
     const det = SeriesDetector.create(medium);
     const data = synthetic({ n: 20_000, seed: 4, daily: 5 });
     for (let i = 0; i < data.values.length; i++) {
-      if (det.isTrainingDue()) det.train();
       det.observe(data.times[i], data.values[i]);
       if (i % 5000 === 4999) sizes.push(JSON.stringify(det.snapshot()).length);
     }
     // bounded: the state does not grow with the number of points seen
     assert.ok(Math.max(...sizes) - Math.min(...sizes) < 2000, `sizes ${sizes}`);
-    assert.ok(Math.max(...sizes) < 60_000, `sizes ${sizes}`);
+    // the stated bound (SeriesDetector's comment): at most ~32 KB as stored with full-precision values
+    assert.ok(Math.max(...sizes) < 32_768, `sizes ${sizes}`);
   });
 
-  test('retraining schedule barely changes results (NAB series, retrain every 700 vs 1000 vs 1300 points)', () => {
-    const base = runSeries(nab, medium).map((d) => d.index);
-    for (const every of [700, 1300]) {
-      const other = runSeries(nab, medium, { trainEveryOverride: every }).map((d) => d.index);
-      const common = other.filter((i) => base.some((j) => Math.abs(i - j) <= 5)).length;
-      assert.ok(common >= Math.max(base.length, other.length) - 1, `every ${every}: ${other} vs ${base}`);
-    }
+  test('a snapshot of an earlier detector version is not restored (the series starts anew)', () => {
+    const earlier = { version: 1, n: 500, lastTs: 0 } as unknown as SeriesDetectorState;
+    assert.equal(SeriesDetector.restore(medium, earlier), null);
   });
 });

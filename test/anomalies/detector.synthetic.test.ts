@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeries } from '../../src/anomalies/detection/backtest.js';
-import { SeriesDetector, TRAIN_EVERY_POINTS } from '../../src/anomalies/detection/series-detector.js';
+import { SeriesDetector, TUNING } from '../../src/anomalies/detection/series-detector.js';
 import { SeededRandom } from '../../src/anomalies/detection/rng.js';
 import { synthetic, STEP_MS, T0 } from './synthetic.js';
 
@@ -70,7 +70,6 @@ describe('false-alarm bound', () => {
     const det = SeriesDetector.create(medium);
     let anomalies = 0;
     for (let i = 0; i < 50_000; i++) {
-      if (det.isTrainingDue()) det.train();
       if (det.observe(T0 + i * STEP_MS, 50 + 3 * rng.nextGaussian()).anomalous) anomalies++;
     }
     assert.ok(anomalies <= 5, `${anomalies} anomalies in 50,000 noise points`);
@@ -95,8 +94,6 @@ describe('sensitivity and edge cases', () => {
     const a = SeriesDetector.create(medium);
     const b = SeriesDetector.create(medium);
     for (let i = 0; i < s.values.length; i++) {
-      if (a.isTrainingDue()) a.train();
-      if (b.isTrainingDue()) b.train();
       const va = a.observe(s.times[i], s.values[i]);
       if (i % 100 === 50) {
         const old = b.observe(s.times[i] - 10 * STEP_MS, 1e9); // older than the last point
@@ -110,16 +107,12 @@ describe('sensitivity and edge cases', () => {
     assert.equal(b.pointsSeen, s.values.length);
   });
 
-  test('TRAIN_EVERY_POINTS is a sane schedule and training becomes due after warm-up', () => {
-    assert.ok(TRAIN_EVERY_POINTS >= 100 && TRAIN_EVERY_POINTS <= 10_000);
+  test('the detector is ready (past its warm-up) after exactly TUNING.warmupPoints points', () => {
     const det = SeriesDetector.create(medium);
-    let firstDue = -1;
-    for (let i = 0; i < 2000 && firstDue < 0; i++) {
-      if (det.isTrainingDue()) firstDue = i;
+    for (let i = 0; i < TUNING.warmupPoints; i++) {
+      assert.equal(det.ready, false);
       det.observe(T0 + i * STEP_MS, i % 7);
     }
-    assert.ok(firstDue > 0 && firstDue <= 300, `first due at ${firstDue}`);
-    det.train();
-    assert.equal(det.isTrainingDue(), false);
+    assert.equal(det.ready, true);
   });
 });

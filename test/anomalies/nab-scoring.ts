@@ -17,6 +17,8 @@ export function nabSeriesCsv(key: string): string {
 
 export interface NabScore {
   standard: number;
+  lowFalsePositives: number;
+  lowFalseNegatives: number;
   window: { f1: number; precision: number; recall: number; tp: number; fp: number; fn: number };
 }
 
@@ -29,9 +31,10 @@ export function scoreNab(detections: Record<string, string[]>): NabScore {
     fs.writeFileSync(detectionsFile, JSON.stringify(detections));
     execFileSync(process.execPath, [path.join(NAB, 'score.mjs'), '--detections', detectionsFile, '--series', path.join(NAB, 'dev.txt'), '--json', scoresFile, '--quiet', '--strict']);
     const scores = JSON.parse(fs.readFileSync(scoresFile, 'utf8')) as {
-      overall: { nab: { standard: { normalized: number } }; window: NabScore['window'] };
+      overall: { nab: Record<'standard' | 'reward_low_FP_rate' | 'reward_low_FN_rate', { normalized: number }>; window: NabScore['window'] };
     };
-    return { standard: scores.overall.nab.standard.normalized, window: scores.overall.window };
+    const { nab, window } = scores.overall;
+    return { standard: nab.standard.normalized, lowFalsePositives: nab.reward_low_FP_rate.normalized, lowFalseNegatives: nab.reward_low_FN_rate.normalized, window };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -24,7 +24,6 @@ function add(models: SeriesModels, metric: string): ModelledSeries {
     dirty: false,
     dirtySince: 0,
     pointsSinceSnapshot: 0,
-    trainedSinceSnapshot: false,
     lastPointId: 0,
     newestPointTime: Number.NEGATIVE_INFINITY,
   };

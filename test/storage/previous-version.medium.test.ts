@@ -31,13 +31,14 @@ describe('a database written by the previous version (d5dd4bb, SQLite)', () => {
     return db;
   }
 
-  test('migrates in place: every migration it recorded keeps its name, and none is left to run', async () => {
+  test('migrates in place: every migration it recorded keeps its name, and only later ones run', async () => {
     const db = await open();
     const recorded = async () => (await db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never).execute()).map((row) => (row as { name: string }).name);
     const before = await recorded();
-    assert.deepEqual(before, Object.keys(APP_MIGRATIONS), 'the features register exactly the names the previous version recorded, in its order');
+    assert.equal(before.length, 7);
+    assert.deepEqual(before, Object.keys(APP_MIGRATIONS).slice(0, before.length), 'the features register the names the previous version recorded, in its order, first');
     await migrateToLatest(db, APP_MIGRATIONS);
-    assert.deepEqual(await recorded(), before);
+    assert.deepEqual(await recorded(), Object.keys(APP_MIGRATIONS));
   });
 
   test('its ingest log, positions and the rows of every feature read back as written', async () => {

@@ -1,9 +1,9 @@
 /**
  * Backtest helpers shared by the CLI (src/anomalies/anomalies.backtest.ts) and the tests:
- * CSV parsing and the run loop (one SeriesDetector per series, train() every TRAIN_EVERY_POINTS,
- * exactly as the service's scheduled job does).
+ * CSV parsing, label windows and the run loop (one SeriesDetector per series, every point in order,
+ * exactly as the service's detection thread runs it).
  */
-import { SeriesDetector, type DetectorSettings, type PointVerdict } from './series-detector.js';
+import { SeriesDetector, type DetectorSettings, type DetectorTuning, type PointVerdict } from './series-detector.js';
 
 export interface SeriesData {
   /** Timestamps exactly as written in the CSV. */
@@ -53,23 +53,37 @@ export interface Detection {
 }
 
 export interface RunOptions {
-  /** Retrain period in points (default TRAIN_EVERY_POINTS); used to test timing sensitivity. */
-  trainEveryOverride?: number;
   /** Called before each point; may return a replacement detector (restart tests). */
   onPoint?: (index: number, detector: SeriesDetector) => SeriesDetector | void;
+  /** For experiments (bench/): the tuning to run instead of TUNING. */
+  tuning?: DetectorTuning;
 }
 
 /** Runs one series through a fresh detector; returns the anomalous points. */
 export function runSeries(data: SeriesData, settings: DetectorSettings, opts: RunOptions = {}): Detection[] {
-  let det = SeriesDetector.create(settings);
+  let det = SeriesDetector.create(settings, opts.tuning);
   const out: Detection[] = [];
   for (let i = 0; i < data.values.length; i++) {
     if (opts.onPoint) det = opts.onPoint(i, det) ?? det;
-    if (opts.trainEveryOverride === undefined ? det.isTrainingDue() : det.isTrainingDue(opts.trainEveryOverride)) det.train();
-    const v = det.observe(data.times[i], data.values[i]);
-    if (v.anomalous) out.push({ index: i, timestamp: data.labels[i], timeMs: data.times[i], value: data.values[i], verdict: v });
+    const v = det.observe(data.times[i]!, data.values[i]!);
+    if (v.anomalous) out.push({ index: i, timestamp: data.labels[i]!, timeMs: data.times[i]!, value: data.values[i]!, verdict: v });
   }
   return out;
+}
+
+/**
+ * The rows of label windows given as [start, end] timestamps (both ends inclusive), matched to the
+ * series' rows by parsed time. Throws on a window end that is not a row of the series.
+ */
+export function windowRows(data: SeriesData, windows: ReadonlyArray<readonly [string, string]>): Array<[number, number]> {
+  const rowOf = new Map<number, number>();
+  data.times.forEach((time, row) => rowOf.set(time, row));
+  return windows.map(([start, end]) => {
+    const first = rowOf.get(parseTimestamp(start));
+    const last = rowOf.get(parseTimestamp(end));
+    if (first === undefined || last === undefined) throw new Error(`label window [${start}, ${end}] does not match rows of the series`);
+    return [first, last];
+  });
 }
 
 /**

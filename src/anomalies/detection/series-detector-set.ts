@@ -1,4 +1,3 @@
-import { FlatForest } from './forest.js';
 import { SeriesDetector, type DetectorSettings, type PointVerdict, type SeriesDetectorState } from './series-detector.js';
 
 /**
@@ -33,27 +32,15 @@ export interface ObserveResult {
   modelled: Uint8Array;
   /** The points judged anomalous, in order. */
   anomalies: ObservedAnomaly[];
-  /** Series with points in this request, and not dropped by it, whose forest is due for training. */
-  due: number[];
-  /** The requested snapshots; `trained` says the detector has a forest. */
+  /** Series whose detector passed its warm-up with a point of this request. */
+  ready: number[];
+  /** The requested snapshots; `trained` says the detector is past its warm-up. */
   snapshots: Array<{ handle: number; state: string; trained: boolean }>;
-}
-
-export interface TrainRequest {
-  load: SeriesToLoad[];
-  handles: number[];
-}
-
-export interface TrainResult {
-  /** Series whose new forest is now in use. */
-  trained: number[];
-  /** Series whose training threw: they stay due. */
-  failed: Array<{ handle: number; reason: string }>;
 }
 
 /**
  * The detectors of every modelled series, by a numeric handle the caller assigns. It holds
- * all detector state and does all detector work (points, snapshots, forest training), so it
+ * all detector state and does all detector work (points, snapshots), so it
  * can run on a thread of its own (series-detector-set.worker.ts): the caller keeps only
  * bookkeeping and sends it points as typed arrays.
  *
@@ -80,57 +67,35 @@ export class SeriesDetectorSet {
     const { handles, timestamps, values } = request;
     const modelled = new Uint8Array(handles.length);
     const anomalies: ObservedAnomaly[] = [];
-    const touched = new Set<number>();
+    const ready: number[] = [];
     for (let index = 0; index < handles.length; index++) {
       const handle = handles[index]!;
       const detector = this.detectorOf(handle);
-      touched.add(handle);
       const before = detector.pointsSeen;
+      const wasReady = detector.ready;
       const verdict = detector.observe(timestamps[index]!, values[index]!);
       if (detector.pointsSeen === before) continue;
       modelled[index] = 1;
+      if (!wasReady && detector.ready) ready.push(handle);
       if (verdict.anomalous) {
         anomalies.push({ index, score: verdict.score, expected: verdict.expected, severity: verdict.severity, methods: verdict.methods });
       }
     }
-    for (const handle of request.drop ?? []) {
-      this.detectors.delete(handle);
-      touched.delete(handle);
-    }
-    const due: number[] = [];
-    for (const handle of touched) if (this.detectorOf(handle).isTrainingDue()) due.push(handle);
+    for (const handle of request.drop ?? []) this.detectors.delete(handle);
     const snapshots = request.snapshot.map((handle) => {
-      const snapshot = this.detectorOf(handle).snapshot();
-      return { handle, state: JSON.stringify(snapshot), trained: snapshot.model !== null };
-    });
-    return { modelled, anomalies, due, snapshots };
-  }
-
-  /** Retrains each named series whose forest is still due; a series not due is skipped. */
-  train(request: TrainRequest): TrainResult {
-    this.load(request.load);
-    const trained: number[] = [];
-    const failed: TrainResult['failed'] = [];
-    for (const handle of request.handles) {
       const detector = this.detectorOf(handle);
-      if (!detector.isTrainingDue()) continue;
-      const model = detector.trainingRequest();
-      if (!model) continue;
-      try {
-        detector.installModel(model, FlatForest.train(model.sample, model.seed).forest);
-        trained.push(handle);
-      } catch (error) {
-        failed.push({ handle, reason: error instanceof Error ? error.message : String(error) });
-      }
-    }
-    return { trained, failed };
+      return { handle, state: JSON.stringify(detector.snapshot()), trained: detector.ready };
+    });
+    return { modelled, anomalies, ready, snapshots };
   }
 
   private load(series: readonly SeriesToLoad[]): void {
     const settings = this.settings;
     if (!settings) throw new Error('the detector set was not reset since it started');
     for (const { handle, state } of series) {
-      this.detectors.set(handle, state === null ? SeriesDetector.create(settings) : SeriesDetector.restore(settings, JSON.parse(state) as SeriesDetectorState));
+      // A snapshot of an earlier detector version restores as null: that series starts anew.
+      const restored = state === null ? null : SeriesDetector.restore(settings, JSON.parse(state) as SeriesDetectorState);
+      this.detectors.set(handle, restored ?? SeriesDetector.create(settings));
     }
   }
 

@@ -4,7 +4,7 @@ import { SeriesDetectorSet } from './series-detector-set.js';
 /** A request to the detection thread; `operation` names a SeriesDetectorSet method. */
 export interface DetectionThreadRequest {
   id: number;
-  operation: 'reset' | 'observe' | 'train';
+  operation: 'reset' | 'observe';
   argument: unknown;
 }
 

@@ -3,9 +3,9 @@ import { userOfEntry, type LogEntry } from '../../ingest-log/log-entry.js';
 import type { NewDeadLetter } from '../delivery.repository.js';
 import type { DeadLetterReason } from '../delivery.tables.js';
 import type { ErasureFilter } from './erasure.filter.js';
-import { LeaseLostError, type DeadResolution, type QueueDependencies, type QueueSettings, type Resolutions } from './queue.types.js';
+import type { DeadResolution, QueueDependencies, Resolutions } from './queue.types.js';
 
-type CommitDependencies = Pick<QueueDependencies, 'db' | 'positions' | 'repository' | 'metrics' | 'clock' | 'owner'>;
+type CommitDependencies = Pick<QueueDependencies, 'db' | 'positions' | 'repository' | 'metrics' | 'clock'>;
 
 /** What a commit passed. */
 export interface CommitTally {
@@ -34,9 +34,10 @@ export class DeadLetterCommit {
   constructor(
     private readonly name: string,
     private readonly consumer: string,
-    private readonly settings: Pick<QueueSettings, 'leaseTtlMs'>,
     private readonly deps: CommitDependencies,
     private readonly erasures: ErasureFilter,
+    /** Renews the queue's lease inside the transaction; throws LeaseLostError when another replica took it. */
+    private readonly holdLease: (trx: Tx) => Promise<void>,
   ) {}
 
   /**
@@ -49,7 +50,7 @@ export class DeadLetterCommit {
     const committed = batch.filter((entry) => entry.id <= target);
     let tally: CommitTally | undefined;
     await this.deps.db.transaction().execute(async (trx) => {
-      await this.holdLease(trx, now);
+      await this.holdLease(trx);
       await this.deps.repository.lockQueuePositions(trx, [this.consumer]);
       tally = this.tally(committed, resolutions, dropOpen);
       await this.deps.repository.insertDeadLetters(trx, tally.deadLetters, now);
@@ -67,14 +68,9 @@ export class DeadLetterCommit {
   async advance(target: number): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (trx) => {
-      await this.holdLease(trx, now);
+      await this.holdLease(trx);
       await this.deps.positions.set(trx, this.consumer, target, now);
     });
-  }
-
-  private async holdLease(trx: Tx, now: number): Promise<void> {
-    const ttl = this.settings.leaseTtlMs;
-    if (ttl !== null && !(await this.deps.repository.acquireLease(this.name, this.deps.owner, now, now + ttl, trx))) throw new LeaseLostError();
   }
 
   /** Outcomes of the entries a commit passes; an erased user's entry is never a dead letter. */

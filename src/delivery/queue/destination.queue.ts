@@ -1,6 +1,9 @@
+import { ConsumerRuntime } from '../../ingest-log/consumer-runtime.js';
+import { DeliverMode, deliverRuntimeOptions, type DeliverConsumer } from '../../ingest-log/deliver.mode.js';
+import type { BatchLimits, LogBatch } from '../../ingest-log/log-batch.read.js';
 import type { LogEntry } from '../../ingest-log/log-entry.js';
 import type { Destination } from '../destination.js';
-import { dueAt, nextBatch } from './batching.stage.js';
+import { dueAt } from './batching.stage.js';
 import { DeadLetterCommit } from './dead-letter.commit.js';
 import { DropOldestStage } from './drop-oldest.stage.js';
 import { ErasureFilter } from './erasure.filter.js';
@@ -10,8 +13,8 @@ import { QueueDepth } from './queue-depth.gauges.js';
 import { ReplayStage } from './replay.stage.js';
 import { RetryStage } from './retry.stage.js';
 import { SendStage } from './send.stage.js';
+import { queueLease } from './queue.lease.js';
 import {
-  LeaseLostError,
   deliveryConsumerName,
   ownLogId,
   type Interruption,
@@ -22,19 +25,21 @@ import {
 } from './queue.types.js';
 
 /**
- * The durable queue of one destination: a consumer of the ingest log with its
- * own position, and its own loop, so a dead or slow destination delays neither
- * ingest nor any other destination. It runs a chain of small stages, in the
- * spirit of the OpenTelemetry Collector's exporterhelper:
+ * The durable queue of one destination: the *deliver*-mode consumer of the ingest log's consumer
+ * runtime (ingest-log/consumer-runtime.ts, deliver.mode.ts). The runtime owns the loop, its
+ * wake-ups and polling, the lease, reading batches up to the high-water mark and the position;
+ * this queue is what delivery adds, a chain of small stages in the spirit of the OpenTelemetry
+ * Collector's exporterhelper:
  *
- *   queue (this loop, depth and gauges: queue-depth.gauges.ts; drop_oldest:
- *   drop-oldest.stage.ts; replays: replay.stage.ts)
- *   → batch (batching.stage.ts)
+ *   queue (depth and gauges: queue-depth.gauges.ts; drop_oldest: drop-oldest.stage.ts;
+ *   replays: replay.stage.ts)
+ *   → batch (the runtime's read, due times: batching.stage.ts)
  *   → retry with Retry-After and backoff (retry.stage.ts), running before each
  *     attempt the erasure filter (erasure.filter.ts) and expiry (expiry.filter.ts)
  *   → timeout → send (send.stage.ts, the destination's encode / send / classify)
  *   → dead-letter commit (dead-letter.commit.ts)
- * with one throttled voice for all of them (failure-streak.log.ts).
+ * with one throttled voice for all of them (failure-streak.log.ts, on the runtime's streak).
+ * A dead or slow destination delays neither ingest nor any other destination.
  *
  * At least once: a batch is read, sent (no transaction is held across the
  * request), and only then, in one transaction, its dead letters are stored and
@@ -42,16 +47,13 @@ import {
  * the batch again on restart. In-memory retry state (backoff, pauses) resets on
  * restart; the position and the dead letters do not.
  */
-export class DestinationQueue {
+export class DestinationQueue implements DeliverConsumer {
   readonly consumer: string;
-  private position = 0;
-  private leader = false;
-  private prepared = false;
-  private stopped = false;
-  private running: Promise<void> | null = null;
-  private readonly stopController = new AbortController();
+  readonly limits: BatchLimits;
+  readonly pollMs: number;
+  private readonly runtime: ConsumerRuntime;
+  private readonly mode: DeliverMode;
   private readonly sendController = new AbortController();
-  private wakeController: AbortController | null = null;
   private readonly queueDepth: QueueDepth;
   private readonly erasures: ErasureFilter;
   private readonly failures: FailureStreakLog;
@@ -67,23 +69,40 @@ export class DestinationQueue {
   ) {
     const name = destination.name;
     this.consumer = deliveryConsumerName(name);
-    this.failures = new FailureStreakLog(name, deps);
-    this.queueDepth = new QueueDepth(name, destination.kinds, settings.maxBytes, deps, (now) => this.failures.isFailing || this.retry.pausedUntil > now);
+    this.limits = destination.limits;
+    this.pollMs = settings.flushIntervalMs;
+    this.runtime = new ConsumerRuntime(this.consumer, { ...deliverRuntimeOptions(destination.kinds), sleeper: deps.sleeper, signal: deps.signal });
+    const lease = settings.leaseTtlMs === null ? null : queueLease(name, settings.leaseTtlMs, deps);
+    this.mode = new DeliverMode(this.consumer, this, deps, lease);
+    this.failures = new FailureStreakLog(name, deps, this.runtime.streak);
+    this.queueDepth = new QueueDepth(name, destination.kinds, settings.maxBytes, deps, {
+      isPaused: (now) => this.failures.isFailing || this.retry.pausedUntil > now,
+      lagSeconds: (position, now) => this.mode.lagSeconds(position, now),
+    });
     this.erasures = new ErasureFilter(deps.clock);
     const send = new SendStage(destination, settings.sendTimeoutMs, this.sendController.signal, deps);
     this.retry = new RetryStage(name, settings, deps, send, this.failures, {
-      isStopped: () => this.stopped,
+      isStopped: () => this.runtime.stopped,
       isSendAborted: () => this.sendController.signal.aborted,
       filter: (entries, resolutions, logIdOf) => this.filter(entries, resolutions, logIdOf),
       wait: (milliseconds) => this.waitAndWatch(milliseconds),
     });
-    this.commits = new DeadLetterCommit(name, this.consumer, settings, deps, this.erasures);
+    this.commits = new DeadLetterCommit(name, this.consumer, deps, this.erasures, (trx) => this.mode.holdIn(trx));
     this.replays = new ReplayStage(destination, deps, this.erasures, (batch, logIdOf) => this.retry.run(batch, logIdOf));
     this.dropping = new DropOldestStage(name, destination.kinds, deps, this.queueDepth, this.commits);
   }
 
   get name(): string {
     return this.destination.name;
+  }
+
+  get kinds(): Destination['kinds'] {
+    return this.destination.kinds;
+  }
+
+  /** The position the runtime's cursor holds: the last this process committed or read. */
+  private get position(): number {
+    return this.mode.cursor.position;
   }
 
   get isFull(): boolean {
@@ -132,14 +151,14 @@ export class DestinationQueue {
     // A destination enabled on an existing store forwards what arrives from now
     // on, not the whole retained history.
     await this.deps.positions.ensure(this.consumer, this.deps.clock.now(), await this.deps.log.highestId());
-    await this.reload();
-    this.running = this.run();
+    await this.mode.reload();
+    this.runtime.start(this.mode);
   }
 
   /** New entries were committed, or replays requested: end an idle wait. */
   wake(options: { replay?: boolean } = {}): void {
     if (options.replay) this.replays.requested();
-    this.wakeController?.abort();
+    this.runtime.wake();
   }
 
   /**
@@ -147,67 +166,56 @@ export class DestinationQueue {
    * `graceMs`, after which it is aborted. Only what was confirmed is committed.
    */
   async stop(graceMs: number): Promise<void> {
-    this.stopped = true;
-    this.stopController.abort();
-    this.wakeController?.abort();
     const timer = setTimeout(() => this.sendController.abort(), graceMs);
     try {
-      await this.running;
+      await this.runtime.stop();
     } finally {
       clearTimeout(timer);
     }
-    if (this.settings.leaseTtlMs !== null) await this.deps.repository.releaseLease(this.name, this.deps.owner).catch(() => undefined);
+    await this.mode.release();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        if (!(await this.holdLease())) {
-          this.leader = false;
-          await this.idle(this.settings.flushIntervalMs);
-          continue;
-        }
-        if (!this.leader) await this.reload();
-        if (!this.prepared) {
-          await this.destination.prepare?.(this.sendController.signal);
-          this.prepared = true;
-        }
-        const delay = await this.cycle();
-        if (delay > 0) await this.idle(delay);
-      } catch (error) {
-        if (this.stopped) break;
-        this.leader = false;
-        if (error instanceof LeaseLostError) continue;
-        this.failures.failed(this.prepared ? 'queue error' : 'prepare failed', error);
-        await this.idle(this.retry.nextBackoff(), false);
-      }
-    }
+  /** DeliverConsumer: the destination's own preparation, once before its first send. */
+  async prepare(): Promise<void> {
+    await this.destination.prepare?.(this.sendController.signal);
   }
 
-  /** One step: returns how long to wait before the next (0: go on at once). */
-  private async cycle(): Promise<number> {
-    const now = this.deps.clock.now();
-    if (this.retry.pausedUntil > now) {
-      await this.waitAndWatch(this.retry.pausedUntil - now);
-      return 0;
-    }
-    const highWater = await this.deps.log.highestId(this.deps.db);
+  /** DeliverConsumer: a step failed; the failure-streak log says so, and the backoff says when to try again. */
+  failed(reason: 'queue error' | 'prepare failed', error: unknown): number {
+    this.failures.failed(reason, error);
+    return this.retry.nextBackoff();
+  }
+
+  /** DeliverConsumer: milliseconds of the Retry-After pause left. */
+  pausedFor(now: number): number {
+    return Math.max(0, this.retry.pausedUntil - now);
+  }
+
+  /** DeliverConsumer: sits out a Retry-After pause, keeping the lease, the depth and the gauges current. */
+  async sitOut(milliseconds: number): Promise<void> {
+    await this.waitAndWatch(milliseconds);
+  }
+
+  /** DeliverConsumer: counts what arrived up to `highWater`, recounts, drops (drop_oldest) and replays. */
+  async beforeRead(highWater: number): Promise<boolean> {
     await this.queueDepth.refreshAccepted(highWater);
     if (this.queueDepth.resyncDue) await this.queueDepth.resync(this.position);
     if (this.settings.policy === 'drop_oldest' && this.queueDepth.isOverBound) {
       await this.dropOldest();
-      return 0;
+      return true;
     }
     this.dropping.ended();
     const replayed = await this.replays.replayPending();
-    if (replayed === 'lease_lost') this.leader = false;
-    if (replayed !== 'none') return 0;
+    if (replayed === 'lease_lost') this.mode.cursor.forget();
+    return replayed !== 'none';
+  }
 
-    const batch = await nextBatch(this.deps, this.destination, this.position, highWater);
+  /** DeliverConsumer: sends the batch when it is full or due, then commits its outcome. */
+  async deliver(batch: LogBatch): Promise<number> {
     await this.queueDepth.updateGauges(this.position);
     if (batch.entries.length === 0) {
       // Only entries of other kinds: pass them so retention may trim them.
-      if (batch.target > this.position) await this.commit(batch.target, [], new Map(), false);
+      if (batch.next > this.position) await this.commit(batch.next, [], new Map(), false);
       return this.settings.flushIntervalMs;
     }
     const due = dueAt(batch, this.settings.flushIntervalMs);
@@ -215,18 +223,18 @@ export class DestinationQueue {
 
     const run = await this.retry.run(batch.entries, ownLogId);
     if (run.interrupted === 'lease_lost') {
-      this.leader = false;
+      this.mode.cursor.forget();
       return 0;
     }
     if (run.interrupted === 'stopped') {
       // Commit the confirmed prefix only; the rest is sent again after restart.
       const firstOpen = batch.entries.findIndex((entry) => !run.resolutions.has(entry.id));
-      const prefixTarget = firstOpen === -1 ? batch.target : batch.entries[firstOpen]!.id - 1;
+      const prefixTarget = firstOpen === -1 ? batch.next : batch.entries[firstOpen]!.id - 1;
       if (prefixTarget > this.position) await this.commit(prefixTarget, batch.entries, run.resolutions, false);
       return 0;
     }
     // 'drop': the batch's unresolved entries are the oldest of the queue; they go first.
-    await this.commit(batch.target, batch.entries, run.resolutions, run.interrupted === 'drop');
+    await this.commit(batch.next, batch.entries, run.resolutions, run.interrupted === 'drop');
     return 0;
   }
 
@@ -239,7 +247,7 @@ export class DestinationQueue {
   /** Commits a batch's outcome (dead-letter commit), then counts and prunes. */
   private async commit(target: number, batch: readonly LogEntry[], resolutions: Resolutions, dropOpen: boolean): Promise<void> {
     const tally = await this.commits.commit(target, batch, resolutions, dropOpen);
-    this.position = target;
+    this.mode.cursor.moved(target);
     this.queueDepth.passed(tally.items, tally.bytes);
     if (tally.dropped > 0) this.queueDepth.countDropped(tally.dropped, 'queue_full');
     if (tally.erased > 0) this.queueDepth.countDropped(tally.erased, 'erased');
@@ -250,16 +258,14 @@ export class DestinationQueue {
   private async dropOldest(): Promise<void> {
     const target = await this.dropping.drop(this.position);
     if (target <= this.position) return;
-    this.position = target;
+    this.mode.cursor.moved(target);
     await this.queueDepth.updateGauges(this.position);
   }
 
-  /** Position and depth from the store (start, and after another replica held the queue). */
-  private async reload(): Promise<void> {
-    this.position = await this.deps.positions.get(this.consumer);
-    await this.queueDepth.reload(this.position);
-    this.leader = true;
-    await this.queueDepth.updateGauges(this.position);
+  /** DeliverConsumer: depth from the store at `position` (start, and after another replica held the queue). */
+  async reload(position: number): Promise<void> {
+    await this.queueDepth.reload(position);
+    await this.queueDepth.updateGauges(position);
   }
 
   /**
@@ -272,28 +278,14 @@ export class DestinationQueue {
     this.deps.metrics.paused.set({ destination: this.name }, 1);
     for (;;) {
       const remaining = deadline - this.deps.clock.now();
-      if (this.stopped) return 'stopped';
+      if (this.runtime.stopped) return 'stopped';
       if (remaining <= 0) return null;
-      await this.deps.sleeper.sleep(Math.min(remaining, this.settings.flushIntervalMs), this.stopController.signal);
-      if (this.stopped) return 'stopped';
-      if (!(await this.holdLease())) return 'lease_lost';
+      await this.deps.sleeper.sleep(Math.min(remaining, this.settings.flushIntervalMs), this.runtime.stopSignal);
+      if (this.runtime.stopped) return 'stopped';
+      if (!(await this.mode.holds())) return 'lease_lost';
       await this.queueDepth.refreshAccepted(await this.deps.log.highestId(this.deps.db));
       await this.queueDepth.updateGauges(this.position);
       if (this.settings.policy === 'drop_oldest' && this.queueDepth.isOverBound) return 'drop';
     }
-  }
-
-  private async idle(milliseconds: number, wakeable = true): Promise<void> {
-    if (this.stopped || milliseconds <= 0) return;
-    const wake = new AbortController();
-    this.wakeController = wakeable ? wake : null;
-    await this.deps.sleeper.sleep(milliseconds, AbortSignal.any([this.stopController.signal, wake.signal]));
-    this.wakeController = null;
-  }
-
-  private async holdLease(): Promise<boolean> {
-    if (this.settings.leaseTtlMs === null) return true;
-    const now = this.deps.clock.now();
-    return this.deps.repository.acquireLease(this.name, this.deps.owner, now, now + this.settings.leaseTtlMs);
   }
 }

@@ -1,3 +1,4 @@
+import type { FailureStreak } from '../../ingest-log/failure-streak.js';
 import type { QueueDependencies } from './queue.types.js';
 
 // Rejections are logged at most this often per destination.
@@ -15,10 +16,9 @@ type LogDependencies = Pick<QueueDependencies, 'clock' | 'logger' | 'metrics' | 
  * or settings is logged once per streak on its own (at error: it does not heal
  * by itself), also when the streak began as an outage. Whatever a destination
  * said is redacted before it is logged. It also sets the `paused` gauge at the
- * ends of a streak.
+ * ends of a streak. The streak itself is the consumer runtime's (failure-streak.ts).
  */
 export class FailureStreakLog {
-  private failingSince: number | null = null;
   /** The refusal of the credentials or settings was logged in the current failure streak. */
   private configurationLogged = false;
   private lastRejectionLog = 0;
@@ -26,19 +26,17 @@ export class FailureStreakLog {
   constructor(
     private readonly name: string,
     private readonly deps: LogDependencies,
+    private readonly streak: FailureStreak,
   ) {}
 
   get isFailing(): boolean {
-    return this.failingSince !== null;
+    return this.streak.isFailing;
   }
 
   /** A send, a prepare or the loop failed for `reason` (a label of vigil_delivery_retries_total, or the loop's own). */
   failed(reason: string, detail: unknown, status?: number): void {
-    const starting = this.failingSince === null;
-    if (starting) {
-      this.failingSince = this.deps.clock.now();
-      this.deps.metrics.paused.set({ destination: this.name }, 1);
-    }
+    const starting = this.streak.failed(this.deps.clock.now());
+    if (starting) this.deps.metrics.paused.set({ destination: this.name }, 1);
     const redacted = this.deps.redactor.redact(detail instanceof Error ? detail.message : String(detail));
     if (reason === CONFIGURATION_RETRY_REASON) {
       if (this.configurationLogged) return;
@@ -57,9 +55,9 @@ export class FailureStreakLog {
   /** A send went through: ends the streak. */
   succeeded(): void {
     this.configurationLogged = false;
-    if (this.failingSince === null) return;
-    const seconds = Math.round((this.deps.clock.now() - this.failingSince) / 1000);
-    this.failingSince = null;
+    const length = this.streak.succeeded(this.deps.clock.now());
+    if (length === null) return;
+    const seconds = Math.round(length / 1000);
     this.deps.metrics.paused.set({ destination: this.name }, 0);
     this.deps.logger.log({ destination: this.name, outageSeconds: seconds }, `Delivery to ${this.name} recovered after ${seconds} s`);
   }

@@ -9,6 +9,14 @@ const RESYNC_INTERVAL_MS = 5 * 60_000;
 
 type DepthDependencies = Pick<QueueDependencies, 'db' | 'log' | 'metrics' | 'clock'>;
 
+/** What the depth learns from the queue and its runtime. */
+export interface DepthSources {
+  /** True while the destination is failing or paused by Retry-After. */
+  isPaused(now: number): boolean;
+  /** The runtime's lag at `position`: age of the oldest entry of the queue's kinds after it. */
+  lagSeconds(position: number, now: number): Promise<number>;
+}
+
 /**
  * Stage contract — queue depth and its gauges. Keeps the count of what the
  * queue holds (entries of its kinds after its position, up to the highest log
@@ -30,8 +38,7 @@ export class QueueDepth {
     private readonly kinds: readonly IngestKind[],
     readonly maxBytes: number,
     private readonly deps: DepthDependencies,
-    /** True while the destination is failing or paused by Retry-After. */
-    private readonly isPaused: (now: number) => boolean,
+    private readonly sources: DepthSources,
   ) {
     deps.metrics.maxBytes.set({ destination: name }, maxBytes);
     for (const outcome of ['accepted', 'delivered', 'dead_lettered', 'dropped']) deps.metrics.items.inc({ destination: name, outcome }, 0);
@@ -111,12 +118,12 @@ export class QueueDepth {
     const name = this.name;
     const metrics = this.deps.metrics;
     const now = this.deps.clock.now();
-    const oldestReceivedAt = this.items > 0 ? await this.deps.log.oldestReceivedAfter(position, this.kinds) : null;
+    const oldestAge = this.items > 0 ? await this.sources.lagSeconds(position, now) : 0;
     metrics.depthItems.set({ destination: name }, this.items);
     metrics.depthBytes.set({ destination: name }, this.bytes);
-    metrics.oldestAge.set({ destination: name }, oldestReceivedAt === null ? 0 : Math.max(0, (now - oldestReceivedAt) / 1000));
+    metrics.oldestAge.set({ destination: name }, oldestAge);
     metrics.absorbableOutage.set({ destination: name }, this.absorbableOutageSeconds(now));
-    metrics.paused.set({ destination: name }, this.isPaused(now) ? 1 : 0);
+    metrics.paused.set({ destination: name }, this.sources.isPaused(now) ? 1 : 0);
   }
 
   /** Free queue bytes / recent ingest byte rate of this queue's kinds; +Inf when nothing arrives. */

@@ -3,6 +3,7 @@ import type { QueueFullPolicy } from '../../config/app.config.js';
 import type { ConsumerPositionsRepository } from '../../ingest-log/consumer-positions.repository.js';
 import type { Db } from '../../storage/database.js';
 import type { IngestLogRepository } from '../../ingest-log/ingest-log.repository.js';
+import type { IngestLogSignal } from '../../ingest-log/log-consumers.js';
 import type { LogEntry } from '../../ingest-log/log-entry.js';
 import type { DeliveryMetrics } from '../delivery.metrics.js';
 import type { DeliveryRepository } from '../delivery.repository.js';
@@ -29,7 +30,7 @@ export interface QueueSettings {
   backoff: BackoffPolicy;
   /** Longest a Retry-After may pause the destination (a bogus header must not stop it for days). */
   maxPauseMs: number;
-  /** Lease on the queue when several replicas share a Postgres store; null on SQLite (one process). */
+  /** Lease on the queue when several replicas share a Postgres store (queue.lease.ts); null on SQLite (one process). */
   leaseTtlMs: number | null;
   /** Hard bound on one send, whatever the destination does with its own timeouts. */
   sendTimeoutMs: number;
@@ -45,6 +46,8 @@ export interface QueueDependencies {
   db: Db;
   log: IngestLogRepository;
   positions: ConsumerPositionsRepository;
+  /** Commits wake the queue's runtime. */
+  signal: IngestLogSignal;
   repository: DeliveryRepository;
   metrics: DeliveryMetrics;
   clock: Clock;
@@ -77,5 +80,3 @@ export type LogIdOf = (entry: LogEntry) => number;
 
 export const ownLogId: LogIdOf = (entry) => entry.id;
 
-/** Another replica took the queue's lease: the loop lets it go and waits its turn. */
-export class LeaseLostError extends Error {}

@@ -100,14 +100,15 @@ function processCpuSeconds(pid: number | undefined): number | undefined {
 }
 
 /**
- * autocannon against one POST endpoint with a fixed body. With the server's pid,
+ * autocannon against one POST endpoint with a fixed body (JSON unless `headers` name another
+ * content type). With the server's pid,
  * also how much CPU the server spent: on a shared machine throughput moves with
  * neighbours, while CPU per request is the steadier measure of the server's cost.
  */
 export async function load(
   url: string,
   path: string,
-  body: string,
+  body: string | Buffer,
   options: { connections: number; seconds: number; headers?: Record<string, string>; serverPid?: number },
 ): Promise<LoadResult> {
   const cpuBefore = processCpuSeconds(options.serverPid);

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { listenAlso } from './common/second-listener.js';
 import { ConfigurationError, type AppConfig } from './config/app.config.js';
 import { configFromProcessEnvironment, prepareNewRelicAgentEnvironment } from './config/process-environment.js';
 import { BufferingIntakes } from './ingest/buffering-intakes.js';
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
   }
   await app.listen({ port: config.http.port, host: config.http.host });
   logger.log(`Vigil listening on http://${config.http.host}:${config.http.port} with ${config.database.dialect} storage`);
+  if (config.http.otlpPort !== undefined) {
+    await listenAlso(app.getHttpServer(), config.http.otlpPort, config.http.host);
+    logger.log(`Vigil also listening on http://${config.http.host}:${config.http.otlpPort} (VIGIL_OTLP_PORT)`);
+  }
 
   let shuttingDown = false;
   /**

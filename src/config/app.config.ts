@@ -27,8 +27,11 @@ export interface HttpProtectionsConfig {
 
 /** Typed configuration, parsed and validated once at startup. */
 export interface AppConfig {
-  /** corsOrigins: origins allowed on the browser SDKs' intake routes (`*` any; empty: no CORS answers). */
-  http: { port: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number; corsOrigins: string[] };
+  /**
+   * otlpPort: VIGIL_OTLP_PORT, a second listener on the same host, same routes.
+   * corsOrigins: origins allowed on the browser SDKs' intake routes (`*` any; empty: no CORS answers).
+   */
+  http: { port: number; otlpPort?: number; host: string; maxBodyBytes: number; maxBatch: number; shutdownTimeoutMs: number; corsOrigins: string[] };
   /** Bounds on what one client can hold (src/common/http-protections.ts). */
   protections: HttpProtectionsConfig;
   auth: {
@@ -169,6 +172,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
   return {
     http: {
       port: env.PORT ?? 8080,
+      ...(env.VIGIL_OTLP_PORT === undefined ? {} : { otlpPort: env.VIGIL_OTLP_PORT }),
       host: env.HOST ?? (protectedMode ? '127.0.0.1' : '0.0.0.0'),
       maxBodyBytes: env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB,
       maxBatch: env.VIGIL_MAX_BATCH ?? 10_000,

@@ -25,6 +25,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   PORT?: number;
 
+  /** A second listener serving the same routes (OTLP/HTTP's conventional port is 4318); unset: none. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  VIGIL_OTLP_PORT?: number;
+
   @IsOptional() @IsString() @IsNotEmpty()
   HOST?: string;
 

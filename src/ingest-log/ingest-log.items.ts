@@ -33,6 +33,8 @@ export const LIMITS = {
   maxDurationMs: 86_400_000,
   /** A metric value's magnitude: sums of many such values stay finite. */
   maxMetricMagnitude: 1e18,
+  /** Bucket bounds of one histogram (an OTLP exponential histogram has up to 160 buckets a side). */
+  histogramBounds: 400,
 } as const;
 
 export const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,199}$/;
@@ -63,10 +65,15 @@ export const METRIC_SHAPE = itemShape({
   fields: {
     name: { type: 'pattern', required: true, regex: METRIC_NAME, problem: 'must be 1-200 characters of [A-Za-z0-9_.:-] starting with a letter', doc: { example: 'api.response_time' } },
     value: { type: 'number', required: true, min: -LIMITS.maxMetricMagnitude, max: LIMITS.maxMetricMagnitude, doc: { example: 12.5, description: 'A finite number' } },
-    type: { type: 'enum', values: ['gauge', 'count', 'distribution'], default: 'gauge' },
+    type: { type: 'enum', values: ['gauge', 'count', 'distribution', 'histogram'], default: 'gauge' },
     timestamp: { type: 'timestamp' },
     tags: { type: 'tags' },
     unit: { type: 'string', text: 'key', max: LIMITS.unitLength, doc: { example: 'ms' } },
+    histogram: {
+      type: 'histogram',
+      check: (histogram, earlier) => ((earlier['type'] === 'histogram') === (histogram !== undefined) ? null : 'is required when type is histogram, and only then'),
+      doc: { description: 'Required with type histogram (whose value is then the sum), refused otherwise: count, sum, bounds and counts (required), min and max' },
+    },
   },
 });
 

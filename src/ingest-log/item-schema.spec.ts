@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ITEM_SHAPES, type AnalyticsItem, type EventItem, type LogItem, type MetricItem, type RequestItem, type Tags } from './ingest-log.items.js';
-import { storedOrder } from './item-schema.js';
+import { storedOrder, type HistogramData } from './item-schema.js';
 
 /** True only when A and B are the same type (each property, optionality included). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -9,7 +9,7 @@ const same = <A, B>(check: Equal<A, B>) => check;
 
 // The item types inferred from the shapes are exactly those consumers of the log were written
 // against (the hand-written interfaces before the shapes); this file fails to compile if they drift.
-same<MetricItem, { name: string; value: number; type: 'gauge' | 'count' | 'distribution'; timestamp: number; tags: Tags; unit?: string }>(true);
+same<MetricItem, { name: string; value: number; type: 'gauge' | 'count' | 'distribution' | 'histogram'; timestamp: number; tags: Tags; unit?: string; histogram?: HistogramData }>(true);
 same<EventItem, { title: string; text: string; alertType: 'info' | 'warning' | 'error' | 'success'; tags: Tags; timestamp: number; source?: string }>(true);
 same<
   LogItem,
@@ -30,7 +30,7 @@ same<AnalyticsItem, { userId: string; sessionId?: string; type: string; page?: s
 same<MetricItem, { name: string; value: number; type: 'gauge'; timestamp: number; tags: Tags }>(false);
 
 test('stored field order: always-present fields first, then optional ones, unless the shape says', () => {
-  assert.deepEqual(storedOrder(ITEM_SHAPES.metric), ['name', 'value', 'type', 'timestamp', 'tags', 'unit']);
+  assert.deepEqual(storedOrder(ITEM_SHAPES.metric), ['name', 'value', 'type', 'timestamp', 'tags', 'unit', 'histogram']);
   assert.deepEqual(storedOrder(ITEM_SHAPES.event), ['title', 'text', 'alertType', 'tags', 'timestamp', 'source']);
   assert.deepEqual(storedOrder(ITEM_SHAPES.request), ['service', 'durationMs', 'success', 'timestamp', 'operation', 'statusCode']);
   assert.deepEqual(storedOrder(ITEM_SHAPES.analytics), ['userId', 'type', 'timestamp', 'sessionId', 'page', 'properties']);

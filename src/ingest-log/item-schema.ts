@@ -93,7 +93,28 @@ export interface ObjectField {
   doc?: FieldDoc;
 }
 
-export type FieldSpec = StringField | PatternField | NumberField | IntegerField | BooleanField | EnumField | TimestampField | TagsField | ObjectField;
+/**
+ * A histogram of observations: `count` of them adding up to `sum`, in buckets with `bounds`
+ * (ascending upper bounds; `counts` has one more entry, the bucket above the last bound), with
+ * their `min` and `max` when known. (Issue 21: OTLP histograms are kept, not reduced.)
+ */
+export interface HistogramData {
+  count: number;
+  sum: number;
+  bounds: number[];
+  counts: number[];
+  min?: number;
+  max?: number;
+}
+
+/** An optional histogram (HistogramData, bounded by LIMITS.histogramBounds); `check` as StringField's. */
+export interface HistogramField {
+  type: 'histogram';
+  check?: (value: HistogramData | undefined, earlier: EarlierFields) => string | null;
+  doc?: FieldDoc;
+}
+
+export type FieldSpec = StringField | PatternField | NumberField | IntegerField | BooleanField | EnumField | TimestampField | TagsField | ObjectField | HistogramField;
 
 /**
  * One kind of item. Fields are checked in the order written (the first failing one is the
@@ -130,7 +151,9 @@ type ValueOf<Field> = Field extends { type: 'string' | 'pattern' }
           ? Tags
           : Field extends { type: 'object' }
             ? Record<string, unknown>
-            : never;
+            : Field extends { type: 'histogram' }
+              ? HistogramData
+              : never;
 
 /** True when a stored item always holds the field: required, defaulted, or defaulted by its type. */
 export type AlwaysPresent<Field> = Field extends { required: true }

@@ -1,7 +1,7 @@
 import { parseIsoInstant } from '../common/iso-time.js';
 import { keyStringProblem } from '../common/key-string.js';
 import { LIMITS, type Tags } from '../ingest-log/ingest-log.items.js';
-import type { BooleanField, EnumField, FieldSpec, IntegerField, NumberField, PatternField, StringField } from '../ingest-log/item-schema.js';
+import type { BooleanField, EnumField, FieldSpec, HistogramData, IntegerField, NumberField, PatternField, StringField } from '../ingest-log/item-schema.js';
 
 /**
  * The rule of each type of field (src/ingest-log/item-schema.ts), as ingest.validation.ts calls
@@ -197,6 +197,41 @@ function timestampRule(value: unknown, path: ItemPath, field: string, _spec: Fie
   return epochMs;
 }
 
+function finiteList(value: unknown, path: ItemPath, field: string, max: number): number[] {
+  if (!Array.isArray(value) || value.length > max || !value.every((element) => typeof element === 'number' && Number.isFinite(element))) {
+    failField(path, field, `must be an array of at most ${max} finite numbers`);
+  }
+  return value as number[];
+}
+
+/**
+ * A histogram: bounds finite and ascending (at most LIMITS.histogramBounds), one more bucket
+ * count than bounds, counts non-negative integers adding up to `count`, a finite `sum`, `min` and
+ * `max` finite when given. The stored object holds these fields only, in this order.
+ */
+function histogramRule(value: unknown, path: ItemPath, field: string): HistogramData | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) failField(path, field, 'must be an object');
+  const bounds = finiteList(value['bounds'], path, `${field}.bounds`, LIMITS.histogramBounds);
+  for (let index = 1; index < bounds.length; index++) if (!(bounds[index]! > bounds[index - 1]!)) failField(path, `${field}.bounds`, 'must be ascending');
+  const counts = finiteList(value['counts'], path, `${field}.counts`, LIMITS.histogramBounds + 1);
+  if (counts.length !== bounds.length + 1) failField(path, `${field}.counts`, 'must have one more entry than bounds');
+  if (!counts.every((count) => Number.isSafeInteger(count) && count >= 0)) failField(path, `${field}.counts`, 'must be non-negative integers');
+  const count = value['count'];
+  if (!Number.isSafeInteger(count) || (count as number) < 0) failField(path, `${field}.count`, 'must be a non-negative integer');
+  if (counts.reduce((total, bucket) => total + bucket, 0) !== count) failField(path, `${field}.count`, 'must be the sum of counts');
+  const sum = value['sum'];
+  if (typeof sum !== 'number' || !Number.isFinite(sum) || Math.abs(sum) > LIMITS.maxMetricMagnitude) failField(path, `${field}.sum`, 'must be a finite number');
+  const histogram: HistogramData = { count: count as number, sum, bounds: [...bounds], counts: [...counts] };
+  for (const extreme of ['min', 'max'] as const) {
+    const given = value[extreme];
+    if (given === undefined || given === null) continue;
+    if (typeof given !== 'number' || !Number.isFinite(given)) failField(path, `${field}.${extreme}`, 'must be a finite number');
+    histogram[extreme] = given;
+  }
+  return histogram;
+}
+
 /** A field's rule: its checked and normalised value (undefined for an absent optional field). */
 export type FieldRule = (value: unknown, path: ItemPath, field: string, spec: never, bounds: TimeBounds) => unknown;
 
@@ -211,4 +246,5 @@ export const FIELD_RULES: { [Type in FieldSpec['type']]: FieldRule } = {
   timestamp: timestampRule,
   tags: tagsRule,
   object: objectRule,
+  histogram: histogramRule,
 };

@@ -27,11 +27,12 @@ function tagsJson(tags: Tags): string {
  */
 function metricJson(item: MetricItem): string {
   const unit = item.unit === undefined ? '' : `,"unit":${jsonString(item.unit)}`;
-  return `{"name":"${item.name}","value":${item.value},"type":"${item.type}","timestamp":${item.timestamp},"tags":${tagsJson(item.tags)}${unit}}`;
+  const histogram = item.histogram === undefined ? '' : `,"histogram":${JSON.stringify(item.histogram)}`;
+  return `{"name":"${item.name}","value":${item.value},"type":"${item.type}","timestamp":${item.timestamp},"tags":${tagsJson(item.tags)}${unit}${histogram}}`;
 }
 
 /** The metric fields and types metricJson writes, in stored order. */
-const METRIC_FIELDS_WRITTEN = 'name:pattern,value:number,type:enum,timestamp:timestamp,tags:tags,unit:string';
+const METRIC_FIELDS_WRITTEN = 'name:pattern,value:number,type:enum,timestamp:timestamp,tags:tags,unit:string,histogram:histogram';
 
 /**
  * Whether metricJson writes today's metric shape. When the shape gains or changes a field,

@@ -54,6 +54,21 @@ function fieldSchema(field: FieldSpec): Record<string, unknown> {
       return { ...TAGS_DOC };
     case 'object':
       return { type: 'object', additionalProperties: true, ...field.doc };
+    case 'histogram':
+      return {
+        // Which of these are required is said in the description: a `required` list on a
+        // property is read by @nestjs/swagger as the property's own required flag.
+        type: 'object',
+        properties: {
+          count: { type: 'integer', minimum: 0 },
+          sum: { type: 'number' },
+          bounds: { type: 'array', items: { type: 'number' }, maxItems: LIMITS.histogramBounds, description: 'Ascending upper bounds' },
+          counts: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: LIMITS.histogramBounds + 1, description: 'One per bucket, one more than bounds; they add up to count' },
+          min: { type: 'number' },
+          max: { type: 'number' },
+        },
+        ...field.doc,
+      };
   }
 }
 

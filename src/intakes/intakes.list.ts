@@ -2,6 +2,7 @@ import type { IntakePlugin } from './intake.plugin.js';
 import { datadogIntakePlugin } from './datadog/datadog.plugin.js';
 import { elasticsearchBulkIntakePlugin } from './elasticsearch-bulk/elasticsearch-bulk.plugin.js';
 import { jsonIntakePlugin } from './json/json.plugin.js';
+import { otlpIntakePlugin } from './otlp/otlp.plugin.js';
 import { postHogIntakePlugin } from './posthog/posthog.plugin.js';
 import { segmentIntakePlugin } from './segment/segment.plugin.js';
 import { splunkHecIntakePlugin } from './splunk-hec/splunk-hec.plugin.js';
@@ -31,6 +32,7 @@ import { splunkHecIntakePlugin } from './splunk-hec/splunk-hec.plugin.js';
  */
 export const INTAKE_PLUGINS: readonly IntakePlugin[] = [
   jsonIntakePlugin,
+  otlpIntakePlugin,
   datadogIntakePlugin,
   splunkHecIntakePlugin,
   elasticsearchBulkIntakePlugin,

@@ -5,6 +5,7 @@ import type { DatadogConfig } from './datadog.plugin.js';
 import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { IngestKind, RequestItem, Tags } from '../../ingest-log/ingest-log.items.js';
 import type { LogEntry } from '../../ingest-log/log-entry.js';
+import { representativeValues } from '../histogram-points.js';
 import { REQUEST_BUCKET_MS, REQUEST_METRICS, aggregateRequests, worstOf, type PartOutcome } from '../request-timings.js';
 
 const HOUR_MS = 3_600_000;
@@ -126,6 +127,11 @@ export class DatadogDestination implements Destination {
         const timestamp = Math.floor(metric.timestamp / 1000);
         if (metric.type === 'distribution') {
           addDistribution(metric.name, tags, timestamp, [metric.value], [index]);
+          return;
+        }
+        if (metric.histogram) {
+          // A histogram is sent as a distribution point of its buckets (histogram-points.ts).
+          addDistribution(metric.name, tags, timestamp, representativeValues(metric.histogram), [index]);
           return;
         }
         const point = { metric: metric.name, tags, timestamp, value: metric.value, unit: metric.unit, indices: [index], lastId: entry.id };

@@ -4,6 +4,7 @@ import type { NewRelicConfig } from './newrelic.plugin.js';
 import { classifyHttpStatus, combine, type Destination, type DestinationLimits, type SendResult } from '../../delivery/destination.js';
 import type { IngestKind, RequestItem } from '../../ingest-log/ingest-log.items.js';
 import type { LogEntry } from '../../ingest-log/log-entry.js';
+import { histogramRange } from '../histogram-points.js';
 import { REQUEST_BUCKET_MS, REQUEST_METRICS, aggregateRequests, worstOf, type PartOutcome } from '../request-timings.js';
 
 const HOUR_MS = 3_600_000;
@@ -87,6 +88,10 @@ export class NewRelicDestination implements Destination {
             'interval.ms': 1,
             attributes,
           });
+        } else if (metric.histogram) {
+          // A histogram is a summary of its count, sum, and min and max (approximated from the buckets when not sent).
+          const { count, sum } = metric.histogram;
+          metrics.push({ name: metric.name, type: 'summary', value: { count, sum, ...histogramRange(metric.histogram) }, timestamp: metric.timestamp, 'interval.ms': 1, attributes });
         } else if (metric.type === 'count') {
           metrics.push({ name: metric.name, type: 'count', value: metric.value, timestamp: metric.timestamp, 'interval.ms': REQUEST_BUCKET_MS, attributes });
         } else {

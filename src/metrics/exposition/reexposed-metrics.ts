@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { Clock } from '../../common/clock.js';
+import { rebucket, sameBounds } from '../../common/histogram-buckets.js';
 import { KeyOrderMemo } from '../../common/key-order-memo.js';
 import { TupleMap } from '../../common/tuple-map.js';
 import type { MetricItem, MetricType } from '../../ingest-log/ingest-log.items.js';
@@ -41,7 +42,10 @@ const PROMETHEUS_TYPE: Record<MetricType, 'gauge' | 'counter' | 'histogram'> = {
   gauge: 'gauge',
   count: 'counter',
   distribution: 'histogram',
+  histogram: 'histogram',
 };
+/** Item types rendered as Prometheus histograms: distributions (one value a point) and histograms (their buckets). */
+const isHistogram = (type: MetricType) => type === 'distribution' || type === 'histogram';
 
 interface Series {
   family: Family;
@@ -94,6 +98,7 @@ function cached<Value>(cache: Map<string, Value>, key: string, compute: (key: st
 }
 const NO_UNIT = unitConversion(undefined);
 
+
 /**
  * One re-exposed metric family. Registered on the process registry as a duck-typed prom-client metric
  * (the registry reads name, help, type and get()), so its samples are rendered with Vigil's own.
@@ -118,8 +123,10 @@ class Family {
     readonly name: string,
     readonly help: string,
     private readonly store: ReexposedMetrics,
+    /** A histogram family's bounds: those of its first point, in base units. */
+    bounds: readonly number[] = [],
   ) {
-    this.buckets = itemType === 'distribution' ? HISTOGRAM_BUCKETS[unit.unitClass] : [];
+    this.buckets = itemType === 'distribution' ? HISTOGRAM_BUCKETS[unit.unitClass] : bounds;
     this.bucketLabels = [...this.buckets.map((bound) => ({ le: bound })), { le: '+Inf' }];
     this.bucketName = `${name}_bucket`;
     this.sumName = `${name}_sum`;
@@ -132,7 +139,7 @@ class Family {
 
   /** The names this family's samples use, so no other family may render under them. */
   sampleNames(): string[] {
-    return this.itemType === 'distribution' ? [this.name, `${this.name}_bucket`, `${this.name}_sum`, `${this.name}_count`] : [this.name];
+    return isHistogram(this.itemType) ? [this.name, `${this.name}_bucket`, `${this.name}_sum`, `${this.name}_count`] : [this.name];
   }
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: SampleValue[] }> {
@@ -316,7 +323,7 @@ export class ReexposedMetrics {
         lastSeen: now,
         value: 0,
         valueTimestamp: Number.NEGATIVE_INFINITY,
-        bucketCounts: item.type === 'distribution' ? new Float64Array(family.buckets.length + 1) : undefined,
+        bucketCounts: isHistogram(item.type) ? new Float64Array(family.buckets.length + 1) : undefined,
         sum: 0,
         count: 0,
       };
@@ -338,6 +345,14 @@ export class ReexposedMetrics {
       }
     } else if (item.type === 'count') {
       series.value += value;
+    } else if (item.histogram) {
+      // A family keeps the bounds of its first point; a point on other bounds (an exponential
+      // histogram that rescaled) is re-bucketed onto them.
+      const bounds = family!.unit.factor === 1 ? item.histogram.bounds : item.histogram.bounds.map((bound) => toBaseUnit(bound, family!.unit));
+      const counts = sameBounds(bounds, family!.buckets) ? item.histogram.counts : rebucket(item.histogram.counts, bounds, family!.buckets);
+      for (let index = 0; index < counts.length; index++) series.bucketCounts![index]! += counts[index]!;
+      series.sum += value;
+      series.count += item.histogram.count;
     } else {
       const buckets = family!.buckets;
       let index = 0;
@@ -353,13 +368,15 @@ export class ReexposedMetrics {
     const name = exposedMetricName(item.name, item.type, unit);
     const unitNote = unit.unitClass === 'none' ? (unit.source ? `, unit ${unit.source}` : '') : `, posted in ${unit.source}, exposed in ${unit.unitClass}`;
     const help = `Ingested metric ${item.name} (${item.type}${unitNote}), re-exposed by Vigil`;
-    const family = new Family(key, item.type, unit, name, help, this);
+    const bounds = item.histogram?.bounds.map((bound) => toBaseUnit(bound, unit));
+    const family = new Family(key, item.type, unit, name, help, this, bounds);
     for (const sampleName of family.sampleNames()) {
       if (this.claimedNames.has(sampleName) || this.isTakenElsewhere(sampleName)) return 'name_conflict';
     }
     // A gauge `x_bucket` must not render inside histogram `x` either.
     const histogramBase = /^(.*)_(bucket|sum|count)$/.exec(name)?.[1];
-    if (histogramBase && this.claimedNames.get(histogramBase)?.itemType === 'distribution') return 'name_conflict';
+    const claimed = histogramBase === undefined ? undefined : this.claimedNames.get(histogramBase);
+    if (claimed && isHistogram(claimed.itemType)) return 'name_conflict';
     for (const sampleName of family.sampleNames()) this.claimedNames.set(sampleName, family);
     this.families.set(key, family);
     this.registry.registerMetric(family as unknown as Metric);

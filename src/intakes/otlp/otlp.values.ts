@@ -1,0 +1,180 @@
+/**
+ * Reading OTLP values the same way from both encodings: a protobufjs message (64-bit integers
+ * as `Long`, ids as bytes, absent fields as prototype defaults) and the OTLP/JSON tree (64-bit
+ * integers as strings or numbers, ids in hex, enums as integers). A field of the wrong type
+ * throws `OtlpShapeError`, answered 400; nothing here trusts the body's shape.
+ */
+export class OtlpShapeError extends Error {}
+
+/** Bounds on what one OTLP value may hold once mapped (the body limit bounds the rest). */
+export const OTLP_VALUE_LIMITS = {
+  /** AnyValue nesting (arrays and key-value lists) kept in log attributes and bodies. */
+  anyValueDepth: 8,
+  /** Attributes read from one resource, scope, point, span or log record; the rest are dropped. */
+  attributesPerHolder: 128,
+  /** Characters of one string value kept in a tag (longer values are cut). */
+  tagValueLength: 200,
+} as const;
+
+type Node = Record<string, unknown>;
+interface LongLike {
+  low: number;
+  high: number;
+  toNumber(): number;
+  toString(): string;
+}
+
+function isLong(value: unknown): value is LongLike {
+  return typeof value === 'object' && value !== null && typeof (value as LongLike).low === 'number' && typeof (value as LongLike).high === 'number';
+}
+
+/**
+ * Whether a field is set. A decoded protobufjs message holds set fields as own properties and
+ * defaults on its prototype, which matters for oneofs (AnyValue's, a data point's value).
+ */
+export function has(node: Node, field: string): boolean {
+  return Object.hasOwn(node, field) && node[field] !== undefined && node[field] !== null;
+}
+
+export function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** A message field that holds a message: undefined when absent. */
+export function child(node: Node, field: string): Node | undefined {
+  const value = node[field];
+  if (value === undefined || value === null) return undefined;
+  if (!isNode(value)) throw new OtlpShapeError(`${field} must be an object`);
+  return value;
+}
+
+/** A repeated message field: [] when absent. */
+export function list(node: Node, field: string): readonly Node[] {
+  const value = node[field];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new OtlpShapeError(`${field} must be an array`);
+  for (const element of value) if (!isNode(element)) throw new OtlpShapeError(`${field} must hold objects`);
+  return value as Node[];
+}
+
+export function stringField(node: Node, field: string): string {
+  const value = node[field];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new OtlpShapeError(`${field} must be a string`);
+  return value;
+}
+
+/** An enum or 32-bit integer field (0 when absent). */
+export function intField(node: Node, field: string): number {
+  const value = node[field];
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new OtlpShapeError(`${field} must be an integer`);
+  return value;
+}
+
+export function boolField(node: Node, field: string): boolean {
+  const value = node[field];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new OtlpShapeError(`${field} must be a boolean`);
+  return value;
+}
+
+const DECIMAL_INTEGER = /^-?\d{1,20}$/;
+
+/** A 64-bit integer field as a BigInt (exact: nanosecond times need all 64 bits); 0n when absent. */
+export function int64Field(node: Node, field: string): bigint {
+  const value = node[field];
+  if (value === undefined || value === null) return 0n;
+  if (isLong(value)) return (BigInt(value.high) << 32n) | BigInt(value.low >>> 0);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && DECIMAL_INTEGER.test(value)) return BigInt(value);
+  throw new OtlpShapeError(`${field} must be a 64-bit integer`);
+}
+
+/** A double field (JSON may also spell it "NaN", "Infinity", "-Infinity"). */
+export function doubleField(node: Node, field: string): number {
+  const value = node[field];
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return Number.NaN;
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
+  throw new OtlpShapeError(`${field} must be a number`);
+}
+
+/** Unix nanoseconds → whole epoch milliseconds; undefined for 0 (unset). */
+export function nanosToMillis(nanos: bigint): number | undefined {
+  return nanos === 0n ? undefined : Number(nanos / 1_000_000n);
+}
+
+const HEX_ID = /^(?:[0-9a-fA-F]{2})*$/;
+
+/** A trace or span id in lowercase hex; undefined when empty or all zeros (the "invalid" id). */
+export function idField(node: Node, field: string): string | undefined {
+  if (!has(node, field)) return undefined;
+  const value = node[field];
+  let hex: string;
+  if (value instanceof Uint8Array) hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  else if (typeof value === 'string' && value.length <= 64 && HEX_ID.test(value)) hex = value.toLowerCase();
+  else throw new OtlpShapeError(`${field} must be a hex id`);
+  return /^0*$/.test(hex) ? undefined : hex;
+}
+
+/** An AnyValue as JSON: nested arrays and key-value lists down to OTLP_VALUE_LIMITS.anyValueDepth. */
+export function anyValue(value: unknown, depth = 1): unknown {
+  if (value === undefined || value === null) return null;
+  if (!isNode(value)) throw new OtlpShapeError('an AnyValue must be an object');
+  if (depth > OTLP_VALUE_LIMITS.anyValueDepth) throw new OtlpShapeError(`values must not nest deeper than ${OTLP_VALUE_LIMITS.anyValueDepth} levels`);
+  if (has(value, 'stringValue')) return stringField(value, 'stringValue');
+  if (has(value, 'boolValue')) return boolField(value, 'boolValue');
+  if (has(value, 'intValue')) {
+    const integer = int64Field(value, 'intValue');
+    const asNumber = Number(integer);
+    return Number.isSafeInteger(asNumber) ? asNumber : integer.toString();
+  }
+  if (has(value, 'doubleValue')) {
+    const double = doubleField(value, 'doubleValue');
+    return Number.isFinite(double) ? double : String(double);
+  }
+  const array = child(value, 'arrayValue');
+  if (array !== undefined) return list(array, 'values').slice(0, OTLP_VALUE_LIMITS.attributesPerHolder).map((element) => anyValue(element, depth + 1));
+  const kvlist = child(value, 'kvlistValue');
+  if (kvlist !== undefined) return attributesObject(list(kvlist, 'values'), depth + 1);
+  const bytes = has(value, 'bytesValue') ? value['bytesValue'] : undefined;
+  if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (typeof bytes === 'string') return bytes;
+  return null;
+}
+
+/** Key-value pairs as a JSON object (the first OTLP_VALUE_LIMITS.attributesPerHolder). */
+export function attributesObject(attributes: readonly Node[], depth = 1): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  const count = Math.min(attributes.length, OTLP_VALUE_LIMITS.attributesPerHolder);
+  for (let index = 0; index < count; index++) {
+    const attribute = attributes[index]!;
+    const key = stringField(attribute, 'key');
+    if (key === '__proto__') continue;
+    object[key] = anyValue(attribute['value'], depth);
+  }
+  return object;
+}
+
+/** A scalar attribute value as a tag value: strings, numbers and booleans; undefined for the rest. */
+export function tagValue(value: unknown): string | undefined {
+  if (!isNode(value)) return undefined;
+  if (has(value, 'stringValue')) return stringField(value, 'stringValue').slice(0, OTLP_VALUE_LIMITS.tagValueLength);
+  if (has(value, 'boolValue')) return String(boolField(value, 'boolValue'));
+  if (has(value, 'intValue')) return int64Field(value, 'intValue').toString();
+  if (has(value, 'doubleValue')) return String(doubleField(value, 'doubleValue'));
+  return undefined;
+}
+
+/** The scalar attribute `key` of a list, as a string. */
+export function attributeString(attributes: readonly Node[], key: string): string | undefined {
+  const count = Math.min(attributes.length, OTLP_VALUE_LIMITS.attributesPerHolder);
+  for (let index = 0; index < count; index++) {
+    const attribute = attributes[index]!;
+    if (attribute['key'] === key) return tagValue(attribute['value']);
+  }
+  return undefined;
+}

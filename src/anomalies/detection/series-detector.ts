@@ -28,12 +28,22 @@
  */
 import { AnomalyLikelihood, type AnomalyLikelihoodState, type LikelihoodTuning } from './anomaly-likelihood.js';
 import { Baseline, type BaselineState } from './baseline.js';
+import { ForestMember, type ForestMemberState, type ForestTuning } from './isolation-forest.js';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
+/**
+ * 'likelihood' (the default): the likelihood of the robust deviation score; 'isolation_forest': the
+ * likelihood of the isolation forest's score; 'ensemble': the smaller of the two tails (the forest's divided by forest.ensembleFactor).
+ */
+export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble';
+export const DETECTOR_METHODS: readonly DetectorMethod[] = ['likelihood', 'isolation_forest', 'ensemble'];
+
 export interface DetectorSettings {
   sensitivity: Sensitivity;
+  /** 'likelihood' when absent. */
+  method?: DetectorMethod;
 }
 
 export interface PointVerdict {
@@ -62,6 +72,7 @@ export interface DetectorTuning {
   epsilon: Record<Sensitivity, number>;
   /** 'robust_zscore' is listed in methods when z >= zFire. */
   zFire: number;
+  forest: ForestTuning;
 }
 
 export const TUNING: Readonly<DetectorTuning> = {
@@ -72,6 +83,7 @@ export const TUNING: Readonly<DetectorTuning> = {
   spikeFactor: 1e-2,
   epsilon: { low: 1e-6, medium: 1e-5, high: 1e-4 },
   zFire: 4,
+  forest: { sample: 256, retrainEvery: 1024, trees: 32, minSigma: 0.02, ensembleFactor: 0.01 },
 };
 
 export interface SeriesDetectorState {
@@ -82,10 +94,16 @@ export interface SeriesDetectorState {
   likelihood: AnomalyLikelihoodState;
   spike: AnomalyLikelihoodState;
   suppressUntil: number;
+  /** Absent under the likelihood method (and in snapshots taken before the forest came back). */
+  forest?: { member: ForestMemberState; likelihood: AnomalyLikelihoodState; spike: AnomalyLikelihoodState };
 }
 
 /** The methods of a verdict that is not anomalous: shared, frozen (no array per point). */
 const NO_METHODS: string[] = Object.freeze([]) as unknown as string[];
+
+function forestLikelihood(tuning: DetectorTuning): LikelihoodTuning {
+  return { ...tuning.likelihood, minSigma: tuning.forest.minSigma };
+}
 
 /** Severity from score: < 0.6 low, < 0.75 medium, < 0.9 high, else critical. */
 export function severityOf(score: number): Severity {
@@ -102,13 +120,24 @@ export class SeriesDetector {
   private likelihood: AnomalyLikelihood;
   private spike: AnomalyLikelihood;
   private suppressUntil = 0;
+  private readonly method: DetectorMethod;
+  /** The isolation-forest member and its two likelihood channels; null under the likelihood method. */
+  private forest: { member: ForestMember; likelihood: AnomalyLikelihood; spike: AnomalyLikelihood } | null = null;
 
   private constructor(
     private readonly settings: DetectorSettings,
     private readonly tuning: DetectorTuning,
   ) {
+    this.method = settings.method ?? 'likelihood';
     this.likelihood = new AnomalyLikelihood(tuning.likelihood);
     this.spike = new AnomalyLikelihood({ ...tuning.likelihood, shortWindow: 1 });
+    if (this.method !== 'likelihood') {
+      this.forest = {
+        member: new ForestMember(tuning.forest),
+        likelihood: new AnomalyLikelihood(forestLikelihood(tuning)),
+        spike: new AnomalyLikelihood({ ...forestLikelihood(tuning), shortWindow: 1 }),
+      };
+    }
   }
 
   /** `tuning` is for experiments only (bench/): the service always runs TUNING. */
@@ -134,7 +163,19 @@ export class SeriesDetector {
     const { expected, seasonal } = this.baseline;
     const deviation = z / (z + T.z0);
     const sustained = this.likelihood.observe(deviation);
-    const tail = T.spikeFactor > 0 ? Math.min(sustained, this.spike.observe(deviation) / T.spikeFactor) : sustained;
+    let tail = T.spikeFactor > 0 ? Math.min(sustained, this.spike.observe(deviation) / T.spikeFactor) : sustained;
+    let forestFired = false;
+    if (this.forest) {
+      const signed = value >= expected ? deviation : -deviation;
+      const raw = this.forest.member.observe(signed);
+      let forestTail = 1;
+      if (raw >= 0) {
+        const forestSustained = this.forest.likelihood.observe(raw);
+        forestTail = T.spikeFactor > 0 ? Math.min(forestSustained, this.forest.spike.observe(raw) / T.spikeFactor) : forestSustained;
+      }
+      forestFired = forestTail < T.epsilon[this.settings.sensitivity];
+      tail = this.method === 'isolation_forest' ? forestTail : Math.min(tail, forestTail / T.forest.ensembleFactor);
+    }
     const epsilon = T.epsilon[this.settings.sensitivity];
     const score = Math.min(1, Math.max(0, Math.log10(Math.max(tail, 1e-300)) / (2 * Math.log10(T.epsilon.medium))));
     const exceeds = this.n >= T.warmupPoints && tail < epsilon;
@@ -145,7 +186,8 @@ export class SeriesDetector {
       methods = [];
       if (z >= T.zFire) methods.push('robust_zscore');
       if (seasonal) methods.push('seasonal');
-      methods.push('likelihood');
+      if (this.method !== 'isolation_forest') methods.push('likelihood');
+      if (forestFired) methods.push('isolation_forest');
     }
     this.lastTs = timestampMs;
     this.n++;
@@ -161,6 +203,9 @@ export class SeriesDetector {
       likelihood: this.likelihood.snapshot(),
       spike: this.spike.snapshot(),
       suppressUntil: this.suppressUntil,
+      ...(this.forest
+        ? { forest: { member: this.forest.member.snapshot(), likelihood: this.forest.likelihood.snapshot(), spike: this.forest.spike.snapshot() } }
+        : {}),
     };
   }
 
@@ -174,6 +219,15 @@ export class SeriesDetector {
     detector.likelihood = AnomalyLikelihood.restore(tuning.likelihood, state.likelihood);
     detector.spike = AnomalyLikelihood.restore({ ...tuning.likelihood, shortWindow: 1 }, state.spike);
     detector.suppressUntil = state.suppressUntil;
+    if (detector.forest && state.forest) {
+      detector.forest = {
+        member: ForestMember.restore(tuning.forest, state.forest.member, state.n),
+        likelihood: AnomalyLikelihood.restore(forestLikelihood(tuning), state.forest.likelihood),
+        spike: AnomalyLikelihood.restore({ ...forestLikelihood(tuning), shortWindow: 1 }, state.forest.spike),
+      };
+    } else if (detector.forest) {
+      detector.forest.member = ForestMember.restore(tuning.forest, undefined, state.n);
+    }
     return detector;
   }
 }

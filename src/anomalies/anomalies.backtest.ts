@@ -39,7 +39,7 @@ function readLabels(file: string): Map<string, Array<[string, string]>> {
 
 function main(argv: string[]): void {
   let sensitivity: Sensitivity = 'medium';
-  let method: DetectorMethod = 'likelihood';
+  let method: DetectorMethod = 'ensemble';
   let detectionsFile: string | undefined;
   let labelsFile: string | undefined;
   let root: string | undefined;

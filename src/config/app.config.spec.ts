@@ -46,8 +46,9 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '-1' }), ConfigurationError);
   });
 
-  test('anomaly method: likelihood by default, one of three, anything else refused', () => {
-    assert.equal(loadConfig({}).anomalies.method, 'likelihood');
+  test('anomaly method: ensemble by default, one of three, anything else refused', () => {
+    assert.equal(loadConfig({}).anomalies.method, 'ensemble');
+    assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'likelihood' }).anomalies.method, 'likelihood');
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'isolation_forest' }).anomalies.method, 'isolation_forest');
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'ensemble' }).anomalies.method, 'ensemble');
     assert.throws(() => loadConfig({ VIGIL_ANOMALY_METHOD: 'forest' }), ConfigurationError);

@@ -193,7 +193,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },
     anomalies: {
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
-      method: (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'likelihood',
+      method: (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'ensemble',
       mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),
       maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? 10_000,
       seriesIdleSeconds: env.VIGIL_ANOMALY_SERIES_IDLE_SECONDS ?? 3600,

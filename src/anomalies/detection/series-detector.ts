@@ -1,7 +1,7 @@
 /**
  * Vigil streaming anomaly detector - one `SeriesDetector` per metric series.
  *
- * Pure TypeScript: no NestJS, no I/O, no clock, no randomness. Every input is a point; every
+ * Pure TypeScript: no NestJS, no I/O, no clock, only seeded randomness (the forest's training). Every input is a point; every
  * adaptation happens inside observe(), so the verdicts depend on the points alone (never on when or
  * how they were batched), and a snapshot restores a detector that continues bit for bit.
  *
@@ -13,6 +13,11 @@
  *     tails, each under a Gaussian fitted to the last 1000 points: of the mean deviation score of the
  *     last 16 points (a sustained change) and of the point's own score (a spike; it must be 100 times
  *     less probable). tail = the smaller.
+ *  2b. Under the 'ensemble' (default) and 'isolation_forest' methods (isolation-forest.ts): an isolation
+ *     forest scores windowed features of the signed deviation score, retrained at every 1,024 points on
+ *     the last 256 vectors with seeded randomness; its score gets the same two likelihood channels
+ *     (sigma floor 0.02). Ensemble: tail = min(deviation tail, forest tail / 0.001), i.e. the forest
+ *     alone fires only when 1,000 times less probable than the threshold.
  *  3. A point is anomalous when tail < epsilon (low 1e-6, medium 1e-5, high 1e-4) past the warm-up
  *     (150 points), unless an exceedance happened within the last `suppressPoints` points (one
  *     incident, one anomaly: the suppression NAB's detectors apply after a detection).
@@ -24,7 +29,10 @@
  * STATE BOUND per series (independent of the points seen): 2 x 128 baseline values, the daily profile
  * (24 x 9 numbers), 2 x 1000 + 17 integer scores (at most 5 digits) of the likelihoods, 6 scalars:
  * ~2,500 numbers. As stored JSON at most ~32 KB (every value at full double precision); 17 KB at most
- * on the NAB DEV series. In memory ~13 KB of typed arrays.
+ * on the NAB DEV series. In memory ~13 KB of typed arrays. The forest methods add the forest member
+ * (2 x 256 x 4 + 16 integers of at most 5 characters, ~12.5 KB as JSON) and its two likelihoods (~10 KB):
+ * at most ~55 KB as stored, 34 KB at most on NAB DEV; in memory also the forest (16 trees of at most
+ * 511 nodes, which keep their training rows: ~100-200 KB; it is rebuilt from the stored sample on restore).
  */
 import { AnomalyLikelihood, type AnomalyLikelihoodState, type LikelihoodTuning } from './anomaly-likelihood.js';
 import { Baseline, type BaselineState } from './baseline.js';
@@ -34,15 +42,15 @@ export type Sensitivity = 'low' | 'medium' | 'high';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 /**
- * 'likelihood' (the default): the likelihood of the robust deviation score; 'isolation_forest': the
- * likelihood of the isolation forest's score; 'ensemble': the smaller of the two tails (the forest's divided by forest.ensembleFactor).
+ * 'likelihood': the likelihood of the robust deviation score; 'isolation_forest': the likelihood of
+ * the isolation forest's score; 'ensemble' (the default): the smaller of the two tails (the forest's divided by forest.ensembleFactor).
  */
 export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble';
 export const DETECTOR_METHODS: readonly DetectorMethod[] = ['likelihood', 'isolation_forest', 'ensemble'];
 
 export interface DetectorSettings {
   sensitivity: Sensitivity;
-  /** 'likelihood' when absent. */
+  /** 'ensemble' when absent. */
   method?: DetectorMethod;
 }
 
@@ -83,7 +91,7 @@ export const TUNING: Readonly<DetectorTuning> = {
   spikeFactor: 1e-2,
   epsilon: { low: 1e-6, medium: 1e-5, high: 1e-4 },
   zFire: 4,
-  forest: { sample: 256, retrainEvery: 1024, trees: 32, minSigma: 0.02, ensembleFactor: 0.01 },
+  forest: { sample: 256, retrainEvery: 1024, trees: 16, minSigma: 0.02, ensembleFactor: 0.001 },
 };
 
 export interface SeriesDetectorState {
@@ -128,7 +136,7 @@ export class SeriesDetector {
     private readonly settings: DetectorSettings,
     private readonly tuning: DetectorTuning,
   ) {
-    this.method = settings.method ?? 'likelihood';
+    this.method = settings.method ?? 'ensemble';
     this.likelihood = new AnomalyLikelihood(tuning.likelihood);
     this.spike = new AnomalyLikelihood({ ...tuning.likelihood, shortWindow: 1 });
     if (this.method !== 'likelihood') {

@@ -1,5 +1,5 @@
 /**
- * `npm run anomalies:cross-validation [-- --nab DIR]`: how well the detector's one parameter set
+ * `npm run anomalies:cross-validation [-- --nab DIR] [--method ensemble|likelihood|isolation_forest]` (ensemble, the default, by default): how well the detector's one parameter set
  * generalises on the NAB DEV half (test/fixtures/nab by default; never the held-back half).
  *
  * 1. The full-set score of the shipped TUNING (medium, low and high sensitivity), all three NAB profiles.
@@ -8,16 +8,19 @@
  *    best NAB standard score on that fold alone; that parameter set is then scored on the other fold.
  *    The two out-of-fold halves are summed into one cross-validated score of the whole set, reported
  *    beside the full-set score of the grid's best point (tuned on everything) and of TUNING.
- * Measures, never asserts. A few minutes on a shared 2-core machine.
+ * The forest methods search a smaller grid (FOREST_GRID). Measures, never asserts. A few minutes on a shared 2-core machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, windowRows } from '../src/anomalies/detection/backtest.js';
 import { evaluate, type LabelledSeries } from '../src/anomalies/detection/labelled-evaluation.js';
 import { describeNabResult, emptyTally, nabResult, type NabResult, type NabTally } from '../src/anomalies/detection/nab-scoring.js';
-import { TUNING, type DetectorTuning, type Sensitivity } from '../src/anomalies/detection/series-detector.js';
+import { DETECTOR_METHODS, TUNING, type DetectorMethod, type DetectorTuning, type Sensitivity } from '../src/anomalies/detection/series-detector.js';
 
-const medium = { sensitivity: 'medium' as Sensitivity };
+const methodAt = process.argv.indexOf('--method');
+const method = (methodAt >= 0 ? process.argv[methodAt + 1] : 'ensemble') as DetectorMethod;
+if (!DETECTOR_METHODS.includes(method)) throw new Error(`--method: one of ${DETECTOR_METHODS.join(', ')}`);
+const medium = { sensitivity: 'medium' as Sensitivity, method };
 
 function loadDev(dir: string): LabelledSeries[] {
   const keys = fs.readFileSync(path.join(dir, 'dev.txt'), 'utf8').split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
@@ -58,8 +61,21 @@ function withEpsilon(epsilon: number): DetectorTuning['epsilon'] {
   return { low: epsilon / 10, medium: epsilon, high: epsilon * 10 };
 }
 
+/** The forest methods' grid (9 points: a forest evaluation costs ~5x the likelihood's): threshold x the forest's weight in the ensemble. */
+const FOREST_GRID: Array<{ name: string; points: GridPoint[] }> = [
+  {
+    name: 'epsilon x forest ensemble factor',
+    points: [1e-4, 1e-5, 1e-6].flatMap((epsilon) =>
+      [0.001, 0.01, 0.1].map((ensembleFactor) => ({
+        name: `epsilon ${epsilon}, forest factor ${ensembleFactor}`,
+        tuning: { ...TUNING, epsilon: withEpsilon(epsilon), forest: { ...TUNING.forest, ensembleFactor } },
+      })),
+    ),
+  },
+];
+
 /** The two grids searched: thresholds and smoothing; the deviation scale and the likelihood's memory. */
-const GRIDS: Array<{ name: string; points: GridPoint[] }> = [
+const LIKELIHOOD_GRIDS: Array<{ name: string; points: GridPoint[] }> = [
   {
     name: 'epsilon x short window x suppression x sigma floor',
     points: grid(
@@ -117,12 +133,12 @@ function main(): void {
   const series = loadDev(dir);
   console.log(`NAB DEV: ${series.length} series, ${series.reduce((sum, one) => sum + one.windows.length, 0)} windows (${dir})`);
   for (const sensitivity of ['low', 'medium', 'high'] as Sensitivity[]) {
-    console.log(`TUNING, ${sensitivity}: ${describeNabResult(evaluate(series, { sensitivity }).result)}`);
+    console.log(`TUNING, ${method}, ${sensitivity}: ${describeNabResult(evaluate(series, { sensitivity, method }).result)}`);
   }
   const [a, b] = folds(series);
   console.log(`fold A (${a.length} series): ${a.map((one) => one.key).join(', ')}`);
   console.log(`fold B (${b.length} series): ${b.map((one) => one.key).join(', ')}`);
-  for (const { name, points } of GRIDS) {
+  for (const { name, points } of method === 'likelihood' ? LIKELIHOOD_GRIDS : FOREST_GRID) {
     console.log(`\ngrid: ${name} (${points.length} points)`);
     const tunedOnA = best(a, points);
     const tunedOnB = best(b, points);

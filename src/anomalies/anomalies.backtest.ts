@@ -1,8 +1,8 @@
 /**
  * Backtest CLI for the Vigil anomaly detector (no NestJS, no database).
  *
- *   node dist/src/anomalies/anomalies.backtest.js [--sensitivity low|medium|high] [--detections out.json]
- *        [--labels windows.json] [--root DIR] [--quiet] file.csv ...
+ *   node dist/src/anomalies/anomalies.backtest.js [--sensitivity low|medium|high] [--method likelihood|isolation_forest|ensemble]
+ *        [--detections out.json] [--labels windows.json] [--root DIR] [--quiet] file.csv ...
  *
  * Runs the same detector code as the service (src/anomalies/detection) over `timestamp,value` CSVs
  * (header line; NAB timestamps such as `2014-07-01 00:00:00` are UTC), every point in order, and prints
@@ -18,10 +18,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, runSeries, seriesKey, windowRows } from './detection/backtest.js';
 import { describeNabResult, emptyTally, nabResult, tallySeries } from './detection/nab-scoring.js';
-import type { Sensitivity } from './detection/series-detector.js';
+import { DETECTOR_METHODS, type DetectorMethod, type Sensitivity } from './detection/series-detector.js';
 
 function usage(code: number): never {
-  console.log('usage: anomalies.backtest [--sensitivity low|medium|high] [--detections out.json] [--labels windows.json] [--root DIR] [--quiet] file.csv ...');
+  console.log('usage: anomalies.backtest [--sensitivity low|medium|high] [--method likelihood|isolation_forest|ensemble] [--detections out.json] [--labels windows.json] [--root DIR] [--quiet] file.csv ...');
   process.exit(code);
 }
 
@@ -39,6 +39,7 @@ function readLabels(file: string): Map<string, Array<[string, string]>> {
 
 function main(argv: string[]): void {
   let sensitivity: Sensitivity = 'medium';
+  let method: DetectorMethod = 'ensemble';
   let detectionsFile: string | undefined;
   let labelsFile: string | undefined;
   let root: string | undefined;
@@ -51,6 +52,10 @@ function main(argv: string[]): void {
       const v = argv[++i];
       if (v !== 'low' && v !== 'medium' && v !== 'high') usage(2);
       sensitivity = v;
+    } else if (a === '--method') {
+      const v = argv[++i] as DetectorMethod;
+      if (!DETECTOR_METHODS.includes(v)) usage(2);
+      method = v;
     } else if (a === '--detections') detectionsFile = argv[++i];
     else if (a === '--labels') labelsFile = argv[++i];
     else if (a === '--root') root = argv[++i];
@@ -70,7 +75,7 @@ function main(argv: string[]): void {
   for (const file of files) {
     const data = parseSeriesCsv(fs.readFileSync(file, 'utf8'));
     const key = seriesKey(file, root, (from, to) => path.relative(from, to));
-    const found = runSeries(data, { sensitivity });
+    const found = runSeries(data, { sensitivity, method });
     points += data.values.length;
     total += found.length;
     out[key] = found.map((d) => d.timestamp);
@@ -90,7 +95,7 @@ function main(argv: string[]): void {
     }
   }
   const secs = (performance.now() - t0) / 1000;
-  console.log(`${files.length} file(s), ${points} points, ${total} anomalies, sensitivity=${sensitivity}, ${secs.toFixed(1)} s`);
+  console.log(`${files.length} file(s), ${points} points, ${total} anomalies, sensitivity=${sensitivity}, method=${method}, ${secs.toFixed(1)} s`);
   if (labels) {
     if (unlabelled.length > 0) console.log(`not in the labels (scored as without anomalies): ${unlabelled.join(', ')}`);
     console.log(describeNabResult(nabResult(tally)));

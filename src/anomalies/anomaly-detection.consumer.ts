@@ -99,7 +99,7 @@ export class AnomalyDetectionConsumer implements DerivedStateConsumer {
     // A lost thread took the detectors with it: the next batch reloads them in its transaction,
     // instead of failing on a thread that refuses until reset.
     thread.onLost(() => this.models.retire());
-    this.settings = { sensitivity: config.anomalies.sensitivity };
+    this.settings = { sensitivity: config.anomalies.sensitivity, method: config.anomalies.method };
     this.policy = {
       maxSeries: config.anomalies.maxSeries,
       idleMs: config.anomalies.seriesIdleSeconds * 1000,

@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '-1' }), ConfigurationError);
   });
 
+  test('anomaly method: ensemble by default, one of three, anything else refused', () => {
+    assert.equal(loadConfig({}).anomalies.method, 'ensemble');
+    assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'likelihood' }).anomalies.method, 'likelihood');
+    assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'isolation_forest' }).anomalies.method, 'isolation_forest');
+    assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'ensemble' }).anomalies.method, 'ensemble');
+    assert.throws(() => loadConfig({ VIGIL_ANOMALY_METHOD: 'forest' }), ConfigurationError);
+  });
+
   test('any key binds 0.0.0.0; admin keys are listed; HOST overrides', () => {
     const config = loadConfig({ VIGIL_ADMIN_KEYS: ' a1 , a2 ,', VIGIL_READ_KEYS: 'r1' });
     assert.equal(config.http.host, '0.0.0.0');

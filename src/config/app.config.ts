@@ -9,6 +9,8 @@ import { booleanOf } from './variable.transforms.js';
 
 export type QueueFullPolicy = 'block' | 'drop_oldest';
 export type Sensitivity = 'low' | 'medium' | 'high';
+/** The detector method (src/anomalies/detection/series-detector.ts, DetectorMethod). */
+export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble';
 
 export interface HttpProtectionsConfig {
   /** Node's headersTimeout: the request line and headers must arrive within it. */
@@ -67,7 +69,7 @@ export interface AppConfig {
   /** `file`: VIGIL_SLA_TARGETS_FILE, read and validated with the variables. */
   sla: { targetsFile?: string; file?: TargetsFile };
   /** seriesIdleSeconds: in data time (see AnomalyDetectionConsumer), how idle a series must be to be evicted at maxSeries. */
-  anomalies: { sensitivity: Sensitivity; mutedMetrics: string[]; maxSeries: number; seriesIdleSeconds: number };
+  anomalies: { sensitivity: Sensitivity; method: DetectorMethod; mutedMetrics: string[]; maxSeries: number; seriesIdleSeconds: number };
   /** seriesMinIdleSeconds: clock time without a point before a series may be evicted at maxSeries (≤ seriesTtlSeconds). */
   metrics: { maxSeries: number; seriesTtlSeconds: number; seriesMinIdleSeconds: number; maxLabelValuesPerMetric: number };
 }
@@ -209,6 +211,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },
     anomalies: {
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
+      method: (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'ensemble',
       mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),
       maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? 10_000,
       seriesIdleSeconds: env.VIGIL_ANOMALY_SERIES_IDLE_SECONDS ?? 3600,

@@ -1,7 +1,7 @@
 /**
  * Vigil streaming anomaly detector - one `SeriesDetector` per metric series.
  *
- * Pure TypeScript: no NestJS, no I/O, no clock, no randomness. Every input is a point; every
+ * Pure TypeScript: no NestJS, no I/O, no clock, only seeded randomness (the forest's training). Every input is a point; every
  * adaptation happens inside observe(), so the verdicts depend on the points alone (never on when or
  * how they were batched), and a snapshot restores a detector that continues bit for bit.
  *
@@ -13,6 +13,11 @@
  *     tails, each under a Gaussian fitted to the last 1000 points: of the mean deviation score of the
  *     last 16 points (a sustained change) and of the point's own score (a spike; it must be 100 times
  *     less probable). tail = the smaller.
+ *  2b. Under the 'ensemble' (default) and 'isolation_forest' methods (isolation-forest.ts): an isolation
+ *     forest scores windowed features of the signed deviation score, retrained at every 1,024 points on
+ *     the last 256 vectors with seeded randomness; its score gets the same two likelihood channels
+ *     (sigma floor 0.02). Ensemble: tail = min(deviation tail, forest tail / 0.001), i.e. the forest
+ *     alone fires only when 1,000 times less probable than the threshold.
  *  3. A point is anomalous when tail < epsilon (low 1e-6, medium 1e-5, high 1e-4) past the warm-up
  *     (150 points), unless an exceedance happened within the last `suppressPoints` points (one
  *     incident, one anomaly: the suppression NAB's detectors apply after a detection).
@@ -24,16 +29,29 @@
  * STATE BOUND per series (independent of the points seen): 2 x 128 baseline values, the daily profile
  * (24 x 9 numbers), 2 x 1000 + 17 integer scores (at most 5 digits) of the likelihoods, 6 scalars:
  * ~2,500 numbers. As stored JSON at most ~32 KB (every value at full double precision); 17 KB at most
- * on the NAB DEV series. In memory ~13 KB of typed arrays.
+ * on the NAB DEV series. In memory ~13 KB of typed arrays. The forest methods add the forest member
+ * (2 x 256 x 4 + 16 integers of at most 5 characters, ~12.5 KB as JSON) and its two likelihoods (~10 KB):
+ * at most ~55 KB as stored, 34 KB at most on NAB DEV; in memory also the forest (16 trees of at most
+ * 511 nodes, which keep their training rows: ~100-200 KB; it is rebuilt from the stored sample on restore).
  */
 import { AnomalyLikelihood, type AnomalyLikelihoodState, type LikelihoodTuning } from './anomaly-likelihood.js';
 import { Baseline, type BaselineState } from './baseline.js';
+import { ForestMember, type ForestMemberState, type ForestTuning } from './isolation-forest.js';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
+/**
+ * 'likelihood': the likelihood of the robust deviation score; 'isolation_forest': the likelihood of
+ * the isolation forest's score; 'ensemble' (the default): the smaller of the two tails (the forest's divided by forest.ensembleFactor).
+ */
+export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble';
+export const DETECTOR_METHODS: readonly DetectorMethod[] = ['likelihood', 'isolation_forest', 'ensemble'];
+
 export interface DetectorSettings {
   sensitivity: Sensitivity;
+  /** 'ensemble' when absent. */
+  method?: DetectorMethod;
 }
 
 export interface PointVerdict {
@@ -62,6 +80,7 @@ export interface DetectorTuning {
   epsilon: Record<Sensitivity, number>;
   /** 'robust_zscore' is listed in methods when z >= zFire. */
   zFire: number;
+  forest: ForestTuning;
 }
 
 export const TUNING: Readonly<DetectorTuning> = {
@@ -72,6 +91,7 @@ export const TUNING: Readonly<DetectorTuning> = {
   spikeFactor: 1e-2,
   epsilon: { low: 1e-6, medium: 1e-5, high: 1e-4 },
   zFire: 4,
+  forest: { sample: 256, retrainEvery: 1024, trees: 16, minSigma: 0.02, ensembleFactor: 0.001 },
 };
 
 export interface SeriesDetectorState {
@@ -82,10 +102,16 @@ export interface SeriesDetectorState {
   likelihood: AnomalyLikelihoodState;
   spike: AnomalyLikelihoodState;
   suppressUntil: number;
+  /** Absent under the likelihood method (and in snapshots taken before the forest came back). */
+  forest?: { member: ForestMemberState; likelihood: AnomalyLikelihoodState; spike: AnomalyLikelihoodState };
 }
 
 /** The methods of a verdict that is not anomalous: shared, frozen (no array per point). */
 const NO_METHODS: string[] = Object.freeze([]) as unknown as string[];
+
+function forestLikelihood(tuning: DetectorTuning): LikelihoodTuning {
+  return { ...tuning.likelihood, minSigma: tuning.forest.minSigma };
+}
 
 /** Severity from score: < 0.6 low, < 0.75 medium, < 0.9 high, else critical. */
 export function severityOf(score: number): Severity {
@@ -102,13 +128,24 @@ export class SeriesDetector {
   private likelihood: AnomalyLikelihood;
   private spike: AnomalyLikelihood;
   private suppressUntil = 0;
+  private readonly method: DetectorMethod;
+  /** The isolation-forest member and its two likelihood channels; null under the likelihood method. */
+  private forest: { member: ForestMember; likelihood: AnomalyLikelihood; spike: AnomalyLikelihood } | null = null;
 
   private constructor(
     private readonly settings: DetectorSettings,
     private readonly tuning: DetectorTuning,
   ) {
+    this.method = settings.method ?? 'ensemble';
     this.likelihood = new AnomalyLikelihood(tuning.likelihood);
     this.spike = new AnomalyLikelihood({ ...tuning.likelihood, shortWindow: 1 });
+    if (this.method !== 'likelihood') {
+      this.forest = {
+        member: new ForestMember(tuning.forest),
+        likelihood: new AnomalyLikelihood(forestLikelihood(tuning)),
+        spike: new AnomalyLikelihood({ ...forestLikelihood(tuning), shortWindow: 1 }),
+      };
+    }
   }
 
   /** `tuning` is for experiments only (bench/): the service always runs TUNING. */
@@ -134,7 +171,19 @@ export class SeriesDetector {
     const { expected, seasonal } = this.baseline;
     const deviation = z / (z + T.z0);
     const sustained = this.likelihood.observe(deviation);
-    const tail = T.spikeFactor > 0 ? Math.min(sustained, this.spike.observe(deviation) / T.spikeFactor) : sustained;
+    let tail = T.spikeFactor > 0 ? Math.min(sustained, this.spike.observe(deviation) / T.spikeFactor) : sustained;
+    let forestFired = false;
+    if (this.forest) {
+      const signed = value >= expected ? deviation : -deviation;
+      const raw = this.forest.member.observe(signed);
+      let forestTail = 1;
+      if (raw >= 0) {
+        const forestSustained = this.forest.likelihood.observe(raw);
+        forestTail = T.spikeFactor > 0 ? Math.min(forestSustained, this.forest.spike.observe(raw) / T.spikeFactor) : forestSustained;
+      }
+      forestFired = forestTail < T.epsilon[this.settings.sensitivity];
+      tail = this.method === 'isolation_forest' ? forestTail : Math.min(tail, forestTail / T.forest.ensembleFactor);
+    }
     const epsilon = T.epsilon[this.settings.sensitivity];
     const score = Math.min(1, Math.max(0, Math.log10(Math.max(tail, 1e-300)) / (2 * Math.log10(T.epsilon.medium))));
     const exceeds = this.n >= T.warmupPoints && tail < epsilon;
@@ -145,7 +194,8 @@ export class SeriesDetector {
       methods = [];
       if (z >= T.zFire) methods.push('robust_zscore');
       if (seasonal) methods.push('seasonal');
-      methods.push('likelihood');
+      if (this.method !== 'isolation_forest') methods.push('likelihood');
+      if (forestFired) methods.push('isolation_forest');
     }
     this.lastTs = timestampMs;
     this.n++;
@@ -161,6 +211,9 @@ export class SeriesDetector {
       likelihood: this.likelihood.snapshot(),
       spike: this.spike.snapshot(),
       suppressUntil: this.suppressUntil,
+      ...(this.forest
+        ? { forest: { member: this.forest.member.snapshot(), likelihood: this.forest.likelihood.snapshot(), spike: this.forest.spike.snapshot() } }
+        : {}),
     };
   }
 
@@ -174,6 +227,15 @@ export class SeriesDetector {
     detector.likelihood = AnomalyLikelihood.restore(tuning.likelihood, state.likelihood);
     detector.spike = AnomalyLikelihood.restore({ ...tuning.likelihood, shortWindow: 1 }, state.spike);
     detector.suppressUntil = state.suppressUntil;
+    if (detector.forest && state.forest) {
+      detector.forest = {
+        member: ForestMember.restore(tuning.forest, state.forest.member, state.n),
+        likelihood: AnomalyLikelihood.restore(forestLikelihood(tuning), state.forest.likelihood),
+        spike: AnomalyLikelihood.restore({ ...forestLikelihood(tuning), shortWindow: 1 }, state.forest.spike),
+      };
+    } else if (detector.forest) {
+      detector.forest.member = ForestMember.restore(tuning.forest, undefined, state.n);
+    }
     return detector;
   }
 }

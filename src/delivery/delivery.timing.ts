@@ -1,3 +1,4 @@
+import { abortableDelay } from '../common/abortable-delay.js';
 import type { Clock } from '../common/clock.js';
 
 /**
@@ -18,23 +19,9 @@ export class ClockSleeper {
     while (!signal?.aborted) {
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) return;
-      await realDelay(Math.min(remaining, this.tickMs), signal);
+      await abortableDelay(Math.min(remaining, this.tickMs), signal);
     }
   }
-}
-
-function realDelay(milliseconds: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"). */

@@ -1,3 +1,4 @@
+import { abortableDelay } from '../common/abortable-delay.js';
 import { FailureStreak } from './failure-streak.js';
 import type { IngestKind } from './ingest-log.items.js';
 import type { IngestLogSignal } from './log-consumers.js';
@@ -24,20 +25,7 @@ export interface Sleeper {
 
 /** Real-time waits whose timer does not keep the process alive. */
 export const realTimeSleeper: Sleeper = {
-  sleep: (milliseconds, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, milliseconds);
-      timer.unref();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (milliseconds, signal) => abortableDelay(milliseconds, signal, { unref: true }),
 };
 
 /** What one failed step leaves: how long the loop waits before the next, and whether a wake-up may end that wait early. */

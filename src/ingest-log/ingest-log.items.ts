@@ -7,7 +7,7 @@ import { itemShape, type AnyItemShape, type ItemOf } from './item-schema.js';
  * the log read exactly these types; ingest validates with, and intakes document, these shapes.
  * A new field or a new metric type is a change here only.
  */
-export type { Tags } from './item-schema.js';
+export type { HistogramData, Tags } from './item-schema.js';
 
 export const LIMITS = {
   maxTags: 32,

@@ -40,3 +40,18 @@ export interface IntakeSettings {
 export function intakeSettingsOf<Settings>(plugin: IntakePlugin<Settings>, config: IntakeSettings): Settings {
   return config.intakes[plugin.name] as Settings;
 }
+
+/** No variables: the intake's key is one of Vigil's ingest keys, its bounds the service's own. */
+class NoIntakeVariables {}
+
+/**
+ * The plug-in of an intake without settings of its own: its name, its module and, for browser
+ * SDKs, the paths that answer CORS.
+ */
+export function intakeWithoutSettings(
+  name: string,
+  module: () => Promise<Type<unknown>>,
+  options: { browserPaths?: readonly string[] } = {},
+): IntakePlugin<Record<string, never>, NoIntakeVariables> {
+  return { name, variables: NoIntakeVariables, settings: () => ({}), module, ...(options.browserPaths ? { browserPaths: options.browserPaths } : {}) };
+}

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../json-values.js';
 import { vigilLevel } from '../log-levels.js';
 import { tagsFromDatadog, tagsFromDatadogList } from './datadog.tags.js';
 
@@ -5,10 +6,6 @@ type Raw = Record<string, unknown>;
 
 /** A body the endpoint cannot read at all (not JSON, not the shape): answered 400. */
 export class DatadogBodyError extends Error {}
-
-function isPlainObject(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Datadog's epoch seconds as Vigil's milliseconds; anything else passes for validation to name. */
 function milliseconds(seconds: unknown): unknown {

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../json-values.js';
 import { vigilLevel } from '../log-levels.js';
 
 /** One operation of a bulk body: its action, index, id and (for index/create) its document. */
@@ -14,10 +15,6 @@ export class BulkBodyError extends Error {}
 
 const WRITES = new Set(['index', 'create']);
 const WITHOUT_DOCUMENT = new Set(['delete']);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseLine(line: string, number: number): unknown {
   try {

@@ -1,12 +1,4 @@
-import type { IntakePlugin } from '../intake.plugin.js';
+import { intakeWithoutSettings } from '../intake.plugin.js';
 
-/** The JSON intake has no variables of its own (VIGIL_MAX_BATCH is ingest's). */
-class JsonIntakeVariables {}
-
-/** The JSON intake: `POST /ingest/<kind>` with `{<field>: [...]}`, Vigil's own API. */
-export const jsonIntakePlugin: IntakePlugin<Record<string, never>, JsonIntakeVariables> = {
-  name: 'json',
-  variables: JsonIntakeVariables,
-  settings: () => ({}),
-  module: () => import('./json.module.js').then((loaded) => loaded.JsonIntakeModule),
-};
+/** The JSON intake: `POST /ingest/<kind>` with `{<field>: [...]}`, Vigil's own API (VIGIL_MAX_BATCH is ingest's). */
+export const jsonIntakePlugin = intakeWithoutSettings('json', () => import('./json.module.js').then((loaded) => loaded.JsonIntakeModule));

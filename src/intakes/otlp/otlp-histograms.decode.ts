@@ -1,3 +1,4 @@
+import type { HistogramData } from '../../ingest-log/ingest-log.items.js';
 import { child, doubleField, has, int64Field, intField, OtlpShapeError } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
@@ -5,18 +6,6 @@ type Node = Record<string, unknown>;
 /** Bucket bounds one histogram point may carry (OTel's exponential default is 160 a side). */
 export const MAX_HISTOGRAM_BOUNDS = 400;
 
-/**
- * A histogram point in Vigil's terms: explicit upper bounds (ascending) and one count per bucket,
- * `counts.length === bounds.length + 1`, the last bucket above the last bound.
- */
-export interface HistogramValues {
-  count: number;
-  sum: number;
-  bounds: number[];
-  counts: number[];
-  min?: number;
-  max?: number;
-}
 
 function int64List(node: Node, field: string): number[] {
   const value = node[field];
@@ -34,14 +23,14 @@ function doubleList(node: Node, field: string): number[] {
   return value.map((element) => doubleField({ element }, 'element'));
 }
 
-function withMinMax(values: HistogramValues, point: Node): HistogramValues {
+function withMinMax(values: HistogramData, point: Node): HistogramData {
   if (has(point, 'min')) values.min = doubleField(point, 'min');
   if (has(point, 'max')) values.max = doubleField(point, 'max');
   return values;
 }
 
 /** A HistogramDataPoint's values; throws OtlpShapeError for bounds and counts that do not match. */
-export function explicitHistogram(point: Node): HistogramValues {
+export function explicitHistogram(point: Node): HistogramData {
   const bounds = doubleList(point, 'explicitBounds');
   let counts = int64List(point, 'bucketCounts');
   const count = Number(int64Field(point, 'count'));
@@ -60,7 +49,7 @@ export function explicitHistogram(point: Node): HistogramValues {
  * (base^i, base^(i+1)] with base = 2^(2^-s) (negatives mirrored), the zero bucket
  * [−zeroThreshold, zeroThreshold]. The bounds are those bucket edges, so no count moves.
  */
-export function exponentialHistogram(point: Node): HistogramValues {
+export function exponentialHistogram(point: Node): HistogramData {
   const scale = intField(point, 'scale');
   if (scale < -10 || scale > 20) throw new OtlpShapeError('an exponential histogram scale must be from -10 to 20');
   const base = 2 ** (2 ** -scale);

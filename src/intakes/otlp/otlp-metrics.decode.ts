@@ -1,5 +1,6 @@
 import type { CumulativePoint } from './cumulative-sums.js';
-import { exponentialHistogram, explicitHistogram, type HistogramValues } from './otlp-histograms.decode.js';
+import type { HistogramData } from '../../ingest-log/ingest-log.items.js';
+import { exponentialHistogram, explicitHistogram } from './otlp-histograms.decode.js';
 import { DecodedExport } from './otlp.batch.js';
 import { pointTags, resourceTags } from './otlp.tags.js';
 import { boolField, child, doubleField, has, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
@@ -90,7 +91,7 @@ function histogramPoints(
   name: string,
   unit: string,
   points: readonly Node[],
-  read: (point: Node) => HistogramValues,
+  read: (point: Node) => HistogramData,
   cumulative: boolean,
 ): void {
   for (const point of points) {
@@ -98,7 +99,7 @@ function histogramPoints(
       decoded.gaps++;
       continue;
     }
-    let values: HistogramValues;
+    let values: HistogramData;
     try {
       values = read(point);
     } catch (error) {
@@ -125,7 +126,7 @@ export function deltaItem(item: Record<string, unknown>, delta: readonly number[
   if (item['type'] !== 'histogram') return { ...item, value: delta[0] };
   // Nothing observed in the interval: no histogram to add.
   if (delta[0] === 0) return undefined;
-  const { bounds } = item['histogram'] as HistogramValues;
+  const { bounds } = item['histogram'] as HistogramData;
   // Items carry what validation will check: counts that add up, not a rounding residue of a re-bucketing.
   if (delta.slice(2).some((count) => count < 0)) return undefined;
   return { ...item, value: delta[1], histogram: { count: delta[0], sum: delta[1], bounds, counts: delta.slice(2) } };

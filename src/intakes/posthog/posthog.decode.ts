@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { ALIAS, firstText, IDENTIFY, isPlainObject, pageOf, PAGE_VIEW } from '../analytics-mapping.js';
+import { ALIAS, IDENTIFY, pageOf, PAGE_VIEW } from '../analytics-mapping.js';
+import { firstText, isPlainObject } from '../json-values.js';
 
 type Raw = Record<string, unknown>;
 

@@ -1,4 +1,5 @@
-import { ALIAS, firstText, IDENTIFY, isPlainObject, pageOf, PAGE_VIEW } from '../analytics-mapping.js';
+import { ALIAS, IDENTIFY, pageOf, PAGE_VIEW } from '../analytics-mapping.js';
+import { firstText, isPlainObject } from '../json-values.js';
 
 type Raw = Record<string, unknown>;
 

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../json-values.js';
 import { HEC_CODES } from './splunk-hec.dialect.js';
 import { vigilLevel } from '../log-levels.js';
 import { parseConcatenatedJson } from './concatenated-json.js';
@@ -37,10 +38,6 @@ function epochMilliseconds(time: unknown): unknown {
   if (typeof time === 'number' && Number.isFinite(time)) return Math.round(time * 1000);
   // Anything else goes through as it came, for ingest's validation to name.
   return time;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

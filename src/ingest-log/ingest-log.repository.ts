@@ -32,6 +32,10 @@ const APPEND_LOCK_KEY = 7_021_977;
 // one entry (analytics, one user per item) still come in such numbers.
 const SQLITE_ROWS_PER_CALL = 64;
 const COLUMNS = 9;
+// Postgres appends insert at most this many rows per statement (9 parameters a row, under the
+// protocol's 65,535). A 1000-point batch is one row; only one-entry runs (analytics, one user
+// per item) come in such numbers.
+const POSTGRES_ROWS_PER_STATEMENT = 1000;
 const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, entry_count, event_times, payload_length)';
 // Entries a query reading runs back fetches at most (in whole rows, estimated from the
 // rows read so far): pages of thousand-entry runs stay a few rows, pages of one-entry
@@ -106,10 +110,13 @@ export class IngestLogRepository {
     | { insertOne: Statement; insertMany: Statement; parameters: unknown[]; lastAssignedId: Statement }
     | undefined;
   /**
-   * SQLite only: one process owns the file, so every id is appended here. On
-   * Postgres other replicas append too, and consumers always read the store.
+   * The newest entries this process appended (RecentEntries: one run of consecutive ids). On
+   * SQLite every id is appended here. On Postgres other replicas append too: their ids leave a
+   * gap, and a read that reaches one goes to the store. Also on Postgres, appends naming a user
+   * are left out (a gap too): an erasure on another replica could not clear this window, and
+   * it must never serve an entry the store no longer holds.
    */
-  private readonly recent: RecentEntries | undefined;
+  private readonly recent: RecentEntries;
   /**
    * SQLite only, for consumers of kinds that are rare in the log: the highest id appended per
    * kind by this process (rolled back appends included, which only makes it larger), and
@@ -132,8 +139,8 @@ export class IngestLogRepository {
         // AUTOINCREMENT's high-water mark: ids are never reused, even after retention emptied the table.
         lastAssignedId: connection.prepare(`select seq from sqlite_sequence where name = 'ingest_log'`).pluck(),
       };
-      this.recent = new RecentEntries(RECENT_ENTRIES, RECENT_CHARACTERS);
     }
+    this.recent = new RecentEntries(RECENT_ENTRIES, RECENT_CHARACTERS);
   }
 
   /**
@@ -169,26 +176,32 @@ export class IngestLogRepository {
         const lastId = firstId + run.end - 1;
         if ((this.lastIdOfKind.get(kind) ?? 0) < lastId) this.lastIdOfKind.set(kind, lastId);
       }
-      return { firstId, entries, payloads, receivedAt, generation: this.recent!.generation };
+      return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
     }
     if (!this.postgres) throw new Error('IngestLogRepository needs a store opened by openDatabase()');
-    await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
-    // The append lock makes this the only use of the sequence until commit: reserve the whole range.
-    const reserved = await sql<{ last: number }>`select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${entries.length - 1}) as last`.execute(trx);
+    // One round trip takes the append lock and reserves the whole id range: the lock makes this
+    // the only use of the sequence until commit (the materialised CTE is read, taking the lock,
+    // before setval runs).
+    const reserved = await sql<{ last: number }>`
+      with locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY}))
+      select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${entries.length - 1}) as last
+      from locked`.execute(trx);
     const firstId = Number(reserved.rows[0]!.last) - entries.length + 1;
-    const rows = runs.map((run) => runRow(entries, payloads, run, firstId, receivedAt));
-    const column = <Index extends number>(index: Index) => rows.map((row) => row[index]);
-    await sql`insert into ingest_log ${sql.raw(INSERT_COLUMNS)}
-      select id, kind, ${receivedAt}::bigint, event_time, user_id, payload, entry_count, event_times, payload_length
-      from unnest(${column(0)}::bigint[], ${column(1)}::text[], ${column(3)}::bigint[], ${column(4)}::text[],
-                  ${column(5)}::text[], ${column(6)}::int[], ${column(7)}::text[], ${column(8)}::int[])
-           as appended(id, kind, event_time, user_id, payload, entry_count, event_times, payload_length)`.execute(trx);
-    return undefined;
+    // Rows as VALUES with one parameter per column: the unnest() of array parameters this
+    // replaced made pg quote every payload into an array literal and the server parse it back,
+    // 94 ms against 27 ms for a commit of five 1000-entry runs on this machine.
+    for (let next = 0; next < runs.length; next += POSTGRES_ROWS_PER_STATEMENT) {
+      const rows = runs.slice(next, next + POSTGRES_ROWS_PER_STATEMENT).map((run) => sql`(${sql.join(runRow(entries, payloads, run, firstId, receivedAt))})`);
+      await sql`insert into ingest_log ${sql.raw(INSERT_COLUMNS)} values ${sql.join(rows)}`.execute(trx);
+    }
+    return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
   }
 
   /** The transaction that appended these entries has committed. */
   committed(appended: AppendedEntries | undefined): void {
-    if (appended) this.recent?.add(appended);
+    if (appended === undefined) return;
+    if (this.postgres && appended.entries.some((entry) => entry.userId !== null)) return;
+    this.recent.add(appended);
   }
 
   async highestId(executor: Executor<IngestLogTables> = this.db): Promise<number> {
@@ -209,9 +222,9 @@ export class IngestLogRepository {
     limit: number,
   ): Promise<Array<LogEntry<Kind>>> {
     if (limit <= 0) return [];
-    const recent = this.recent?.read(position, upTo, kinds, limit);
+    const recent = this.recent.read(position, upTo, kinds, limit);
     if (recent) return recent;
-    if (this.recent) {
+    if (this.sqlite) {
       this.anyKindThrough ??= await this.highestId(executor);
       if (this.anyKindThrough <= position && kinds.every((kind) => (this.lastIdOfKind.get(kind) ?? 0) <= position)) return [];
     }
@@ -369,7 +382,7 @@ export class IngestLogRepository {
 
   /** Erases every entry that names this user (privacy erasure); returns how many. */
   async deleteUser(executor: Executor<IngestLogTables>, userId: string): Promise<number> {
-    this.recent?.clear();
+    this.recent.clear();
     const deleted = await executor.deleteFrom('ingest_log').where('user_id', '=', userId).returning('entry_count').execute();
     return deleted.reduce((sum, row) => sum + Number(row.entry_count), 0);
   }

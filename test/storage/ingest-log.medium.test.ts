@@ -338,6 +338,61 @@ for (const { name, make } of BOTH_DATABASES) {
       }
     });
 
+    test('two repositories appending to one store (replicas) each read exactly what the store holds, across rollbacks and an erasure by the other', async () => {
+      const db = context.get<Db>(DATABASE);
+      const replicaA = new IngestLogRepository(db);
+      const replicaB = new IngestLogRepository(db);
+      const start = await replicaA.highestId();
+      const commit = async (log: IngestLogRepository, count: number, userId: string | null, rollBack = false) => {
+        const entries = Array.from({ length: count }, (_, index) => ({
+          kind: index % 3 === 0 ? ('log' as const) : ('metric' as const),
+          eventTime: clock.now() + index,
+          userId,
+          item: { name: 'm', value: index, userId },
+        }));
+        let appended: Awaited<ReturnType<IngestLogRepository['append']>>;
+        try {
+          await db.transaction().execute(async (trx) => {
+            appended = await log.append(trx, looseEntries(entries), clock.now());
+            if (rollBack) throw new Error('roll back');
+          });
+          log.committed(appended);
+        } catch (error) {
+          if (!rollBack) throw error;
+        }
+      };
+      await commit(replicaA, 40, null);
+      await commit(replicaA, 25, null);
+      await commit(replicaB, 30, null); // B's ids sit between A's
+      await commit(replicaA, 20, null, true); // rolled back: its ids stay unused
+      await commit(replicaA, 35, null);
+      const beforeUser = await replicaA.highestId();
+      await commit(replicaA, 12, 'user-replicas');
+      await commit(replicaA, 18, null);
+      const fromStore = async (after: number, upTo: number, kinds: readonly ('metric' | 'log')[]) =>
+        (await storedEntries(db, kinds)).filter((entry) => entry.id > after && entry.id <= upTo).map((entry) => [entry.id, entry.kind, JSON.parse(entry.json)]);
+      const read = async (log: IngestLogRepository, after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) =>
+        (await log.readAfter(db, after, upTo, kinds, 100_000)).map((entry) => [entry.id, entry.kind, entry.payload]);
+      let end = await replicaA.highestId();
+      // Every id reserved: 40 + 25 + 30 + 35 + 12 + 18, and on Postgres the 20 rolled back
+      // (a sequence is not transactional; SQLite's rolls back with the transaction).
+      assert.equal(end - start, name === 'postgres' ? 180 : 160);
+      assert.equal((await fromStore(start, end, ['metric', 'log'])).length, 160);
+      for (const [after, upTo] of [[start, end], [start + 60, end], [start + 95, start + 140], [start + 115, end], [beforeUser, end], [beforeUser + 12, end]] as Array<[number, number]>) {
+        for (const kinds of [['metric'], ['log'], ['metric', 'log']] as Array<Array<'metric' | 'log'>>) {
+          for (const log of [replicaA, replicaB]) assert.deepEqual(await read(log, after, upTo, kinds), await fromStore(after, upTo, kinds), `${after - start}..${upTo - start} ${kinds.join(',')}`);
+        }
+      }
+      // B erases the user A appended: A must not serve those entries from memory afterwards. (Only
+      // Postgres has replicas; on SQLite one process owns the file and its one repository erases.)
+      if (name !== 'postgres') return;
+      await db.transaction().execute((trx) => replicaB.deleteUser(trx, 'user-replicas'));
+      end = await replicaA.highestId();
+      assert.equal((await fromStore(start, end, ['metric', 'log'])).length, 148);
+      assert.deepEqual(await read(replicaA, beforeUser - 5, end, ['metric', 'log']), await fromStore(beforeUser - 5, end, ['metric', 'log']));
+      assert.equal((await read(replicaA, beforeUser - 5, end, ['metric', 'log'])).length, 5 + 18);
+    });
+
     test('a read of kinds absent from its range answers as the store, also for entries appended before the repository started', async () => {
       const db = context.get<Db>(DATABASE);
       // A new repository over the same store: as after a restart, it has appended nothing yet.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
+import { ANOMALY_REPLAY_POSITION } from '../../src/anomalies/anomaly-log.positions.js';
 import { loadConfig } from '../../src/config/app.config.js';
 import { openDatabase } from '../../src/storage/database.provider.js';
 import { FakeDatadog } from '../fakes/datadog-intake.js';
@@ -59,8 +60,13 @@ async function getJson<Body>(url: string): Promise<Body> {
   return (await response.json()) as Body;
 }
 
+/**
+ * Each consumer's stored position: SLA, anomalies, analytics and one per destination
+ * (`delivery:<name>`). The anomaly detector's replay position is no consumer (it marks where a
+ * reload of its models starts, moved by its checkpoints), so it is left out.
+ */
 async function positions(client: pg.Client): Promise<Map<string, number>> {
-  const { rows } = await client.query<{ consumer: string; position: string }>('select consumer, position from consumer_positions');
+  const { rows } = await client.query<{ consumer: string; position: string }>('select consumer, position from consumer_positions where consumer <> $1', [ANOMALY_REPLAY_POSITION]);
   return new Map(rows.map((row) => [row.consumer, Number(row.position)]));
 }
 
@@ -179,7 +185,7 @@ describe('replicas on one Postgres', { skip: POSTGRES_AVAILABLE ? false : 'no Po
         const moved = samples.find((sample) => sample.at > killedAt && (sample.positions.get(consumer) ?? 0) > baseline);
         takeover.set(consumer, moved ? moved.at - killedAt : Number.POSITIVE_INFINITY);
       }
-      for (const consumer of ['sla', 'anomalies', 'analytics']) assert.ok(atKill.has(consumer), `consumer ${consumer} has a position`);
+      assert.deepEqual([...atKill.keys()].sort(), ['analytics', 'anomalies', 'delivery:datadog', 'delivery:elasticsearch', 'sla'], 'every consumer has a position');
 
       // No acknowledged item lost; nothing stored that no request carried; no item stored twice.
       const { ids: stored } = await storedIds(database.url);

@@ -9,7 +9,7 @@ import type { BenchOptions, BenchSection } from './bench-section.js';
  * its figures; `npm run bench -- ingest sla` runs only those; `--previous=<checkout>` adds an
  * earlier build (see BenchOptions). Measures, never asserts.
  */
-const SECTIONS = ['ingest', 'intakes', 'otlp', 'delivery', 'sla', 'anomalies', 'analytics', 'metrics', 'hostile', 'postgres'];
+const SECTIONS = ['ingest', 'intakes', 'otlp', 'delivery', 'sla', 'anomalies', 'analytics', 'metrics', 'hostile', 'postgres', 'replicas'];
 
 async function main(): Promise<void> {
   const previous = process.argv.find((argument) => argument.startsWith('--previous='))?.slice('--previous='.length);

@@ -140,6 +140,7 @@ describe('monitoring stack files', () => {
     ['docker-compose.yml', undefined],
     ['docker-compose.elk.yml', undefined],
     ['docker-compose.monitoring.yml', 'grafana/grafana.env.example'],
+    ['docker-compose.replicas.yml', 'replicas.env.example'],
   ] as const) {
     test(`docker-compose -f ${file} config -q`, async (context) => {
       if (!existsSync(join(ROOT, file))) {
@@ -152,6 +153,21 @@ describe('monitoring stack files', () => {
       });
     });
   }
+
+  test('the replicas compose file: three Vigils on its Postgres, each one behind the balancer', () => {
+    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.replicas.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { build?: string; environment?: Record<string, string>; volumes?: string[] }>;
+    };
+    const replicas = Object.keys(compose.services).filter((name) => name.startsWith('vigil-'));
+    assert.deepEqual(replicas, ['vigil-1', 'vigil-2', 'vigil-3']);
+    for (const name of replicas) {
+      assert.equal(compose.services[name]!.build, '.');
+      assert.match(compose.services[name]!.environment!['DATABASE_URL']!, /^postgres:\/\/vigil:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432\/vigil$/);
+    }
+    assert.ok((compose.services['balancer']!.volumes ?? []).includes('./nginx/replicas.conf:/etc/nginx/conf.d/default.conf:ro'));
+    const upstreams = [...readFileSync(join(ROOT, 'nginx/replicas.conf'), 'utf8').matchAll(/^\s*server\s+([\w-]+):8080\b/gm)].map((match) => match[1]);
+    assert.deepEqual(upstreams, replicas);
+  });
 
   test('dashboards are raw JSON with current panel types on the provisioned datasource', () => {
     const provisioned = parseYaml(readFileSync(join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {

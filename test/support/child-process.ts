@@ -28,9 +28,11 @@ export interface ChildVigil {
 
 /**
  * Runs `node dist/src/main.js` as a real child process, or with `npmScript` the
- * package.json script that starts it (`npm run <script>`), and waits until it is ready.
+ * package.json script that starts it (`npm run <script>`), and waits until it is ready
+ * (`readyTimeoutMs`, default 20 s: tests that start several processes at once on a loaded
+ * machine give more).
  */
-export async function startChildVigil(env: Record<string, string>, npmScript?: string): Promise<ChildVigil> {
+export async function startChildVigil(env: Record<string, string>, npmScript?: string, readyTimeoutMs = 20_000): Promise<ChildVigil> {
   const port = await freePort();
   const [command, args] = npmScript ? ['npm', ['run', '--silent', npmScript]] : [process.execPath, [MAIN_JS]];
   const child = spawn(command, args, {
@@ -45,7 +47,7 @@ export async function startChildVigil(env: Record<string, string>, npmScript?: s
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Vigil exited during startup:\n${output}`);
     try {

@@ -1,0 +1,141 @@
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { BenchRow, BenchSection } from './bench-section.js';
+import { BENCH_KEY, round, startVigil, waitForConsumers, type Server } from './bench-support.js';
+
+/**
+ * Replicas on one Postgres (issue 24): POST /ingest/metrics on 1, 2 and 3 Vigil processes
+ * sharing one store, the load spread round-robin over them (autocannon hands its connections to
+ * the URLs in turn: 12 connections, so each replica gets the same number), 1000-point batches
+ * and single items; then how long the derived-state consumers (SLA, anomalies, analytics; any
+ * replica runs each, one at a time) take to apply everything after the load stops. CPU is that
+ * of every replica together, per point. Each replica count gets a fresh Postgres schema.
+ * Without a Postgres that answers, the section prints a note and measures nothing.
+ */
+
+// The bench may read the environment: it is a tool around the service, not the service.
+const POSTGRES_BASE = process.env['VIGIL_BENCH_POSTGRES_URL'] ?? process.env['VIGIL_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
+const SECONDS = 10;
+const CONNECTIONS = 12;
+const REPLICA_COUNTS = [1, 2, 3] as const;
+
+function metricsBody(count: number): string {
+  const now = Date.now();
+  return JSON.stringify({
+    metrics: Array.from({ length: count }, (_, index) => ({
+      name: 'bench.latency',
+      value: 100 + (index % 17),
+      type: 'gauge',
+      timestamp: now,
+      tags: { host: `h${index % 10}`, endpoint: '/users' },
+    })),
+  });
+}
+
+/** User plus system CPU seconds of a process so far, from /proc (0 elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function postgresProblem(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_BASE });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+interface Phase {
+  requestsPerSecond: number;
+  non2xx: number;
+  errors: number;
+  /** CPU seconds of all replicas together per second of load. */
+  cores: number;
+  /** Seconds from the load's end until every consumer had applied all of it. */
+  catchUpSeconds: number;
+}
+
+async function phase(replicas: Server[], body: string): Promise<Phase> {
+  const cpuBefore = replicas.reduce((sum, replica) => sum + cpuSeconds(replica.process.pid), 0);
+  const started = performance.now();
+  const result = await autocannon({
+    url: replicas.map((replica) => `${replica.url}/ingest/metrics`),
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
+    body,
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const cores = (replicas.reduce((sum, replica) => sum + cpuSeconds(replica.process.pid), 0) - cpuBefore) / elapsed;
+  const catchUpSeconds = await waitForConsumers(replicas[0]!.url, 900);
+  return { requestsPerSecond: result.requests.average, non2xx: result.non2xx, errors: result.errors, cores, catchUpSeconds };
+}
+
+export async function run(): Promise<BenchSection> {
+  const title = 'Replicas on one Postgres: throughput of 1, 2, 3 replicas, consumers catching up';
+  const problem = await postgresProblem();
+  if (problem !== null) {
+    return { title, rows: [{ name: `skipped: no Postgres at ${POSTGRES_BASE} (${problem}); set VIGIL_BENCH_POSTGRES_URL`, value: 0, unit: '' }] };
+  }
+  const rows: BenchRow[] = [];
+  const batch = metricsBody(1000);
+  const single = metricsBody(1);
+  for (const count of REPLICA_COUNTS) {
+    const schema = `bench_replicas_${process.pid}_${count}`;
+    await adminQuery(`create schema ${schema}`);
+    const separator = POSTGRES_BASE.includes('?') ? '&' : '?';
+    const databaseUrl = `${POSTGRES_BASE}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const replicas: Server[] = [];
+    try {
+      // The first migrates; the others then start on the migrated schema.
+      replicas.push(await startVigil({ DATABASE_URL: databaseUrl }));
+      replicas.push(...(await Promise.all(Array.from({ length: count - 1 }, () => startVigil({ DATABASE_URL: databaseUrl })))));
+      const batches = await phase(replicas, batch);
+      const singles = await phase(replicas, single);
+      const label = `${count} replica${count === 1 ? '' : 's'}`;
+      const failures = (result: Phase) => (result.non2xx + result.errors > 0 ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : '');
+      rows.push(
+        {
+          name: `${label}, 1000-point batches`,
+          value: Math.round(batches.requestsPerSecond * 1000),
+          unit: 'points/s',
+          note: `${round(batches.cores)} cores of the replicas together, ${round((batches.cores / (batches.requestsPerSecond * 1000)) * 1e6)} µs CPU/point${failures(batches)}`,
+        },
+        { name: `${label}, consumers caught up after the batches`, value: round(batches.catchUpSeconds, 1), unit: 's' },
+        {
+          name: `${label}, single items`,
+          value: Math.round(singles.requestsPerSecond),
+          unit: 'req/s',
+          note: `${round(singles.cores)} cores, ${round((singles.cores / singles.requestsPerSecond) * 1e6)} µs CPU/request${failures(singles)}`,
+        },
+        { name: `${label}, consumers caught up after the single items`, value: round(singles.catchUpSeconds, 1), unit: 's' },
+      );
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.stop()));
+      await adminQuery(`drop schema if exists ${schema} cascade`);
+    }
+  }
+  return { title, rows };
+}

@@ -112,7 +112,6 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
     return { bare: summary(batches.bare), vigil: summary(batches.vigil), previous: previous ? summary(batches.previous) : undefined };
   };
   const bareBatch = batchSummaries(BATCH_CONNECTIONS[0]).bare;
-  const vigilBatch = batchSummaries(BATCH_CONNECTIONS[0]).vigil;
   const vigilLogBatch = summary(rounds.vigilLogBatch);
   // Points of the round over the time from its start until every consumer had applied them.
   const sustained = median(batchRounds.get(BATCH_CONNECTIONS[0])!.vigil.map((result, index) => (result.requestsPerSecond * 1000 * SECONDS) / (SECONDS + catchUpSeconds[index]!)));

@@ -25,5 +25,5 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-# The V8 flag as in `npm run start:prod` (see README, "Memory").
-CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]
+# The V8 flags of VIGIL_MEMORY_BUDGET_MB, as in `npm run start:prod` (see README, "Memory").
+CMD ["sh", "-c", "exec node $(node dist/src/config/memory-flags.js) dist/src/main.js"]

@@ -1,8 +1,8 @@
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/child-process.js';
 
@@ -54,10 +54,19 @@ export async function startBareFastify(): Promise<Server> {
   return startProcess([fileURLToPath(new URL('./bare-fastify.js', import.meta.url)), String(port)], {}, '/', port);
 }
 
-/** The Node flags of `npm run start:prod`, so the bench runs Vigil as production does. */
-function productionNodeFlags(): string[] {
-  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> };
-  return manifest.scripts['start:prod']!.split(/\s+/).filter((word) => word.startsWith('--'));
+/**
+ * The Node flags of `npm run start:prod` of the build whose entry point is `mainJs`, so the bench runs
+ * each build as production does: a build whose start script asks dist/src/config/memory-flags.js
+ * gets that script's answer for `env` (VIGIL_MEMORY_BUDGET_MB), an earlier one the flags written in it.
+ */
+function productionNodeFlags(mainJs: string, env: Record<string, string>): string[] {
+  const manifest = JSON.parse(readFileSync(join(dirname(mainJs), '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const script = manifest.scripts['start:prod']!;
+  if (script.includes('memory-flags.js')) {
+    const flags = execFileSync(process.execPath, [join(dirname(mainJs), 'config', 'memory-flags.js')], { env, encoding: 'utf8' });
+    return flags.split(/\s+/).filter((word) => word.length > 0);
+  }
+  return script.split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
 /**
@@ -68,7 +77,7 @@ export async function startVigil(env: Record<string, string> = {}, mainJs = file
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   return startProcess(
-    [...productionNodeFlags(), mainJs],
+    [...productionNodeFlags(mainJs, env), mainJs],
     { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'vigil.db')}`, VIGIL_INGEST_KEYS: BENCH_KEY, LOG_LEVEL: 'warn', ...env },
     '/health/live',
     port,

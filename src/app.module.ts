@@ -61,7 +61,7 @@ export class AppModule {
         HealthModule,
         IngestModule,
         ...INTAKE_PLUGINS.map(async (plugin) => ({ module: await plugin.module() })),
-        DeliveryModule,
+        DeliveryModule.forRoot(config),
         OwnLogsModule.forRoot(ownLogs),
         SlaModule,
         AnomaliesModule,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { getHeapStatistics } from 'node:v8';
 import { listenAlso } from './common/second-listener.js';
 import { ConfigurationError, type AppConfig } from './config/app.config.js';
 import { configFromProcessEnvironment, prepareNewRelicAgentEnvironment } from './config/process-environment.js';
@@ -39,6 +40,14 @@ async function main(): Promise<void> {
   const { createVigilApp } = await import('./app.factory.js');
   const app = await createVigilApp(config);
   const logger = new Logger('Vigil');
+  // V8's heap limits are fixed before this runs: the start script passes the budget's flags.
+  const heapLimitMebibytes = getHeapStatistics().heap_size_limit / 1024 / 1024;
+  if (heapLimitMebibytes > config.memory.oldSpaceMebibytes + 3 * config.memory.semiSpaceMebibytes + 16) {
+    logger.warn(
+      `The heap may grow to ${Math.round(heapLimitMebibytes)} MiB, past the memory budget's share (VIGIL_MEMORY_BUDGET_MB=${config.memory.totalBytes / 1024 / 1024}): ` +
+        'start Vigil with `node $(node dist/src/config/memory-flags.js) dist/src/main.js` (npm run start:prod does)',
+    );
+  }
   if (config.auth.protectedMode) {
     logger.warn(`No API keys configured: authentication is off and Vigil listens on ${config.http.host} only (protected mode)`);
   }

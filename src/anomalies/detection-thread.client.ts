@@ -1,5 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
+import type { AppConfig } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf } from '../config/memory-budget.js';
 import type { DetectorSettings } from './detection/series-detector.js';
 import type { ObserveRequest, ObserveResult } from './detection/series-detector-set.js';
 import type { DetectionThreadReply, DetectionThreadRequest } from './detection/series-detector-set.worker.js';
@@ -20,6 +23,10 @@ interface Pending {
  * thread, which refuses every request but reset() until reset: the caller then reloads its
  * detectors. The caller bounds what is pending (the anomaly consumer sends one batch and one
  * checkpoint at a time at most).
+ *
+ * Its heap is its own, outside the main thread's V8 limits: it is bounded by the memory budget's
+ * share (resourceLimits; src/config/memory-budget.ts). A thread that outgrows it ends with
+ * ERR_WORKER_OUT_OF_MEMORY and is lost as above.
  */
 @Injectable()
 export class DetectionThread {
@@ -29,6 +36,12 @@ export class DetectionThread {
   private nextId = 1;
   private closed = false;
   private readonly lostListeners: Array<() => void> = [];
+  private readonly resourceLimits: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
+
+  /** `config`: its memory budget bounds the thread's heap (without one, the default budget's share). */
+  constructor(@Optional() @Inject(APP_CONFIG) config?: AppConfig) {
+    this.resourceLimits = (config?.memory ?? memoryBudgetOf(DEFAULT_MEMORY_BUDGET_MEBIBYTES)).detectionWorker;
+  }
 
   reset(settings: DetectorSettings): Promise<void> {
     return this.request('reset', settings) as Promise<void>;
@@ -70,7 +83,7 @@ export class DetectionThread {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./detection/series-detector-set.worker.js', import.meta.url));
+    const worker = new Worker(new URL('./detection/series-detector-set.worker.js', import.meta.url), { resourceLimits: this.resourceLimits });
     worker.on('message', (reply: DetectionThreadReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;

@@ -6,6 +6,7 @@ import { DESTINATION_NAMES, DESTINATION_PLUGINS } from '../delivery/destinations
 import { INTAKE_PLUGINS } from '../intakes/intakes.list.js';
 import { EnvironmentVariables, queueBoundVariables } from './environment.variables.js';
 import { booleanOf } from './variable.transforms.js';
+import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf, parseMemoryBudget, type MemoryBudget } from './memory-budget.js';
 
 export type QueueFullPolicy = 'block' | 'drop_oldest';
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -72,6 +73,8 @@ export interface AppConfig {
   anomalies: { sensitivity: Sensitivity; method: DetectorMethod; mutedMetrics: string[]; maxSeries: number; seriesIdleSeconds: number };
   /** seriesMinIdleSeconds: clock time without a point before a series may be evicted at maxSeries (≤ seriesTtlSeconds). */
   metrics: { maxSeries: number; seriesTtlSeconds: number; seriesMinIdleSeconds: number; maxLabelValuesPerMetric: number };
+  /** VIGIL_MEMORY_BUDGET_MB and the share of each part (src/config/memory-budget.ts). */
+  memory: MemoryBudget;
 }
 
 /** Every secret the configuration holds, for log redaction and error-body scrubbing. */
@@ -156,7 +159,10 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     }
   }
 
-  if ((env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? 64 * MIB) < (env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB)) {
+  const parsedBudget = parseMemoryBudget(env.VIGIL_MEMORY_BUDGET_MB);
+  if ('problem' in parsedBudget) problems.push(parsedBudget.problem);
+  const memory = memoryBudgetOf('mebibytes' in parsedBudget ? parsedBudget.mebibytes : DEFAULT_MEMORY_BUDGET_MEBIBYTES);
+  if ((env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? memory.bodyBytesInFlight) < (env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB)) {
     problems.push('VIGIL_MAX_BODY_BYTES_IN_FLIGHT must not be less than VIGIL_MAX_BODY_BYTES (one largest body must fit)');
   }
   // Node refuses a headers timeout longer than the request timeout.
@@ -187,7 +193,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       bodyMinBytesPerSecond: env.VIGIL_BODY_MIN_BYTES_PER_SECOND ?? 1024,
       requestTimeoutMs: env.VIGIL_REQUEST_TIMEOUT_MS ?? 60_000,
       maxConnectionsPerAddress: env.VIGIL_MAX_CONNECTIONS_PER_ADDRESS ?? 256,
-      maxBodyBytesInFlight: env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? 64 * MIB,
+      maxBodyBytesInFlight: env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? memory.bodyBytesInFlight,
     },
     auth: { ingestKeys, readKeys, adminKeys, metricsKey: env.VIGIL_METRICS_KEY || undefined, protectedMode },
     rateLimit: { maxPerWindow: env.VIGIL_RATE_LIMIT_MAX ?? 0, windowSeconds: env.VIGIL_RATE_LIMIT_WINDOW_SECONDS ?? 60 },
@@ -223,5 +229,6 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       seriesMinIdleSeconds: env.VIGIL_METRICS_SERIES_MIN_IDLE_SECONDS ?? Math.min(60, env.VIGIL_METRICS_SERIES_TTL_SECONDS ?? 600),
       maxLabelValuesPerMetric: env.VIGIL_METRICS_MAX_LABEL_VALUES ?? 1_000,
     },
+    memory,
   };
 }

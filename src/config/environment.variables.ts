@@ -87,8 +87,15 @@ export class EnvironmentVariables {
   /** 0 turns the per-address connection cap off (behind a proxy every client shares its address). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
   VIGIL_MAX_CONNECTIONS_PER_ADDRESS?: number;
+  /** Unset: the memory budget's share for request bodies (src/config/memory-budget.ts). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
   VIGIL_MAX_BODY_BYTES_IN_FLIGHT?: number;
+
+  /**
+   * MiB the whole process should stay under; every growing part takes a share of it
+   * (src/config/memory-budget.ts, which parses and checks it with parseMemoryBudget).
+   */
+  @IsOptional() @IsString() VIGIL_MEMORY_BUDGET_MB?: string;
 
   // Delivery queues
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024)

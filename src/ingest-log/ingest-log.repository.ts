@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { sql, type Selectable } from 'kysely';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Executor, Tx } from '../storage/database.js';
@@ -7,6 +7,9 @@ import type { IngestKind } from './ingest-log.items.js';
 import type { IngestLogTable, IngestLogTables } from './ingest-log.tables.js';
 import { logEntryOf, type LogEntry, type NewLogEntry } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
+import type { AppConfig } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf } from '../config/memory-budget.js';
 
 /** What append() wrote, to hand to committed() once its transaction has committed. */
 export interface AppendedEntries {
@@ -41,13 +44,11 @@ const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, en
 // rows read so far): pages of thousand-entry runs stay a few rows, pages of one-entry
 // rows (analytics, one user per item) grow to thousands of rows rather than 64.
 const MAX_ENTRIES_PER_PAGE = 5000;
-// Newest entries kept in memory for consumers that keep up or trail by a few seconds
-// of full-speed ingest (a burst): roughly 100-200 MiB of heap at most (a small metric item
-// takes ~200 bytes; larger items hit the bound on JSON text first). At 100,000 entries
-// the anomaly consumer fell out of the window within a second of 1000-point batch load,
-// and then reading its entries back from the store took a fifth of the request thread.
-const RECENT_ENTRIES = 500_000;
-const RECENT_CHARACTERS = 96 * 1024 * 1024;
+// The newest entries are kept in memory (RecentEntries) for consumers that keep up or trail by
+// a burst, within the memory budget's share (src/config/memory-budget.ts: an eighth, 48 MiB and
+// ~250,000 small metric items at the default). It was 500,000 entries (~100 MiB of heap) before
+// the budget; at 100,000 the anomaly consumer fell out of the window within a second of 1000-point
+// batch load, and reading its entries back from the store took a fifth of the request thread.
 
 const RUN_COLUMNS = ['id', 'kind', 'received_at', 'event_time', 'payload', 'entry_count', 'event_times'] as const;
 type StoredRun = Pick<Selectable<IngestLogTable>, (typeof RUN_COLUMNS)[number]>;
@@ -127,7 +128,11 @@ export class IngestLogRepository {
   private readonly lastIdOfKind = new Map<IngestKind, number>();
   private anyKindThrough: number | undefined;
 
-  constructor(@Inject(DATABASE) private readonly db: Db<IngestLogTables>) {
+  /** `config`: its memory budget sizes the window of recent entries (without one, the default budget's). */
+  constructor(
+    @Inject(DATABASE) private readonly db: Db<IngestLogTables>,
+    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+  ) {
     this.postgres = isPostgres(db);
     const connection = rawSqliteOf(db);
     if (connection) {
@@ -140,7 +145,7 @@ export class IngestLogRepository {
         lastAssignedId: connection.prepare(`select seq from sqlite_sequence where name = 'ingest_log'`).pluck(),
       };
     }
-    this.recent = new RecentEntries(RECENT_ENTRIES, RECENT_CHARACTERS);
+    this.recent = RecentEntries.withinBytes((config?.memory ?? memoryBudgetOf(DEFAULT_MEMORY_BUDGET_MEBIBYTES)).recentEntriesBytes);
   }
 
   /**
@@ -195,6 +200,11 @@ export class IngestLogRepository {
       await sql`insert into ingest_log ${sql.raw(INSERT_COLUMNS)} values ${sql.join(rows)}`.execute(trx);
     }
     return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
+  }
+
+  /** The estimated heap bytes of the window of recent entries. */
+  get recentEntriesBytes(): number {
+    return this.recent.bytes;
   }
 
   /** The transaction that appended these entries has committed. */

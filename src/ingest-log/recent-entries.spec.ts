@@ -4,7 +4,7 @@ import type { AnyItem, IngestKind } from './ingest-log.items.js';
 import type { NewLogEntry } from './log-entry.js';
 import type { AppendedEntries } from './ingest-log.repository.js';
 import { sharedPayloads } from './log-entry.js';
-import { RecentEntries } from './recent-entries.js';
+import { RECENT_ITEM_OVERHEAD_BYTES, RECENT_SLOT_BYTES, RecentEntries } from './recent-entries.js';
 
 const KINDS: IngestKind[] = ['metric', 'log', 'request'];
 
@@ -88,10 +88,29 @@ describe('RecentEntries', () => {
     assert.equal(byCount.read(9949, 10_000, KINDS, 100), undefined);
     assert.deepEqual(byCount.read(9950, 10_000, KINDS, 100)!.map((entry) => entry.id), expected(9951, 10_000, 9950, 10_000, KINDS, 100));
 
+    // 1000 slots of 40 bytes, then 20 items of 12 characters and 64 bytes of overhead: 41,520 bytes.
     const payloadLength = JSON.stringify({ id: 12345 }).length;
-    const byCharacters = new RecentEntries(1000, payloadLength * 20);
-    byCharacters.add(appended(12_300, 100, 5, byCharacters.generation));
-    assert.equal(byCharacters.size, 20);
+    assert.equal(payloadLength, 12);
+    const byBytes = new RecentEntries(1000, 41_520);
+    byBytes.add(appended(12_300, 100, 5, byBytes.generation));
+    assert.equal(byBytes.size, 20);
+    assert.equal(byBytes.bytes, 1000 * RECENT_SLOT_BYTES + 20 * (payloadLength + RECENT_ITEM_OVERHEAD_BYTES));
+    assert.equal(byBytes.bytes, 41_520);
+    const oneLess = new RecentEntries(1000, 41_519);
+    oneLess.add(appended(12_300, 100, 5, oneLess.generation));
+    assert.equal(oneLess.size, 19);
+  });
+
+  test('a window of a memory share: a slot per 200 bytes, small items bounded by the slots', () => {
+    const window = RecentEntries.withinBytes(48 * 1024 * 1024);
+    // 50,331,648 / 200 = 251,658 slots of 40 bytes, held or not.
+    assert.equal(window.bytes, 10_066_320);
+    window.add(appended(1, 251_660, 5, window.generation));
+    assert.equal(window.size, 251_658);
+    let characters = 0;
+    for (let id = 3; id <= 251_660; id++) characters += JSON.stringify({ id }).length;
+    assert.equal(window.bytes, 10_066_320 + characters + 251_658 * 64);
+    assert.equal(window.read(1, 2, KINDS, 10), undefined);
   });
 
   test('holds the newest entries correctly as its ring of slots wraps around, many times over', () => {

@@ -2,6 +2,16 @@ import type { AnyItem, IngestKind } from './ingest-log.items.js';
 import type { AppendedEntries } from './ingest-log.repository.js';
 import { sharedPayload, type LogEntry } from './log-entry.js';
 
+/** Heap bytes each slot of the ring costs from the start, held or not: five arrays of 8-byte elements. */
+export const RECENT_SLOT_BYTES = 40;
+/**
+ * Heap bytes an item takes beyond the length of its JSON: measured on parsed metric and log items
+ * (a 118-character metric item took 161 bytes of heap, a 104-character log item 144); rounded up.
+ */
+export const RECENT_ITEM_OVERHEAD_BYTES = 64;
+/** A small metric item's heap bytes and slot together: the window's slots are its bytes over this. */
+const SMALL_ENTRY_BYTES = 200;
+
 /**
  * The newest committed ingest-log entries, held in memory so that consumers
  * which keep up (the usual case) read them without a round trip through the
@@ -14,8 +24,10 @@ import { sharedPayload, type LogEntry } from './log-entry.js';
  * - Only committed entries enter it (the caller adds after its commit), and an
  *   add whose generation is stale (an erasure ran since its append began) is
  *   dropped, so it never serves an entry the store no longer holds for a user.
- * - Bounded by entries and by payload characters; when full it forgets its
- *   oldest entries, and consumers that far behind read the store.
+ * - Bounded by entries and by an estimate of the heap bytes it holds (its slots, each
+ *   held item's JSON length plus RECENT_ITEM_OVERHEAD_BYTES): a share of the memory budget
+ *   (src/config/memory-budget.ts). When full it forgets its oldest entries, and consumers
+ *   that far behind read the store.
  * - Payloads are kept as the values the writer serialised, and every reader
  *   shares them (parsing the JSON again for each consumer cost more than reading
  *   the row): no reader may change one (see sharedPayloads).
@@ -31,7 +43,7 @@ export class RecentEntries {
   private readonly items: Array<AnyItem | undefined>;
   private readonly receivedAts: Float64Array;
   private readonly eventTimes: Float64Array;
-  /** Length of each entry's stored JSON: its `bytes`, and what maxCharacters bounds. */
+  /** Length of each entry's stored JSON: its `bytes`, and part of what maxBytes bounds. */
   private readonly lengths: Float64Array;
   private firstId = 0;
   private start = 0;
@@ -39,15 +51,29 @@ export class RecentEntries {
   private characters = 0;
   private currentGeneration = 0;
 
+  /**
+   * `maxBytes` bounds the estimate of `bytes`, slots included; `maxEntries` the slots.
+   * See withinBytes for the window of a memory share.
+   */
   constructor(
     private readonly maxEntries: number,
-    private readonly maxCharacters: number,
+    private readonly maxBytes: number,
   ) {
     this.kinds = new Array<IngestKind | undefined>(maxEntries).fill(undefined);
     this.items = new Array<AnyItem | undefined>(maxEntries).fill(undefined);
     this.receivedAts = new Float64Array(maxEntries);
     this.eventTimes = new Float64Array(maxEntries);
     this.lengths = new Float64Array(maxEntries);
+  }
+
+  /** The window of a memory share: as many slots as small metric items fit in it. */
+  static withinBytes(maxBytes: number): RecentEntries {
+    return new RecentEntries(Math.max(1, Math.floor(maxBytes / SMALL_ENTRY_BYTES)), maxBytes);
+  }
+
+  /** The estimate of the heap bytes held: every slot, and each held item's JSON length plus its overhead. */
+  get bytes(): number {
+    return this.maxEntries * RECENT_SLOT_BYTES + this.characters + this.held * RECENT_ITEM_OVERHEAD_BYTES;
   }
 
   /** Changes whenever the held entries may no longer match the store (erasure). */
@@ -76,7 +102,7 @@ export class RecentEntries {
       this.characters += length;
       this.held++;
     }
-    while (this.held > 0 && this.characters > this.maxCharacters) this.evictOldest();
+    while (this.held > 0 && this.bytes > this.maxBytes) this.evictOldest();
   }
 
   /** Forgets everything; appends begun before this are not taken in afterwards. */

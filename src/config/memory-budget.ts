@@ -1,0 +1,84 @@
+/**
+ * One memory budget for the whole process (VIGIL_MEMORY_BUDGET_MB), and the share of it each
+ * part that can grow under load is bounded by. The budget is what the process's resident memory
+ * should stay under; the default (384 MiB) fits a 512 MiB container with room for the page
+ * cache of SQLite's file and the allocator's slack.
+ *
+ * Where the memory of a loaded Vigil went before these bounds (1000-point batches, 1.2 GiB peak):
+ * the young generation of `--max-semi-space-size=64` (3 × 64 MiB committed once used), an old
+ * generation V8 let grow to the machine's size (no limit below ~4 GiB on this machine, so garbage
+ * was collected late), and the window of recent ingest-log entries (500,000 entries, ~100 MiB of
+ * heap). Each is now a share of the budget:
+ *
+ * | part | share | bounded by |
+ * |---|---|---|
+ * | runtime (code, modules, native buffers, thread stacks, SQLite) | what is left: not bounded, ~150 MiB | — |
+ * | main heap, young generation | 3 × semi-space, semi-space = budget / 24 (4–32 MiB) | `--max-semi-space-size` (start script) |
+ * | main heap, old generation | budget / 2 | `--max-old-space-size` (start script) |
+ * |   of which: recent ingest-log entries | budget / 12 | RecentEntries' byte estimate |
+ * |   of which: request bodies in flight | budget / 16 | RequestBodyAdmission (503 past it) |
+ * | detection worker thread's heap | budget / 8 old, budget / 24 young (at most 16 MiB) | the Worker's resourceLimits |
+ *
+ * Parts of the old generation not listed hold their own count bounds (re-exposed series, anomaly
+ * series, the group commit's waiting entries, which only requests whose bodies are in flight can
+ * add to); /metrics shows every part's size (vigil_memory_part_bytes) beside its share.
+ */
+
+const MIB = 1024 * 1024;
+
+/** VIGIL_MEMORY_BUDGET_MB when unset. */
+export const DEFAULT_MEMORY_BUDGET_MEBIBYTES = 384;
+/** Below this the runtime alone (~150 MiB) leaves the parts too little to work with. */
+export const MIN_MEMORY_BUDGET_MEBIBYTES = 256;
+export const MAX_MEMORY_BUDGET_MEBIBYTES = 65_536;
+
+export interface MemoryBudget {
+  /** The whole budget, in bytes. */
+  totalBytes: number;
+  /** V8's `--max-semi-space-size` of the main thread, in MiB (the young generation is three of them). */
+  semiSpaceMebibytes: number;
+  /** V8's `--max-old-space-size` of the main thread, in MiB. */
+  oldSpaceMebibytes: number;
+  /** Estimated heap bytes the window of recent ingest-log entries may hold (RecentEntries). */
+  recentEntriesBytes: number;
+  /** Body bytes all requests in flight may hold together (the default of VIGIL_MAX_BODY_BYTES_IN_FLIGHT). */
+  bodyBytesInFlight: number;
+  /** The detection worker thread's resourceLimits, in MiB. */
+  detectionWorker: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
+}
+
+/** The shares of a budget of `mebibytes` MiB (see the table above). */
+export function memoryBudgetOf(mebibytes: number): MemoryBudget {
+  return {
+    totalBytes: mebibytes * MIB,
+    semiSpaceMebibytes: Math.min(32, Math.max(4, Math.floor(mebibytes / 24))),
+    oldSpaceMebibytes: Math.floor(mebibytes / 2),
+    recentEntriesBytes: Math.floor((mebibytes * MIB) / 12),
+    bodyBytesInFlight: Math.floor((mebibytes * MIB) / 16),
+    detectionWorker: { maxOldGenerationSizeMb: Math.floor(mebibytes / 8), maxYoungGenerationSizeMb: Math.min(16, Math.floor(mebibytes / 24)) },
+  };
+}
+
+/**
+ * The value of VIGIL_MEMORY_BUDGET_MB, or a problem in the words of the other variables'
+ * (a whole number of MiB within the bounds). Unset or empty: the default.
+ */
+export function parseMemoryBudget(raw: string | undefined): { mebibytes: number } | { problem: string } {
+  if (raw === undefined || raw.trim() === '') return { mebibytes: DEFAULT_MEMORY_BUDGET_MEBIBYTES };
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) return { problem: 'VIGIL_MEMORY_BUDGET_MB must be a whole number of MiB' };
+  const mebibytes = Number(text);
+  if (mebibytes < MIN_MEMORY_BUDGET_MEBIBYTES || mebibytes > MAX_MEMORY_BUDGET_MEBIBYTES) {
+    return { problem: `VIGIL_MEMORY_BUDGET_MB must be between ${MIN_MEMORY_BUDGET_MEBIBYTES} and ${MAX_MEMORY_BUDGET_MEBIBYTES}` };
+  }
+  return { mebibytes };
+}
+
+/**
+ * The V8 flags of the budget, for the start script: V8 sizes its heap when the process starts,
+ * so main.ts cannot apply them itself (`npm run start:prod` and the Dockerfile run
+ * `node $(node dist/src/config/memory-flags.js) dist/src/main.js`).
+ */
+export function nodeFlagsOf(budget: MemoryBudget): string[] {
+  return [`--max-semi-space-size=${budget.semiSpaceMebibytes}`, `--max-old-space-size=${budget.oldSpaceMebibytes}`];
+}

@@ -6,7 +6,7 @@ import { RequiresScope } from '../../common/auth.guard.js';
 import { OtlpIntakeService } from './otlp-intake.service.js';
 import { decodeExportRequest, encodingOf, invalidAnswer, successAnswer, type OtlpAnswer } from './otlp.answer.js';
 import { OTLP_SIGNALS, type OtlpSignal } from './otlp.proto.js';
-import { OtlpShapeError } from './otlp.values.js';
+import { OtlpLimitError, OtlpShapeError } from './otlp.values.js';
 
 function OtlpEndpointDoc(signal: OtlpSignal, summary: string) {
   const { request, response, rejectedField } = OTLP_SIGNALS[signal];
@@ -55,7 +55,7 @@ export class OtlpController {
         ? invalidAnswer(encoding, `every part of the export was refused: ${outcome.problems.join('; ')}`)
         : successAnswer(signal, encoding, outcome);
     } catch (error) {
-      if (!(error instanceof OtlpShapeError)) throw error;
+      if (!(error instanceof OtlpShapeError) && !(error instanceof OtlpLimitError)) throw error;
       answer = invalidAnswer(encoding, error.message);
     }
     void reply.status(answer.status).header('content-type', answer.contentType);

@@ -217,7 +217,7 @@ describe('hostile OTLP protobuf: 400 with a google.rpc.Status, never 5xx', () =>
     await assertInvalidWith({ 'content-encoding': 'gzip' }, Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), /gzip/);
     const response = await fetch(`${vigil.url}/v1/logs`, { method: 'POST', headers: { ...PROTOBUF, 'content-type': 'application/json' }, body: '{"resourceLogs": [' });
     assert.equal(response.status, 400);
-    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     const status = (await response.json()) as Record<string, unknown>;
     assert.deepEqual(Object.keys(status).sort(), ['code', 'message']);
     assert.equal(status['code'], 3);

@@ -31,7 +31,7 @@ export function errorBody(status: number, message: string, requestId: string): E
 export function replyWithError(reply: FastifyReply, status: number, message: string, reason: RefusalReason = 'other'): void {
   const dialect = dialectOf(reply.request);
   if (dialect) {
-    sendDialectAnswer(reply, dialect.errorAnswer(status, message, reason, String(reply.request.id)));
+    sendDialectAnswer(reply, dialect.errorAnswer(status, message, reason, reply.request));
     return;
   }
   void reply
@@ -91,7 +91,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const dialect = dialectOf(request);
     if (dialect) {
-      sendDialectAnswer(reply, dialect.errorAnswer(status, message, 'other', String(request.id)));
+      sendDialectAnswer(reply, dialect.errorAnswer(status, message, 'other', request));
       return;
     }
     const body = errorBody(status, message, String(request.id));

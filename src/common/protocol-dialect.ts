@@ -14,8 +14,8 @@ export interface DialectAnswer {
 
 /**
  * How a wire protocol that Vigil speaks on some routes (Splunk HEC, Elasticsearch, Datadog, …)
- * presents its credential and words its errors. Set on a route by `RequiresScope(scope, dialect)`
- * and read from the route's config by every refusal Vigil makes — authentication, body limits,
+ * presents its credential and words its errors. Set on a route by `SpeaksProtocol(dialect)`
+ * (src/common/auth.guard.ts) and read from the route's config by every refusal Vigil makes — authentication, body limits,
  * timeouts, the rate limiter, the drain, the exception filter — so a client of that protocol
  * always gets an answer its library understands, never Vigil's own error body.
  *
@@ -34,8 +34,11 @@ export interface ProtocolDialect {
   presentedKey(request: FastifyRequest): string | null | undefined;
   /** Where the key goes, for refusal messages ("An API key is required: <how>"). */
   readonly keyHint: string;
-  /** The protocol's error answer for `status`, `message` and `reason`. */
-  errorAnswer(status: number, message: string, reason: RefusalReason, requestId: string): DialectAnswer;
+  /**
+   * The protocol's error answer for `status`, `message` and `reason`, to `request` (whose headers
+   * may choose the encoding, as OTLP answers in the request's).
+   */
+  errorAnswer(status: number, message: string, reason: RefusalReason, request: FastifyRequest): DialectAnswer;
 }
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import { DecodedExport } from './otlp.batch.js';
 import { resourceTags } from './otlp.tags.js';
-import { anyValue, attributesObject, child, has, idField, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
+import { anyValue, attributesObject, attributesOf, child, has, idField, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
 type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -30,13 +30,15 @@ export function levelOf(severityNumber: number, severityText: string): Level {
  * string as it is, any other value as JSON; an empty body takes the event name), `timestamp`
  * from the time (else the observed time, else now), `service` from the resource's
  * `service.name`, `attributes` from the record's attributes plus `spanId`, and `traceId`. A
- * record of the wrong shape (OTLP/JSON) is refused alone.
+ * record of the wrong shape (OTLP/JSON) is refused alone; one past OTLP_VALUE_LIMITS refuses the
+ * export (OtlpLimitError). Scope attributes are only checked against the limit.
  */
 export function decodeLogs(request: Node): DecodedExport {
   const decoded = new DecodedExport();
   for (const resourceLogs of list(request, 'resourceLogs')) {
-    const service = resourceTags(child(resourceLogs, 'resource'))['service'];
+    const service = resourceTags(child(resourceLogs, 'resource'), 'resource')['service'];
     for (const scopeLogs of list(resourceLogs, 'scopeLogs')) {
+      resourceTags(child(scopeLogs, 'scope'), 'scope');
       for (const record of list(scopeLogs, 'logRecords')) {
         try {
           decoded.items.push(logOf(service, record));
@@ -60,7 +62,7 @@ function logOf(service: string | undefined, record: Node): Record<string, unknow
     timestamp: time,
   };
   if (service !== undefined) item['service'] = service;
-  const attributes = attributesObject(list(record, 'attributes'));
+  const attributes = attributesObject(attributesOf(record, 'log record'));
   const spanId = idField(record, 'spanId');
   if (spanId !== undefined) attributes['spanId'] = spanId;
   if (Object.keys(attributes).length > 0) item['attributes'] = attributes;

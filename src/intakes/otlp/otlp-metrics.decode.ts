@@ -38,9 +38,9 @@ export class DecodedMetrics extends DecodedExport {
 export function decodeMetrics(request: Node): DecodedMetrics {
   const decoded = new DecodedMetrics();
   for (const resourceMetrics of list(request, 'resourceMetrics')) {
-    const resource = resourceTags(child(resourceMetrics, 'resource'));
+    const resource = resourceTags(child(resourceMetrics, 'resource'), 'resource');
     for (const scopeMetrics of list(resourceMetrics, 'scopeMetrics')) {
-      const base = resourceTags(child(scopeMetrics, 'scope'), { ...resource });
+      const base = resourceTags(child(scopeMetrics, 'scope'), 'scope', { ...resource });
       for (const metric of list(scopeMetrics, 'metrics')) {
         try {
           decodeMetric(decoded, base, metric);

@@ -1,6 +1,6 @@
 import { DecodedExport } from './otlp.batch.js';
 import { resourceTags } from './otlp.tags.js';
-import { attributeString, child, int64Field, intField, list, nanosToMillis, stringField } from './otlp.values.js';
+import { attributesOf, attributeString, child, int64Field, intField, list, nanosToMillis, stringField } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
 
@@ -32,14 +32,17 @@ export class DecodedTraces extends DecodedExport {
 export function decodeTraces(request: Node): DecodedTraces {
   const decoded = new DecodedTraces();
   for (const resourceSpans of list(request, 'resourceSpans')) {
-    const service = resourceTags(child(resourceSpans, 'resource'))['service'] ?? UNKNOWN_SERVICE;
+    const service = resourceTags(child(resourceSpans, 'resource'), 'resource')['service'] ?? UNKNOWN_SERVICE;
     for (const scopeSpans of list(resourceSpans, 'scopeSpans')) {
+      resourceTags(child(scopeSpans, 'scope'), 'scope');
       for (const span of list(scopeSpans, 'spans')) {
+        // Every span is held to the attribute limit, whatever its kind (OtlpLimitError refuses the export).
+        const attributes = attributesOf(span, 'span');
         const kind = intField(span, 'kind');
         const kindName = SPAN_KIND_NAMES[kind] ?? 'unspecified';
         decoded.spansByKind.set(kindName, (decoded.spansByKind.get(kindName) ?? 0) + 1);
         if (kind !== SERVER && kind !== CONSUMER) continue;
-        const item = requestOf(service, span);
+        const item = requestOf(service, span, attributes);
         if (typeof item === 'string') decoded.reject(item);
         else decoded.items.push(item);
       }
@@ -48,12 +51,11 @@ export function decodeTraces(request: Node): DecodedTraces {
   return decoded;
 }
 
-function requestOf(service: string, span: Node): Record<string, unknown> | string {
+function requestOf(service: string, span: Node, attributes: readonly Node[]): Record<string, unknown> | string {
   const start = int64Field(span, 'startTimeUnixNano');
   const end = int64Field(span, 'endTimeUnixNano');
   const name = stringField(span, 'name');
   if (start === 0n || end < start) return `span "${name.slice(0, 100)}" has no valid start and end time`;
-  const attributes = list(span, 'attributes');
   const route = attributeString(attributes, 'http.route');
   const method = attributeString(attributes, 'http.request.method') ?? attributeString(attributes, 'http.method');
   const operation = route === undefined ? name : method === undefined ? route : `${method} ${route}`;

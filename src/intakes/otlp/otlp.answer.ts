@@ -1,23 +1,11 @@
-import { OTLP_SIGNALS, RPC_STATUS, type OtlpSignal } from './otlp.proto.js';
+import type { DialectAnswer } from '../../common/protocol-dialect.js';
+import { PROTOBUF_MEDIA_TYPE, rpcStatusAnswer, type OtlpEncoding } from './otlp.dialect.js';
+import { OTLP_SIGNALS, type OtlpSignal } from './otlp.proto.js';
 import type { OtlpOutcome } from './otlp-intake.service.js';
 import { isNode, OtlpShapeError } from './otlp.values.js';
 
-/** The two encodings of OTLP/HTTP; an answer is in the request's. */
-export type OtlpEncoding = 'protobuf' | 'json';
-export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
-
-export interface OtlpAnswer {
-  status: number;
-  contentType: string;
-  body: Buffer | Record<string, unknown>;
-}
-
-/** google.rpc.Code INVALID_ARGUMENT, the code of a 400. */
-const INVALID_ARGUMENT = 3;
-
-export function encodingOf(contentType: string | undefined): OtlpEncoding {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === PROTOBUF_MEDIA_TYPE ? 'protobuf' : 'json';
-}
+/** An answer of the OTLP routes, in the request's encoding (the body already encoded). */
+export type OtlpAnswer = DialectAnswer;
 
 /**
  * The export request as a message tree: protobuf decoded with the OTLP types, JSON as parsed.
@@ -61,7 +49,7 @@ export function successAnswer(signal: OtlpSignal, encoding: OtlpEncoding, outcom
   if (encoding === 'json') {
     // OTLP/JSON writes 64-bit integers as strings.
     const body = partialSuccess === undefined ? {} : { partialSuccess: { [rejectedField]: String(partialSuccess.rejected), errorMessage: partialSuccess.errorMessage } };
-    return { status: 200, contentType: 'application/json', body };
+    return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
   }
   const message = response.create(partialSuccess === undefined ? {} : { partialSuccess: { [rejectedField]: partialSuccess.rejected, errorMessage: partialSuccess.errorMessage } });
   return { status: 200, contentType: PROTOBUF_MEDIA_TYPE, body: Buffer.from(response.encode(message).finish()) };
@@ -69,6 +57,5 @@ export function successAnswer(signal: OtlpSignal, encoding: OtlpEncoding, outcom
 
 /** A 400 with a google.rpc.Status (INVALID_ARGUMENT and the reason) in the request's encoding. */
 export function invalidAnswer(encoding: OtlpEncoding, message: string): OtlpAnswer {
-  if (encoding === 'json') return { status: 400, contentType: 'application/json', body: { code: INVALID_ARGUMENT, message } };
-  return { status: 400, contentType: PROTOBUF_MEDIA_TYPE, body: Buffer.from(RPC_STATUS.encode(RPC_STATUS.create({ code: INVALID_ARGUMENT, message })).finish()) };
+  return rpcStatusAnswer(encoding, 400, message);
 }

@@ -1,12 +1,18 @@
 import { applyDecorators, Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrorResponse, ApiServedResponses } from '../../common/api-responses.js';
-import { RequiresScope } from '../../common/auth.guard.js';
+import { RequiresScope, SpeaksProtocol } from '../../common/auth.guard.js';
 import { OtlpIntakeService } from './otlp-intake.service.js';
-import { decodeExportRequest, encodingOf, invalidAnswer, successAnswer, type OtlpAnswer } from './otlp.answer.js';
+import { decodeExportRequest, invalidAnswer, successAnswer, type OtlpAnswer } from './otlp.answer.js';
+import { encodingOf, otlpDialect } from './otlp.dialect.js';
 import { OTLP_SIGNALS, type OtlpSignal } from './otlp.proto.js';
-import { OtlpShapeError } from './otlp.values.js';
+import { OtlpLimitError, OtlpShapeError } from './otlp.values.js';
+
+/** An error answer of the OTLP routes: a google.rpc.Status in the request's encoding (otlpDialect). */
+function OtlpStatusResponse(status: number, description: string) {
+  const schema = { type: 'object', properties: { code: { type: 'integer', description: 'google.rpc.Code' }, message: { type: 'string' } } } as const;
+  return ApiResponse({ status, description: `${description}: a google.rpc.Status in the request's encoding`, content: { 'application/json': { schema }, 'application/x-protobuf': { schema } } });
+}
 
 function OtlpEndpointDoc(signal: OtlpSignal, summary: string) {
   const { request, response, rejectedField } = OTLP_SIGNALS[signal];
@@ -20,33 +26,32 @@ function OtlpEndpointDoc(signal: OtlpSignal, summary: string) {
       description: `Committed. ${response.name} in the request's encoding; partialSuccess.${rejectedField} and errorMessage when parts were refused`,
       schema: { type: 'object', properties: { partialSuccess: { type: 'object', properties: { [rejectedField]: { type: 'string' }, errorMessage: { type: 'string' } } } } },
     }),
-    ApiResponse({
-      status: 400,
-      description: 'Not a valid export, or every part refused: a google.rpc.Status in the request\'s encoding',
-      schema: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' } } },
-    }),
-    ApiErrorResponse(408, 'The body did not arrive in time, or arrived slower than the minimum rate; the connection is closed'),
-    ApiErrorResponse(413, 'The body (after gzip expansion) is over VIGIL_MAX_BODY_BYTES'),
-    ApiErrorResponse(415, 'Neither application/x-protobuf nor application/json, or a Content-Encoding other than gzip'),
-    ApiErrorResponse(503, 'A delivery queue is full, ingest commits are failing, Vigil holds as many request bodies as it may or is shutting down; see Retry-After'),
+    OtlpStatusResponse(400, 'Not a valid export, past a limit of one export (README, "OpenTelemetry"), or every part refused'),
+    OtlpStatusResponse(401, 'Missing or unknown API key'),
+    OtlpStatusResponse(403, 'The API key lacks the ingest scope'),
+    OtlpStatusResponse(408, 'The body did not arrive in time, or arrived slower than the minimum rate; the connection is closed'),
+    OtlpStatusResponse(413, 'The body (after decompression) is over VIGIL_MAX_BODY_BYTES'),
+    OtlpStatusResponse(415, 'Neither application/x-protobuf nor application/json, or a Content-Encoding other than gzip, deflate or zstd'),
+    OtlpStatusResponse(429, 'Over the rate limit (VIGIL_RATE_LIMIT_MAX per window, per key or address); see Retry-After'),
+    OtlpStatusResponse(503, 'A delivery queue is full, ingest commits are failing, Vigil holds as many request bodies as it may or is shutting down; see Retry-After'),
   );
 }
 
 /**
  * The OTLP/HTTP intake: `POST /v1/traces`, `/v1/metrics`, `/v1/logs` as OpenTelemetry SDKs and
  * Collectors send them, protobuf or JSON. Answers in the request's encoding: 200 with the
- * Export*ServiceResponse after the commit, 400 with a google.rpc.Status; 429 and 503 with
- * Retry-After come from the rate limiter and ingest in Vigil's JSON error body (the exporters
- * read only the status and Retry-After there).
+ * Export*ServiceResponse after the commit; every error (400 here, and every refusal Vigil makes
+ * on these routes: 401, 403, 408, 413, 415, 429 and 503 with Retry-After) a google.rpc.Status,
+ * worded by otlpDialect.
  */
 @ApiTags('otlp')
-@ApiServedResponses()
 @RequiresScope('ingest')
+@SpeaksProtocol(otlpDialect)
 @Controller('v1')
 export class OtlpController {
   constructor(private readonly intake: OtlpIntakeService) {}
 
-  private async take(signal: OtlpSignal, contentType: string | undefined, body: unknown, reply: FastifyReply): Promise<Buffer | Record<string, unknown>> {
+  private async take(signal: OtlpSignal, contentType: string | undefined, body: unknown, reply: FastifyReply): Promise<Buffer | string> {
     const encoding = encodingOf(contentType);
     let answer: OtlpAnswer;
     try {
@@ -55,7 +60,7 @@ export class OtlpController {
         ? invalidAnswer(encoding, `every part of the export was refused: ${outcome.problems.join('; ')}`)
         : successAnswer(signal, encoding, outcome);
     } catch (error) {
-      if (!(error instanceof OtlpShapeError)) throw error;
+      if (!(error instanceof OtlpShapeError) && !(error instanceof OtlpLimitError)) throw error;
       answer = invalidAnswer(encoding, error.message);
     }
     void reply.status(answer.status).header('content-type', answer.contentType);

@@ -1,4 +1,4 @@
-import { list, OTLP_VALUE_LIMITS, stringField, tagValue } from './otlp.values.js';
+import { attributesOf, stringField, tagValue } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
 
@@ -20,11 +20,10 @@ export const RESOURCE_TAGS: Readonly<Record<string, string>> = {
 export const MAX_TAGS = 32;
 
 /** The allow-listed attributes of a resource or scope, as tags (the first spelling of `env` wins). */
-export function resourceTags(holder: Node | undefined, into: Record<string, string> = {}): Record<string, string> {
+export function resourceTags(holder: Node | undefined, what: 'resource' | 'scope', into: Record<string, string> = {}): Record<string, string> {
   if (holder === undefined) return into;
-  const attributes = list(holder, 'attributes');
-  const count = Math.min(attributes.length, OTLP_VALUE_LIMITS.attributesPerHolder);
-  for (let index = 0; index < count; index++) {
+  const attributes = attributesOf(holder, what);
+  for (let index = 0; index < attributes.length; index++) {
     const attribute = attributes[index]!;
     const tag = RESOURCE_TAGS[stringField(attribute, 'key')];
     if (tag === undefined || into[tag] !== undefined) continue;
@@ -49,9 +48,8 @@ export function pointTags(base: Readonly<Record<string, string>>, point: Node): 
     keys.push(key);
     values.push(base[key]!);
   }
-  const attributes = list(point, 'attributes');
-  const limit = Math.min(attributes.length, OTLP_VALUE_LIMITS.attributesPerHolder);
-  for (let index = 0; index < limit && keys.length < MAX_TAGS; index++) {
+  const attributes = attributesOf(point, 'data point');
+  for (let index = 0; index < attributes.length && keys.length < MAX_TAGS; index++) {
     const attribute = attributes[index]!;
     const key = stringField(attribute, 'key');
     if (key.length === 0 || key === '__proto__' || keys.includes(key)) continue;

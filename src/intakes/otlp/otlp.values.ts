@@ -6,15 +6,46 @@
  */
 export class OtlpShapeError extends Error {}
 
-/** Bounds on what one OTLP value may hold once mapped (the body limit bounds the rest). */
+/**
+ * An export past one of OTLP_VALUE_LIMITS: no sender configured within the OpenTelemetry SDKs'
+ * defaults writes one, so the whole export is refused with 400 (a google.rpc.Status naming the
+ * limit), never a part of it kept. Not an OtlpShapeError: the per-record catches let it through.
+ */
+export class OtlpLimitError extends Error {}
+
+/**
+ * Bounds on what one export may hold, each enforced on every holder it names; past one the
+ * export answers 400 (OtlpLimitError). The body limit (VIGIL_MAX_BODY_BYTES) bounds the rest.
+ */
 export const OTLP_VALUE_LIMITS = {
-  /** AnyValue nesting (arrays and key-value lists) kept in log attributes and bodies. */
+  /**
+   * Nesting of an AnyValue (arrays and key-value lists), in log bodies and attributes; the same
+   * depth as ingest allows in free-form attributes (LIMITS.objectDepth).
+   */
   anyValueDepth: 8,
-  /** Attributes read from one resource, scope, point, span or log record; the rest are dropped. */
+  /**
+   * Attributes of one resource, scope, data point, span or log record, and entries of one
+   * array or key-value list value: the OpenTelemetry SDKs' default attribute count limit
+   * (OTEL_ATTRIBUTE_COUNT_LIMIT, 128).
+   */
   attributesPerHolder: 128,
+  /** Characters of one string AnyValue (a log body, an attribute value): ingest's message length. */
+  stringValueLength: 32_768,
   /** Characters of one string value kept in a tag (longer values are cut). */
   tagValueLength: 200,
 } as const;
+
+/**
+ * The attributes of `holder` (a resource, scope, data point, span or log record, named by `what`
+ * in the refusal); throws OtlpLimitError past OTLP_VALUE_LIMITS.attributesPerHolder.
+ */
+export function attributesOf(holder: Node, what: string): readonly Node[] {
+  const attributes = list(holder, 'attributes');
+  if (attributes.length > OTLP_VALUE_LIMITS.attributesPerHolder) {
+    throw new OtlpLimitError(`a ${what} holds ${attributes.length} attributes; at most ${OTLP_VALUE_LIMITS.attributesPerHolder} are allowed per resource, scope, data point, span or log record`);
+  }
+  return attributes;
+}
 
 type Node = Record<string, unknown>;
 interface LongLike {
@@ -124,8 +155,12 @@ export function idField(node: Node, field: string): string | undefined {
 export function anyValue(value: unknown, depth = 1): unknown {
   if (value === undefined || value === null) return null;
   if (!isNode(value)) throw new OtlpShapeError('an AnyValue must be an object');
-  if (depth > OTLP_VALUE_LIMITS.anyValueDepth) throw new OtlpShapeError(`values must not nest deeper than ${OTLP_VALUE_LIMITS.anyValueDepth} levels`);
-  if (has(value, 'stringValue')) return stringField(value, 'stringValue');
+  if (depth > OTLP_VALUE_LIMITS.anyValueDepth) throw new OtlpLimitError(`values must not nest deeper than ${OTLP_VALUE_LIMITS.anyValueDepth} levels`);
+  if (has(value, 'stringValue')) {
+    const text = stringField(value, 'stringValue');
+    if (text.length > OTLP_VALUE_LIMITS.stringValueLength) throw new OtlpLimitError(`a string value holds ${text.length} characters; at most ${OTLP_VALUE_LIMITS.stringValueLength} are allowed`);
+    return text;
+  }
   if (has(value, 'boolValue')) return boolField(value, 'boolValue');
   if (has(value, 'intValue')) {
     const integer = int64Field(value, 'intValue');
@@ -137,19 +172,28 @@ export function anyValue(value: unknown, depth = 1): unknown {
     return Number.isFinite(double) ? double : String(double);
   }
   const array = child(value, 'arrayValue');
-  if (array !== undefined) return list(array, 'values').slice(0, OTLP_VALUE_LIMITS.attributesPerHolder).map((element) => anyValue(element, depth + 1));
+  if (array !== undefined) return entriesOf(array).map((element) => anyValue(element, depth + 1));
   const kvlist = child(value, 'kvlistValue');
-  if (kvlist !== undefined) return attributesObject(list(kvlist, 'values'), depth + 1);
+  if (kvlist !== undefined) return attributesObject(entriesOf(kvlist), depth + 1);
   const bytes = has(value, 'bytesValue') ? value['bytesValue'] : undefined;
   if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   if (typeof bytes === 'string') return bytes;
   return null;
 }
 
-/** Key-value pairs as a JSON object (the first OTLP_VALUE_LIMITS.attributesPerHolder). */
+/** The entries of an array or key-value list value; throws OtlpLimitError past OTLP_VALUE_LIMITS.attributesPerHolder. */
+function entriesOf(holder: Node): readonly Node[] {
+  const entries = list(holder, 'values');
+  if (entries.length > OTLP_VALUE_LIMITS.attributesPerHolder) {
+    throw new OtlpLimitError(`an array or key-value list value holds ${entries.length} entries; at most ${OTLP_VALUE_LIMITS.attributesPerHolder} are allowed`);
+  }
+  return entries;
+}
+
+/** Key-value pairs (already bounded by attributesOf or entriesOf) as a JSON object. */
 export function attributesObject(attributes: readonly Node[], depth = 1): Record<string, unknown> {
   const object: Record<string, unknown> = {};
-  const count = Math.min(attributes.length, OTLP_VALUE_LIMITS.attributesPerHolder);
+  const count = attributes.length;
   for (let index = 0; index < count; index++) {
     const attribute = attributes[index]!;
     const key = stringField(attribute, 'key');
@@ -169,10 +213,9 @@ export function tagValue(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The scalar attribute `key` of a list, as a string. */
+/** The scalar attribute `key` of a list (already bounded by attributesOf), as a string. */
 export function attributeString(attributes: readonly Node[], key: string): string | undefined {
-  const count = Math.min(attributes.length, OTLP_VALUE_LIMITS.attributesPerHolder);
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < attributes.length; index++) {
     const attribute = attributes[index]!;
     if (attribute['key'] === key) return tagValue(attribute['value']);
   }

@@ -37,7 +37,7 @@ export class PostHogController {
     }
     const refusal = refusalOfBodyKey(this.keys, request, decoded.apiKey);
     if (refusal !== null) {
-      const answer = postHogDialect.errorAnswer(refusal.status, refusal.message, refusal.reason, String(request.id));
+      const answer = postHogDialect.errorAnswer(refusal.status, refusal.message, refusal.reason, request);
       void reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
       return;
     }

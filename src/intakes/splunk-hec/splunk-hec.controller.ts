@@ -69,7 +69,7 @@ export class SplunkHecController {
     }
     const refusal = authorizeKey(this.keys, request, query['token'] ?? '', 'ingest');
     if (refusal === null) return false;
-    const answer = splunkHecDialect.errorAnswer(refusal.status, refusal.message, refusal.reason, String(request.id));
+    const answer = splunkHecDialect.errorAnswer(refusal.status, refusal.message, refusal.reason, request);
     void reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
     return true;
   }

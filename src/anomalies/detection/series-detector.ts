@@ -109,7 +109,7 @@ export const TUNING: Readonly<DetectorTuning> = {
     maxCategories: 64,
     initialVigilance: 0.8,
     vigilanceScale: 0.8,
-    maskSteps: 100,
+    maskSteps: 200,
   },
   noveltyThreshold: { low: 0.45, medium: 0.3, high: 0.2 },
 };

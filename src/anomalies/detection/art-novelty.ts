@@ -80,6 +80,11 @@ export class NoveltyMember {
   private lastUsed: Float64Array;
   private count = 0;
   private readonly features: Int16Array;
+  /** How many of recentLevels have each level (derived: rebuilt on restore), for their median. */
+  private readonly levelCounts: Int32Array;
+  /** Scratch for encode(). */
+  private readonly shape: Float64Array;
+  private readonly next: Float64Array;
 
   constructor(private readonly tuning: NoveltyTuning) {
     this.vigilance = tuning.initialVigilance;
@@ -87,6 +92,9 @@ export class NoveltyMember {
     this.weights = new Int16Array(tuning.maxCategories * this.width);
     this.lastUsed = new Float64Array(tuning.maxCategories);
     this.features = new Int16Array(this.width);
+    this.levelCounts = new Int32Array(tuning.levels + 1);
+    this.shape = new Float64Array(tuning.window);
+    this.next = new Float64Array(tuning.window);
   }
 
   /** Adds a value; returns the novelty (1 - similarity, > 0) of a reported novel window, else 0. */
@@ -140,9 +148,12 @@ export class NoveltyMember {
   private pushLevel(raw: number): number {
     const T = this.tuning;
     this.recentLevels.push(raw);
-    if (this.recentLevels.length > MEDIAN_LEVELS) this.recentLevels.shift();
-    const sorted = [...this.recentLevels].sort((first, second) => first - second);
-    const median = sorted[sorted.length >> 1]!;
+    this.levelCounts[raw]!++;
+    if (this.recentLevels.length > MEDIAN_LEVELS) this.levelCounts[this.recentLevels.shift()!]!--;
+    // The median: the level at position length / 2 (rounded down) in sorted order.
+    const position = this.recentLevels.length >> 1;
+    let median = 0;
+    for (let below = this.levelCounts[0]!; below <= position; below += this.levelCounts[median]!) median++;
     const level = Math.abs(raw - median) < T.chomp * T.levels ? median : raw;
     this.window.push(level);
     if (this.window.length > T.window) this.window.shift();
@@ -154,7 +165,7 @@ export class NoveltyMember {
   private encode(): void {
     const T = this.tuning;
     const n = T.window;
-    const shape = new Array<number>(n);
+    const shape = this.shape;
     let min = Infinity;
     let max = -Infinity;
     for (const level of this.window) {
@@ -165,7 +176,7 @@ export class NoveltyMember {
     // Haar transform in place: averages first, details after, level by level.
     for (let length = n; length > 1; length >>= 1) {
       const half = length >> 1;
-      const next = new Array<number>(length);
+      const next = this.next;
       for (let i = 0; i < half; i++) {
         next[i] = (shape[2 * i]! + shape[2 * i + 1]!) / 2;
         next[half + i] = (shape[2 * i]! - shape[2 * i + 1]!) / 2;
@@ -200,6 +211,12 @@ export class NoveltyMember {
     let bestSimilarity = 0;
     for (let category = 0; category < this.count; category++) {
       const base = category * width;
+      // The level's match bounds the similarity (the features' match is at most 1): skip what cannot win.
+      const levelWeight = w[base + current]! + w[base + width - 1]!;
+      const levelOverlap = Math.min(x[current]!, w[base + current]!) + Math.min(x[width - 1]!, w[base + width - 1]!);
+      const levelSimilarity = levelWeight > 0 ? levelOverlap / levelWeight : 1;
+      const bound = levelSimilarity * levelSimilarity;
+      if (bound <= bestSimilarity) continue;
       let overlap = 0;
       let size = 0;
       for (let i = 0; i < width; i++) {
@@ -207,11 +224,8 @@ export class NoveltyMember {
         overlap += x[i]! < weight ? x[i]! : weight;
         size += weight;
       }
-      const levelWeight = w[base + current]! + w[base + width - 1]!;
-      const levelOverlap = Math.min(x[current]!, w[base + current]!) + Math.min(x[width - 1]!, w[base + width - 1]!);
       const featureSimilarity = overlap / (size || 1);
-      const levelSimilarity = levelWeight > 0 ? levelOverlap / levelWeight : 1;
-      const similarity = featureSimilarity ** 3 * levelSimilarity ** 2;
+      const similarity = featureSimilarity ** 3 * bound;
       if (similarity > bestSimilarity) {
         bestSimilarity = similarity;
         best = category;
@@ -296,6 +310,7 @@ export class NoveltyMember {
     member.trained = state.trained;
     member.trainingLevels = state.trainingLevels.slice();
     member.recentLevels = state.recentLevels.slice(-MEDIAN_LEVELS);
+    for (const level of member.recentLevels) member.levelCounts[level]!++;
     member.window = state.window.slice(-tuning.window);
     member.steps = state.steps;
     member.lastNovel = state.lastNovel;

@@ -13,11 +13,16 @@
  *     tails, each under a Gaussian fitted to the last 1000 points: of the mean deviation score of the
  *     last 16 points (a sustained change) and of the point's own score (a spike; it must be 100 times
  *     less probable). tail = the smaller.
- *  2b. Under the 'ensemble' (default) and 'isolation_forest' methods (isolation-forest.ts): an isolation
+ *  2b. Under the 'ensemble' and 'isolation_forest' methods (isolation-forest.ts): an isolation
  *     forest scores windowed features of the signed deviation score, retrained at every 1,024 points on
  *     the last 256 vectors with seeded randomness; its score gets the same two likelihood channels
  *     (sigma floor 0.02). Ensemble: tail = min(deviation tail, forest tail / 0.001), i.e. the forest
  *     alone fires only when 1,000 times less probable than the threshold.
+ *  2c. Under the 'novelty' method (the default; art-novelty.ts): an adaptive-resonance member clusters
+ *     windows of 8 downsampled levels (every 4 points, placed in the range of the first 500 points) and
+ *     reports a window no category resonates with, at most once per 200 downsampled steps. A report
+ *     whose novelty (1 - similarity) exceeds noveltyThreshold (low 0.45, medium 0.3, high 0.2) is an
+ *     exceedance like a likelihood tail below epsilon; its verdict's score is at least 0.5 + novelty / 2.
  *  3. A point is anomalous when tail < epsilon (low 1e-6, medium 1e-5, high 1e-4) past the warm-up
  *     (150 points), unless an exceedance happened within the last `suppressPoints` points (one
  *     incident, one anomaly: the suppression NAB's detectors apply after a detection).
@@ -29,7 +34,8 @@
  * STATE BOUND per series (independent of the points seen): 2 x 128 baseline values, the daily profile
  * (24 x 9 numbers), 2 x 1000 + 17 integer scores (at most 5 digits) of the likelihoods, 6 scalars:
  * ~2,500 numbers. As stored JSON at most ~32 KB (every value at full double precision); 17 KB at most
- * on the NAB DEV series. In memory ~13 KB of typed arrays. The forest methods add the forest member
+ * on the NAB DEV series. In memory ~13 KB of typed arrays. The novelty method adds at most ~13 KB as
+ * stored (64 categories of 32 integers; tested at its widest): at most ~45 KB. The forest methods add the forest member
  * (2 x 256 x 4 + 16 integers of at most 5 characters, ~12.5 KB as JSON) and its two likelihoods (~10 KB):
  * at most ~55 KB as stored, 34 KB at most on NAB DEV; in memory also the forest (16 trees of at most
  * 511 nodes, which keep their training rows: ~100-200 KB; it is rebuilt from the stored sample on restore).

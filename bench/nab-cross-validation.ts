@@ -1,5 +1,5 @@
 /**
- * `npm run anomalies:cross-validation [-- --nab DIR] [--method ensemble|likelihood|isolation_forest]` (ensemble, the default, by default): how well the detector's one parameter set
+ * `npm run anomalies:cross-validation [-- --nab DIR] [--method novelty|ensemble|likelihood|isolation_forest]` (novelty, the default, by default): how well the detector's one parameter set
  * generalises on the NAB DEV half (test/fixtures/nab by default; never the held-back half).
  *
  * 1. The full-set score of the shipped TUNING (medium, low and high sensitivity), all three NAB profiles.
@@ -8,17 +8,17 @@
  *    best NAB standard score on that fold alone; that parameter set is then scored on the other fold.
  *    The two out-of-fold halves are summed into one cross-validated score of the whole set, reported
  *    beside the full-set score of the grid's best point (tuned on everything) and of TUNING.
- * The forest methods search a smaller grid (FOREST_GRID). Measures, never asserts. A few minutes on a shared 2-core machine.
+ * The forest methods search a smaller grid (FOREST_GRID), the novelty method NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, windowRows } from '../src/anomalies/detection/backtest.js';
 import { evaluate, type LabelledSeries } from '../src/anomalies/detection/labelled-evaluation.js';
 import { describeNabResult, emptyTally, nabResult, type NabResult, type NabTally } from '../src/anomalies/detection/nab-scoring.js';
-import { DETECTOR_METHODS, TUNING, type DetectorMethod, type DetectorTuning, type Sensitivity } from '../src/anomalies/detection/series-detector.js';
+import { DEFAULT_METHOD, DETECTOR_METHODS, TUNING, type DetectorMethod, type DetectorTuning, type Sensitivity } from '../src/anomalies/detection/series-detector.js';
 
 const methodAt = process.argv.indexOf('--method');
-const method = (methodAt >= 0 ? process.argv[methodAt + 1] : 'ensemble') as DetectorMethod;
+const method = (methodAt >= 0 ? process.argv[methodAt + 1] : DEFAULT_METHOD) as DetectorMethod;
 if (!DETECTOR_METHODS.includes(method)) throw new Error(`--method: one of ${DETECTOR_METHODS.join(', ')}`);
 const medium = { sensitivity: 'medium' as Sensitivity, method };
 
@@ -70,6 +70,21 @@ const FOREST_GRID: Array<{ name: string; points: GridPoint[] }> = [
         name: `epsilon ${epsilon}, forest factor ${ensembleFactor}`,
         tuning: { ...TUNING, epsilon: withEpsilon(epsilon), forest: { ...TUNING.forest, ensembleFactor } },
       })),
+    ),
+  },
+];
+
+/** The novelty method's grid (27 points): the likelihood's threshold x the vigilance scale x the novelty mask. */
+const NOVELTY_GRID: Array<{ name: string; points: GridPoint[] }> = [
+  {
+    name: 'epsilon x vigilance scale x mask steps',
+    points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
+      [0.75, 0.8, 0.85].flatMap((vigilanceScale) =>
+        [50, 100, 200].map((maskSteps) => ({
+          name: `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}`,
+          tuning: { ...TUNING, epsilon: withEpsilon(epsilon), novelty: { ...TUNING.novelty, vigilanceScale, maskSteps } },
+        })),
+      ),
     ),
   },
 ];
@@ -138,7 +153,7 @@ function main(): void {
   const [a, b] = folds(series);
   console.log(`fold A (${a.length} series): ${a.map((one) => one.key).join(', ')}`);
   console.log(`fold B (${b.length} series): ${b.map((one) => one.key).join(', ')}`);
-  for (const { name, points } of method === 'likelihood' ? LIKELIHOOD_GRIDS : FOREST_GRID) {
+  for (const { name, points } of method === 'likelihood' ? LIKELIHOOD_GRIDS : method === 'novelty' ? NOVELTY_GRID : FOREST_GRID) {
     console.log(`\ngrid: ${name} (${points.length} points)`);
     const tunedOnA = best(a, points);
     const tunedOnB = best(b, points);

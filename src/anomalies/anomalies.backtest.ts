@@ -1,7 +1,7 @@
 /**
  * Backtest CLI for the Vigil anomaly detector (no NestJS, no database).
  *
- *   node dist/src/anomalies/anomalies.backtest.js [--sensitivity low|medium|high] [--method likelihood|isolation_forest|ensemble]
+ *   node dist/src/anomalies/anomalies.backtest.js [--sensitivity low|medium|high] [--method novelty|likelihood|isolation_forest|ensemble]
  *        [--detections out.json] [--labels windows.json] [--root DIR] [--quiet] file.csv ...
  *
  * Runs the same detector code as the service (src/anomalies/detection) over `timestamp,value` CSVs
@@ -18,10 +18,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, runSeries, seriesKey, windowRows } from './detection/backtest.js';
 import { describeNabResult, emptyTally, nabResult, tallySeries } from './detection/nab-scoring.js';
-import { DETECTOR_METHODS, type DetectorMethod, type Sensitivity } from './detection/series-detector.js';
+import { DEFAULT_METHOD, DETECTOR_METHODS, type DetectorMethod, type Sensitivity } from './detection/series-detector.js';
 
 function usage(code: number): never {
-  console.log('usage: anomalies.backtest [--sensitivity low|medium|high] [--method likelihood|isolation_forest|ensemble] [--detections out.json] [--labels windows.json] [--root DIR] [--quiet] file.csv ...');
+  console.log('usage: anomalies.backtest [--sensitivity low|medium|high] [--method novelty|likelihood|isolation_forest|ensemble] [--detections out.json] [--labels windows.json] [--root DIR] [--quiet] file.csv ...');
   process.exit(code);
 }
 
@@ -39,7 +39,7 @@ function readLabels(file: string): Map<string, Array<[string, string]>> {
 
 function main(argv: string[]): void {
   let sensitivity: Sensitivity = 'medium';
-  let method: DetectorMethod = 'ensemble';
+  let method: DetectorMethod = DEFAULT_METHOD;
   let detectionsFile: string | undefined;
   let labelsFile: string | undefined;
   let root: string | undefined;

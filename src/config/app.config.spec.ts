@@ -46,11 +46,12 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ VIGIL_ANOMALY_SERIES_IDLE_SECONDS: '-1' }), ConfigurationError);
   });
 
-  test('anomaly method: ensemble by default, one of three, anything else refused', () => {
-    assert.equal(loadConfig({}).anomalies.method, 'ensemble');
+  test('anomaly method: novelty by default, one of four, anything else refused', () => {
+    assert.equal(loadConfig({}).anomalies.method, 'novelty');
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'likelihood' }).anomalies.method, 'likelihood');
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'isolation_forest' }).anomalies.method, 'isolation_forest');
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'ensemble' }).anomalies.method, 'ensemble');
+    assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'novelty' }).anomalies.method, 'novelty');
     assert.throws(() => loadConfig({ VIGIL_ANOMALY_METHOD: 'forest' }), ConfigurationError);
   });
 

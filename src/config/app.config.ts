@@ -11,7 +11,7 @@ import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf, parseMemoryBudget, typ
 export type QueueFullPolicy = 'block' | 'drop_oldest';
 export type Sensitivity = 'low' | 'medium' | 'high';
 /** The detector method (src/anomalies/detection/series-detector.ts, DetectorMethod). */
-export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble';
+export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble' | 'novelty';
 
 export interface HttpProtectionsConfig {
   /** Node's headersTimeout: the request line and headers must arrive within it. */
@@ -217,7 +217,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },
     anomalies: {
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
-      method: (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'ensemble',
+      method: (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'novelty',
       mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),
       maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? 10_000,
       seriesIdleSeconds: env.VIGIL_ANOMALY_SERIES_IDLE_SECONDS ?? 3600,

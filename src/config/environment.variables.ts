@@ -112,7 +112,7 @@ export class EnvironmentVariables {
 
   // Anomalies
   @IsOptional() @IsIn(['low', 'medium', 'high']) VIGIL_ANOMALY_SENSITIVITY?: string;
-  @IsOptional() @IsIn(['likelihood', 'isolation_forest', 'ensemble']) VIGIL_ANOMALY_METHOD?: string;
+  @IsOptional() @IsIn(['likelihood', 'isolation_forest', 'ensemble', 'novelty']) VIGIL_ANOMALY_METHOD?: string;
   @IsOptional() @IsString() VIGIL_ANOMALY_MUTE?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) VIGIL_ANOMALY_MAX_SERIES?: number;
   /** At the cap, a series idle this long in data time (point timestamps) may be evicted for a new one; 0: any series. */

@@ -40,10 +40,10 @@ describe('restart continuity (snapshot -> JSON -> restore)', () => {
     });
   }
 
-  test('identical verdicts with restarts at several points, including inside the warm-up and the first likelihood window', () => {
+  test('identical verdicts with restarts at several points, including inside the warm-up, the novelty member\'s training (500 points) and a downsampling block', () => {
     const data = cases[1][1];
     const straight = runAll(data);
-    for (const at of [1, 70, 149, 150, 151, 1001, 3001]) assert.deepEqual(runAll(data, at), straight, `restart at ${at}`);
+    for (const at of [1, 70, 149, 150, 151, 499, 500, 501, 1001, 3001]) assert.deepEqual(runAll(data, at), straight, `restart at ${at}`);
   });
 
   test('a fresh snapshot round-trips and the state size is bounded', () => {
@@ -58,7 +58,7 @@ describe('restart continuity (snapshot -> JSON -> restore)', () => {
     }
     // bounded: the state does not grow with the number of points seen
     assert.ok(Math.max(...sizes) - Math.min(...sizes) < 2000, `sizes ${sizes}`);
-    // the stated bound (SeriesDetector's comment): at most ~55 KB as stored under the default (ensemble) method
+    // the stated bound (SeriesDetector's comment): at most ~45 KB as stored under the default (novelty) method
     assert.ok(Math.max(...sizes) < 65_536, `sizes ${sizes}`);
   });
 

@@ -4,7 +4,7 @@
  * Postgres), the anomalies are read back from /anomalies and scored with the kit's scorer (score.mjs,
  * as a child process). The service must report exactly the anomalies the backtest CLI's run loop
  * finds in the same series (verdicts depend on the points alone, not on batching or timing), and
- * score NAB standard >= 55 and window F1 >= 0.45. On both stores.
+ * score NAB standard >= 59 and window F1 >= 0.46. On both stores.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -35,7 +35,7 @@ for (const { name, make } of BOTH_DATABASES) {
       await database.drop();
     });
 
-    test(`exactly the backtest's anomalies, NAB standard score >= 55 and window F1 >= 0.45 (medium sensitivity, ${batch}-point batches)`, { timeout: 300_000 }, async () => {
+    test(`exactly the backtest's anomalies, NAB standard score >= 59 and window F1 >= 0.46 (medium sensitivity, ${batch}-point batches)`, { timeout: 300_000 }, async () => {
       assert.equal(keys.length, 29);
       for (const [key, series] of data) {
         await ingestMetrics(vigil, series.values.map((value, index) => ({ name: metricName(key), value, timestamp: series.times[index]! })), batch);
@@ -50,8 +50,8 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual(detections, backtest);
       const score = scoreNab(detections);
       console.log(`HTTP path on ${name}: ${describeScore(score)}`);
-      assert.ok(score.standard >= 55, `NAB standard score ${score.standard}`);
-      assert.ok(score.window.f1 >= 0.45, `window F1 ${score.window.f1}`);
+      assert.ok(score.standard >= 59, `NAB standard score ${score.standard}`);
+      assert.ok(score.window.f1 >= 0.46, `window F1 ${score.window.f1}`);
     });
   });
 }

@@ -13,11 +13,16 @@
  *     tails, each under a Gaussian fitted to the last 1000 points: of the mean deviation score of the
  *     last 16 points (a sustained change) and of the point's own score (a spike; it must be 100 times
  *     less probable). tail = the smaller.
- *  2b. Under the 'ensemble' (default) and 'isolation_forest' methods (isolation-forest.ts): an isolation
+ *  2b. Under the 'ensemble' and 'isolation_forest' methods (isolation-forest.ts): an isolation
  *     forest scores windowed features of the signed deviation score, retrained at every 1,024 points on
  *     the last 256 vectors with seeded randomness; its score gets the same two likelihood channels
  *     (sigma floor 0.02). Ensemble: tail = min(deviation tail, forest tail / 0.001), i.e. the forest
  *     alone fires only when 1,000 times less probable than the threshold.
+ *  2c. Under the 'novelty' method (the default; art-novelty.ts): an adaptive-resonance member clusters
+ *     windows of 8 downsampled levels (every 4 points, placed in the range of the first 500 points) and
+ *     reports a window no category resonates with, at most once per 200 downsampled steps. A report
+ *     whose novelty (1 - similarity) exceeds noveltyThreshold (low 0.45, medium 0.3, high 0.2) is an
+ *     exceedance like a likelihood tail below epsilon; its verdict's score is at least 0.5 + novelty / 2.
  *  3. A point is anomalous when tail < epsilon (low 1e-6, medium 1e-5, high 1e-4) past the warm-up
  *     (150 points), unless an exceedance happened within the last `suppressPoints` points (one
  *     incident, one anomaly: the suppression NAB's detectors apply after a detection).
@@ -29,13 +34,15 @@
  * STATE BOUND per series (independent of the points seen): 2 x 128 baseline values, the daily profile
  * (24 x 9 numbers), 2 x 1000 + 17 integer scores (at most 5 digits) of the likelihoods, 6 scalars:
  * ~2,500 numbers. As stored JSON at most ~32 KB (every value at full double precision); 17 KB at most
- * on the NAB DEV series. In memory ~13 KB of typed arrays. The forest methods add the forest member
+ * on the NAB DEV series. In memory ~13 KB of typed arrays. The novelty method adds at most ~13 KB as
+ * stored (64 categories of 32 integers; tested at its widest): at most ~45 KB. The forest methods add the forest member
  * (2 x 256 x 4 + 16 integers of at most 5 characters, ~12.5 KB as JSON) and its two likelihoods (~10 KB):
  * at most ~55 KB as stored, 34 KB at most on NAB DEV; in memory also the forest (16 trees of at most
  * 511 nodes, which keep their training rows: ~100-200 KB; it is rebuilt from the stored sample on restore).
  */
 import { AnomalyLikelihood, type AnomalyLikelihoodState, type LikelihoodTuning } from './anomaly-likelihood.js';
 import { Baseline, type BaselineState } from './baseline.js';
+import { NoveltyMember, type NoveltyMemberState, type NoveltyTuning } from './art-novelty.js';
 import { ForestMember, type ForestMemberState, type ForestTuning } from './isolation-forest.js';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -43,14 +50,17 @@ export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 /**
  * 'likelihood': the likelihood of the robust deviation score; 'isolation_forest': the likelihood of
- * the isolation forest's score; 'ensemble' (the default): the smaller of the two tails (the forest's divided by forest.ensembleFactor).
+ * the isolation forest's score; 'ensemble': the smaller of the two tails (the forest's divided by
+ * forest.ensembleFactor); 'novelty' (the default): the likelihood, or a novel window of the adaptive
+ * resonance member (art-novelty.ts), whichever comes first.
  */
-export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble';
-export const DETECTOR_METHODS: readonly DetectorMethod[] = ['likelihood', 'isolation_forest', 'ensemble'];
+export type DetectorMethod = 'likelihood' | 'isolation_forest' | 'ensemble' | 'novelty';
+export const DETECTOR_METHODS: readonly DetectorMethod[] = ['likelihood', 'isolation_forest', 'ensemble', 'novelty'];
+export const DEFAULT_METHOD: DetectorMethod = 'novelty';
 
 export interface DetectorSettings {
   sensitivity: Sensitivity;
-  /** 'ensemble' when absent. */
+  /** DEFAULT_METHOD when absent. */
   method?: DetectorMethod;
 }
 
@@ -81,6 +91,9 @@ export interface DetectorTuning {
   /** 'robust_zscore' is listed in methods when z >= zFire. */
   zFire: number;
   forest: ForestTuning;
+  novelty: NoveltyTuning;
+  /** The novelty member reports a window when 1 - similarity exceeds this, per sensitivity. */
+  noveltyThreshold: Record<Sensitivity, number>;
 }
 
 export const TUNING: Readonly<DetectorTuning> = {
@@ -92,6 +105,19 @@ export const TUNING: Readonly<DetectorTuning> = {
   epsilon: { low: 1e-6, medium: 1e-5, high: 1e-4 },
   zFire: 4,
   forest: { sample: 256, retrainEvery: 1024, trees: 16, minSigma: 0.02, ensembleFactor: 0.001 },
+  novelty: {
+    step: 4,
+    window: 8,
+    trainPoints: 500,
+    levels: 80,
+    margin: 0.25,
+    chomp: 0.075,
+    maxCategories: 64,
+    initialVigilance: 0.8,
+    vigilanceScale: 0.8,
+    maskSteps: 200,
+  },
+  noveltyThreshold: { low: 0.45, medium: 0.3, high: 0.2 },
 };
 
 export interface SeriesDetectorState {
@@ -104,6 +130,8 @@ export interface SeriesDetectorState {
   suppressUntil: number;
   /** Absent under the likelihood method (and in snapshots taken before the forest came back). */
   forest?: { member: ForestMemberState; likelihood: AnomalyLikelihoodState; spike: AnomalyLikelihoodState };
+  /** Present under the novelty method only (absent in snapshots taken before it: the member starts anew). */
+  novelty?: NoveltyMemberState;
 }
 
 /** The methods of a verdict that is not anomalous: shared, frozen (no array per point). */
@@ -131,15 +159,18 @@ export class SeriesDetector {
   private readonly method: DetectorMethod;
   /** The isolation-forest member and its two likelihood channels; null under the likelihood method. */
   private forest: { member: ForestMember; likelihood: AnomalyLikelihood; spike: AnomalyLikelihood } | null = null;
+  /** The adaptive-resonance member; null except under the novelty method. */
+  private novelty: NoveltyMember | null = null;
 
   private constructor(
     private readonly settings: DetectorSettings,
     private readonly tuning: DetectorTuning,
   ) {
-    this.method = settings.method ?? 'ensemble';
+    this.method = settings.method ?? DEFAULT_METHOD;
     this.likelihood = new AnomalyLikelihood(tuning.likelihood);
     this.spike = new AnomalyLikelihood({ ...tuning.likelihood, shortWindow: 1 });
-    if (this.method !== 'likelihood') {
+    if (this.method === 'novelty') this.novelty = new NoveltyMember(tuning.novelty);
+    if (this.method === 'isolation_forest' || this.method === 'ensemble') {
       this.forest = {
         member: new ForestMember(tuning.forest),
         likelihood: new AnomalyLikelihood(forestLikelihood(tuning)),
@@ -185,8 +216,14 @@ export class SeriesDetector {
       tail = this.method === 'isolation_forest' ? forestTail : Math.min(tail, forestTail / T.forest.ensembleFactor);
     }
     const epsilon = T.epsilon[this.settings.sensitivity];
-    const score = Math.min(1, Math.max(0, Math.log10(Math.max(tail, 1e-300)) / (2 * Math.log10(T.epsilon.medium))));
-    const exceeds = this.n >= T.warmupPoints && tail < epsilon;
+    let score = Math.min(1, Math.max(0, Math.log10(Math.max(tail, 1e-300)) / (2 * Math.log10(T.epsilon.medium))));
+    let novel = false;
+    if (this.novelty) {
+      const novelty = this.novelty.observe(value);
+      novel = novelty > T.noveltyThreshold[this.settings.sensitivity];
+      if (novel) score = Math.max(score, 0.5 + 0.5 * novelty);
+    }
+    const exceeds = this.n >= T.warmupPoints && (tail < epsilon || novel);
     const anomalous = exceeds && this.n >= this.suppressUntil;
     if (exceeds) this.suppressUntil = this.n + T.suppressPoints;
     let methods = NO_METHODS;
@@ -194,8 +231,9 @@ export class SeriesDetector {
       methods = [];
       if (z >= T.zFire) methods.push('robust_zscore');
       if (seasonal) methods.push('seasonal');
-      if (this.method !== 'isolation_forest') methods.push('likelihood');
+      if (this.method !== 'isolation_forest' && (this.method !== 'novelty' || tail < epsilon)) methods.push('likelihood');
       if (forestFired) methods.push('isolation_forest');
+      if (novel) methods.push('novelty');
     }
     this.lastTs = timestampMs;
     this.n++;
@@ -214,6 +252,7 @@ export class SeriesDetector {
       ...(this.forest
         ? { forest: { member: this.forest.member.snapshot(), likelihood: this.forest.likelihood.snapshot(), spike: this.forest.spike.snapshot() } }
         : {}),
+      ...(this.novelty ? { novelty: this.novelty.snapshot() } : {}),
     };
   }
 
@@ -236,6 +275,7 @@ export class SeriesDetector {
     } else if (detector.forest) {
       detector.forest.member = ForestMember.restore(tuning.forest, undefined, state.n);
     }
+    if (detector.novelty) detector.novelty = NoveltyMember.restore(tuning.novelty, state.novelty);
     return detector;
   }
 }

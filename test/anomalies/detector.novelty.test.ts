@@ -1,0 +1,83 @@
+/**
+ * The adaptive-resonance novelty member (art-novelty.ts) and the 'novelty' method: on the NAB series
+ * TravelTime_451 (test/fixtures/nab) the labelled window that the likelihood misses is found by a novel
+ * window; a restart continues bit for bit; the stored state stays within its stated bound.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { NoveltyMember, type NoveltyMemberState } from '../../src/anomalies/detection/art-novelty.js';
+import { parseSeriesCsv } from '../../src/anomalies/detection/backtest.js';
+import { DEFAULT_METHOD, SeriesDetector, TUNING, type DetectorMethod } from '../../src/anomalies/detection/series-detector.js';
+import { synthetic } from './synthetic.js';
+
+const travelTime = parseSeriesCsv(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/nab/data/realTraffic/TravelTime_451.csv'), 'utf8'));
+/** Its one label window (data/labels/combined_windows.json), as rows. */
+const WINDOW = [438, 654] as const;
+
+function reports(values: readonly number[], restartAt: number[] = []): number[] {
+  let member = new NoveltyMember(TUNING.novelty);
+  const out: number[] = [];
+  values.forEach((value, row) => {
+    if (restartAt.includes(row)) member = NoveltyMember.restore(TUNING.novelty, JSON.parse(JSON.stringify(member.snapshot())) as NoveltyMemberState);
+    out.push(member.observe(value));
+  });
+  return out;
+}
+
+function anomalousRows(method: DetectorMethod): Array<{ row: number; methods: string[] }> {
+  const detector = SeriesDetector.create({ sensitivity: 'medium', method });
+  return travelTime.values.flatMap((value, row) => {
+    const verdict = detector.observe(travelTime.times[row]!, value);
+    return verdict.anomalous ? [{ row, methods: verdict.methods }] : [];
+  });
+}
+
+describe('adaptive-resonance novelty member', () => {
+  test('TravelTime_451: the likelihood alone misses the labelled window; the novelty method finds it through a novel window', () => {
+    const inWindow = (row: number): boolean => row >= WINDOW[0] && row <= WINDOW[1];
+    assert.deepEqual(anomalousRows('likelihood').filter(({ row }) => inWindow(row)), []);
+    const found = anomalousRows('novelty').filter(({ row }) => inWindow(row));
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.ok(found[0]!.methods.includes('novelty'), JSON.stringify(found));
+    assert.equal(DEFAULT_METHOD, 'novelty');
+  });
+
+  test('no report during training (500 points); reports are more than maskSteps downsampled steps apart', () => {
+    const rows = reports(travelTime.values).flatMap((value, row) => (value > 0 ? [row] : []));
+    assert.ok(rows.length > 0 && rows[0]! >= TUNING.novelty.trainPoints, `rows ${rows}`);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i]! - rows[i - 1]! > TUNING.novelty.maskSteps * TUNING.novelty.step, `rows ${rows}`);
+  });
+
+  test('restarts before, at and after the end of training and inside a downsampling block continue bit for bit', () => {
+    const straight = reports(travelTime.values);
+    assert.deepEqual(reports(travelTime.values, [3, 498, 499, 500, 501, 1502, 2001]), straight);
+    const seasonal = synthetic({ n: 3000, seed: 5, daily: 10 }).values;
+    assert.deepEqual(reports(seasonal, [250, 499, 500, 1999]), reports(seasonal));
+  });
+
+  test('as stored: at most 13 KB with every category in use and every integer at its widest', () => {
+    const { maxCategories, window, trainPoints, step, levels } = TUNING.novelty;
+    const widest: NoveltyMemberState = {
+      seen: 1e9,
+      block: Array.from({ length: step - 1 }, () => -1.2345678901234567e300),
+      average: -1.2345678901234567e300,
+      low: -1.2345678901234567e300,
+      high: 1.2345678901234567e300,
+      trained: true,
+      // Training levels and a full category set never coexist; both at their widest give a safe bound.
+      trainingLevels: Array.from({ length: Math.ceil(trainPoints / step) }, () => levels),
+      recentLevels: Array.from({ length: 64 }, () => levels),
+      window: Array.from({ length: window }, () => levels),
+      steps: 1e9,
+      lastNovel: -1e9,
+      vigilance: 0.1234567890123456,
+      categories: Array.from({ length: maxCategories * 4 * window }, () => 1000),
+      lastUsed: Array.from({ length: maxCategories }, () => 1e9),
+    };
+    const stored = JSON.stringify(NoveltyMember.restore(TUNING.novelty, widest).snapshot());
+    assert.equal((JSON.parse(stored) as NoveltyMemberState).categories.length, maxCategories * 4 * window);
+    assert.ok(stored.length < 13_000, `${stored.length} characters`);
+  });
+});

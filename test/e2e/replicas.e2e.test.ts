@@ -146,12 +146,14 @@ describe('replicas on one Postgres', { skip: POSTGRES_AVAILABLE ? false : 'no Po
     await client.connect();
     try {
       // At once, as a deployment starts them: the migrations take Kysely's advisory lock.
-      replicas.push(...(await Promise.all(Array.from({ length: REPLICAS }, () => startChildVigil(env, undefined, READY_TIMEOUT_MS)))));
+      const started = await Promise.allSettled(Array.from({ length: REPLICAS }, () => startChildVigil(env, undefined, READY_TIMEOUT_MS)));
+      for (const start of started) if (start.status === 'fulfilled') replicas.push(start.value);
+      for (const start of started) if (start.status === 'rejected') throw start.reason;
       const targets: LoadTarget[] = replicas.map((replica) => ({ url: replica.url, alive: true }));
       const ledger = new LoadLedger();
       const day = new Date().toISOString().slice(0, 10);
 
-      // Positions and leases sampled from the store while the load runs.
+      // Every consumer's position, sampled from the store until the end of the catch-up.
       const samples: Array<{ at: number; positions: Map<string, number> }> = [];
       let sampling = true;
       const sampler = (async () => {
@@ -168,7 +170,8 @@ describe('replicas on one Postgres', { skip: POSTGRES_AVAILABLE ? false : 'no Po
       // The replica that holds the Elasticsearch queue's lease: its death is the one a destination has to survive.
       const { rows: leases } = await client.query<{ destination: string; owner: string }>('select destination, owner from delivery_leases');
       const holder = leases.find((lease) => lease.destination === 'elasticsearch')?.owner ?? '';
-      const victimIndex = Math.max(0, replicas.findIndex((replica) => holder.includes(`:${replica.process.pid}:`)));
+      const victimIndex = replicas.findIndex((replica) => holder.includes(`:${replica.process.pid}:`));
+      assert.ok(victimIndex >= 0, `the Elasticsearch lease is held by a replica: ${JSON.stringify(leases)}`);
       const victim = replicas[victimIndex]!;
       const leasesOfVictim = leases.filter((lease) => lease.owner.includes(`:${victim.process.pid}:`)).map((lease) => lease.destination);
 

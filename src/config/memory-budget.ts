@@ -14,10 +14,10 @@
  * |---|---|---|
  * | runtime (code, modules, native buffers, thread stacks, SQLite) | what is left: not bounded, ~150 MiB | — |
  * | main heap, young generation | 3 × semi-space, semi-space = budget / 24 (4–32 MiB) | `--max-semi-space-size` (start script) |
- * | main heap, old generation | budget / 2 | `--max-old-space-size` (start script) |
- * |   of which: recent ingest-log entries | budget / 12 | RecentEntries' byte estimate |
+ * | main heap, old generation | 45 % of the budget | `--max-old-space-size` (start script) |
+ * |   of which: recent ingest-log entries | budget / 16 | RecentEntries' byte estimate |
  * |   of which: request bodies in flight | budget / 16 | RequestBodyAdmission (503 past it) |
- * | detection worker thread's heap | budget / 8 old, budget / 24 young (at most 16 MiB) | the Worker's resourceLimits |
+ * | detection worker thread's heap | budget / 8 old, budget / 48 young (at most 16 MiB) | the Worker's resourceLimits |
  *
  * Parts of the old generation not listed hold their own count bounds (re-exposed series, anomaly
  * series, the group commit's waiting entries, which only requests whose bodies are in flight can
@@ -52,10 +52,10 @@ export function memoryBudgetOf(mebibytes: number): MemoryBudget {
   return {
     totalBytes: mebibytes * MIB,
     semiSpaceMebibytes: Math.min(32, Math.max(4, Math.floor(mebibytes / 24))),
-    oldSpaceMebibytes: Math.floor(mebibytes / 2),
-    recentEntriesBytes: Math.floor((mebibytes * MIB) / 12),
+    oldSpaceMebibytes: Math.floor((mebibytes * 45) / 100),
+    recentEntriesBytes: Math.floor((mebibytes * MIB) / 16),
     bodyBytesInFlight: Math.floor((mebibytes * MIB) / 16),
-    detectionWorker: { maxOldGenerationSizeMb: Math.floor(mebibytes / 8), maxYoungGenerationSizeMb: Math.min(16, Math.floor(mebibytes / 24)) },
+    detectionWorker: { maxOldGenerationSizeMb: Math.floor(mebibytes / 8), maxYoungGenerationSizeMb: Math.min(16, Math.floor(mebibytes / 48)) },
   };
 }
 

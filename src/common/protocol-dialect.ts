@@ -46,7 +46,7 @@ declare module 'fastify' {
     /** The protocol a route speaks, when it is not Vigil's own (set by RequiresScope). */
     vigilDialect?: ProtocolDialect;
     /**
-     * The route reads its body as raw bytes whatever its Content-Type (after gzip or deflate are
+     * The route reads its body as raw bytes whatever its Content-Type (after gzip, deflate or zstd are
      * undone and the body limit applied): its intake decodes the wire format itself.
      */
     vigilRawBody?: boolean;

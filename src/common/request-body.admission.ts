@@ -5,6 +5,7 @@ import type { HttpProtectionsConfig } from '../config/app.config.js';
 import { hasBody } from './auth.guard.js';
 import { HttpExceptionWithHeaders } from './error.filter.js';
 import type { HttpProtectionMetrics, RefusalReason } from './http-protection.metrics.js';
+import { createZstdDecompress } from './zstd-decompress.stream.js';
 
 class UnsupportedEncodingError extends Error {
   readonly statusCode = 415;
@@ -46,8 +47,10 @@ const BUSY_RETRY_AFTER_SECONDS = 1;
  *   RATE_WINDOW_MS at `bodyMinBytesPerSecond` or faster in every window: a slower one is cut
  *   off with 408 and its connection closed. One timer checks every arriving body each second;
  *   nothing runs per chunk for a body with a Content-Length.
- * - `Content-Encoding: gzip` (and `deflate`) bodies are decompressed here; the body limit applies to what
- *   gunzip yields (Fastify counts the stream it reads). Other encodings answer 415.
+ * - `Content-Encoding: gzip`, `deflate` and `zstd` (also `zstd1`, the Datadog API client's name
+ *   for it) bodies are decompressed here as they stream; the body limit applies to what
+ *   decompression yields (Fastify counts the stream it reads; the zstd stream also stops itself at
+ *   the limit, see zstd-decompress.stream.ts). Other encodings answer 415.
  */
 export class RequestBodyAdmission {
   private heldBytes = 0;
@@ -90,8 +93,9 @@ export class RequestBodyAdmission {
     if (!hasBody(request)) return payload;
     const encoding = (request.headers['content-encoding'] ?? 'identity').toString().trim().toLowerCase();
     const deflate = encoding === 'deflate';
-    const compressed = encoding === 'gzip' || encoding === 'x-gzip' || deflate;
-    if (!compressed && encoding !== 'identity' && encoding !== '') return new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip or deflate`);
+    const zstd = encoding === 'zstd' || encoding === 'zstd1';
+    const compressed = encoding === 'gzip' || encoding === 'x-gzip' || deflate || zstd;
+    if (!compressed && encoding !== 'identity' && encoding !== '') return new UnsupportedEncodingError(`Content-Encoding ${encoding} is not supported; use gzip, deflate or zstd`);
     const startedAt = this.now();
     const checkpointBytes = request.raw.socket?.bytesRead ?? 0;
     const declared = compressed ? Number.NaN : Number(request.headers['content-length']);
@@ -107,7 +111,7 @@ export class RequestBodyAdmission {
       // The length header describes the compressed bytes; the body limit applies to what decompression yields.
       delete request.headers['content-length'];
       // zlib-wrapped deflate, as HTTP's `deflate` is (and as the Datadog client sends it).
-      const decompress = deflate ? createInflate() : createGunzip();
+      const decompress = zstd ? createZstdDecompress(this.limits.maxBodyBytes) : deflate ? createInflate() : createGunzip();
       payload.on('error', (error) => decompress.destroy(error));
       source = payload.pipe(decompress);
     }

@@ -11,7 +11,10 @@ export interface DatadogIntakeSettings {
     receiveBufferBytes: number;
     /** Items received and not yet committed, at most; past it datagrams are dropped and counted. */
     maxPendingItems: number;
+    /** Counts and gauges are aggregated per series over this interval, then everything pending is committed. */
     flushIntervalMs: number;
+    /** Series aggregated in one interval, at most; past it the interval closes early. */
+    maxAggregatedSeries: number;
     /** A set's distinct members are counted over this interval. */
     setIntervalMs: number;
     maxSetSeries: number;
@@ -40,8 +43,9 @@ export const datadogIntakePlugin: IntakePlugin<DatadogIntakeSettings, DatadogInt
       host: env.VIGIL_DOGSTATSD_HOST ?? '0.0.0.0',
       receiveBufferBytes: numberOr(env.VIGIL_DOGSTATSD_RECEIVE_BUFFER_BYTES, 8 * 1024 * 1024),
       maxPendingItems: numberOr(env.VIGIL_DOGSTATSD_MAX_PENDING_ITEMS, 100_000),
-      flushIntervalMs: numberOr(env.VIGIL_DOGSTATSD_FLUSH_INTERVAL_MS, 200),
+      flushIntervalMs: numberOr(env.VIGIL_DOGSTATSD_FLUSH_INTERVAL_MS, 1000),
       setIntervalMs: numberOr(env.VIGIL_DOGSTATSD_SET_INTERVAL_MS, 10_000),
+      maxAggregatedSeries: 100_000,
       maxSetSeries: 1000,
       maxSetMembers: 10_000,
     },

@@ -9,6 +9,7 @@ import { BufferingIntakes } from '../../ingest/buffering-intakes.js';
 import { IngestService } from '../../ingest/ingest.service.js';
 import { intakeSettingsOf } from '../intake.plugin.js';
 import { datadogIntakePlugin, type DatadogIntakeSettings } from './datadog.plugin.js';
+import { DogStatsdAggregator } from './dogstatsd.aggregate.js';
 import { parseDatagram } from './dogstatsd.parse.js';
 import { SetCounter } from './dogstatsd.sets.js';
 
@@ -26,11 +27,20 @@ const COMMIT_GROUP = 1000;
  * (VIGIL_DOGSTATSD_RECEIVE_BUFFER_BYTES) absorbs bursts; past it the kernel drops, which Vigil
  * cannot count.
  *
- * Received items are committed durably in small groups every `flushIntervalMs` (or at once when
- * a group is full): a metric is durable within that interval of its arrival. When ingest
- * refuses for now (a full delivery queue), the items wait in the bounded queue and are offered
- * again at the next flush. Sets are counted in memory per `setIntervalMs` and committed as
- * gauges of their distinct members (dogstatsd.sets.ts). At shutdown what is held is committed.
+ * Counts and gauges are aggregated per series over each `flushIntervalMs` as the Datadog Agent
+ * does (dogstatsd.aggregate.ts: counts summed, a gauge's last value), so a fast sender costs one
+ * item per series per interval, not one per line; histograms, distributions and timings keep
+ * their samples, and lines with a `|T` timestamp are stored as sent. At every interval the
+ * aggregates join the pending queue and everything pending is committed durably in groups: a
+ * metric is durable within about one interval of its arrival. When ingest refuses for now (a
+ * full delivery queue), the items wait in the bounded queue and are offered again at the next
+ * flush. Sets are counted in memory per `setIntervalMs` and committed as gauges of their
+ * distinct members (dogstatsd.sets.ts). At shutdown what is held is committed.
+ *
+ * The receive path per datagram: one UTF-8 decode, lines found by index, and for a count or a
+ * gauge one map update; the socket's receive buffer is asked for `receiveBufferBytes` (Linux caps
+ * the request at net.core.rmem_max and doubles it; the size granted is on /metrics as
+ * vigil_dogstatsd_receive_buffer_bytes).
  */
 @Injectable()
 export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -40,6 +50,7 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
   private pendingMetrics: Raw[] = [];
   private pendingEvents: Raw[] = [];
   private readonly sets: SetCounter;
+  private readonly aggregator: DogStatsdAggregator;
   private flushTimer: NodeJS.Timeout | undefined;
   private setTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
@@ -48,6 +59,7 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
   private readonly datagrams: Counter;
   private readonly dropped: Counter<'reason'>;
   private readonly pendingGauge: Gauge;
+  private readonly receiveBufferGauge: Gauge;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -58,12 +70,18 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
   ) {
     this.settings = intakeSettingsOf(datadogIntakePlugin, config);
     this.sets = new SetCounter(this.settings.dogstatsd.maxSetSeries, this.settings.dogstatsd.maxSetMembers);
+    this.aggregator = new DogStatsdAggregator(this.settings.dogstatsd.maxAggregatedSeries);
     const registers = [metrics.registry];
     this.datagrams = new Counter({ name: 'vigil_dogstatsd_datagrams_total', help: 'DogStatsD datagrams received', registers });
     this.dropped = new Counter({
       name: 'vigil_dogstatsd_dropped_total',
       help: 'DogStatsD lines or items dropped: queue_full (the pending queue was full), malformed (not DogStatsD), invalid (refused by validation), set_members (past the set bounds)',
       labelNames: ['reason'] as const,
+      registers,
+    });
+    this.receiveBufferGauge = new Gauge({
+      name: 'vigil_dogstatsd_receive_buffer_bytes',
+      help: 'The DogStatsD socket receive buffer the kernel granted (Linux: the request capped at net.core.rmem_max, doubled)',
       registers,
     });
     this.pendingGauge = new Gauge({
@@ -93,7 +111,15 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
       });
     });
     this.socket = socket;
-    this.flushTimer = setInterval(() => void this.flush(), settings.flushIntervalMs);
+    const granted = socket.getRecvBufferSize();
+    this.receiveBufferGauge.set(granted);
+    if (granted < settings.receiveBufferBytes) {
+      this.logger.warn(`DogStatsD receive buffer: ${granted} bytes granted of ${settings.receiveBufferBytes} asked (raise net.core.rmem_max for more)`);
+    }
+    this.flushTimer = setInterval(() => {
+      this.closeAggregation();
+      void this.flush();
+    }, settings.flushIntervalMs);
     this.flushTimer.unref();
     this.setTimer = setInterval(() => this.closeSetInterval(), settings.setIntervalMs);
     this.setTimer.unref();
@@ -111,6 +137,7 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
   /** Commits everything held now, sets included (shutdown, and tests). */
   async drain(): Promise<void> {
     this.closeSetInterval();
+    this.closeAggregation();
     this.retryAfter = 0;
     await this.flush();
     await this.flush();
@@ -118,7 +145,31 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
 
   private received(datagram: Buffer): void {
     this.datagrams.inc();
-    const parsed = parseDatagram(datagram.toString('utf8'));
+    const text = datagram.toString('utf8');
+    let malformed = 0;
+    /** Lines the aggregator leaves to the full parser (usually none). */
+    let others: string | null = null;
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const line = text.charCodeAt(end - 1) === 13 /* \r */ ? text.slice(start, end - 1) : text.slice(start, end);
+      start = end + 1;
+      if (line.length === 0) continue;
+      let outcome = this.aggregator.add(line);
+      if (outcome === 'full') {
+        this.closeAggregation();
+        outcome = this.aggregator.add(line);
+      }
+      if (outcome === 'malformed') malformed++;
+      else if (outcome === 'not_aggregated') others = others === null ? line : `${others}\n${line}`;
+    }
+    if (malformed > 0) this.dropped.inc({ reason: 'malformed' }, malformed);
+    if (others !== null) this.receivedSamples(others);
+  }
+
+  /** Lines kept as they are: samples, timestamped points, set members, events, service checks. */
+  private receivedSamples(text: string): void {
+    const parsed = parseDatagram(text);
     if (parsed.malformed > 0) this.dropped.inc({ reason: 'malformed' }, parsed.malformed);
     const over = this.sets.add(parsed.setMembers);
     if (over > 0) this.dropped.inc({ reason: 'set_members' }, over);
@@ -130,6 +181,17 @@ export class DogStatsdListener implements OnApplicationBootstrap, BeforeApplicat
     for (const metric of parsed.metrics) this.pendingMetrics.push(metric);
     for (const event of parsed.events) this.pendingEvents.push(event);
     if (this.pendingMetrics.length >= COMMIT_GROUP && this.flushing === null) void this.flush();
+  }
+
+  /** Ends the aggregation interval: its items join the pending queue (dropped and counted when it is full). */
+  private closeAggregation(): void {
+    const items = this.aggregator.close();
+    if (items.length === 0) return;
+    if (this.pendingMetrics.length + this.pendingEvents.length + items.length > this.settings.dogstatsd.maxPendingItems) {
+      this.dropped.inc({ reason: 'queue_full' }, items.length);
+      return;
+    }
+    for (const item of items) this.pendingMetrics.push(item);
   }
 
   private closeSetInterval(): void {

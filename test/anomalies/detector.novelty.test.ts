@@ -57,6 +57,13 @@ describe('adaptive-resonance novelty member', () => {
     assert.deepEqual(reports(seasonal, [250, 499, 500, 1999]), reports(seasonal));
   });
 
+  test('values near the largest doubles: every report and the stored state stay finite, and a restart continues bit for bit', () => {
+    const extreme = Array.from({ length: 1200 }, (_unused, row) => (row % 3 === 0 ? 1.7e308 : row % 3 === 1 ? -1.7e308 : row));
+    const straight = reports(extreme);
+    assert.ok(straight.every((value) => Number.isFinite(value)));
+    assert.deepEqual(reports(extreme, [501, 777]), straight);
+  });
+
   test('as stored: at most 13 KB with every category in use and every integer at its widest', () => {
     const { maxCategories, window, trainPoints, step, levels } = TUNING.novelty;
     const widest: NoveltyMemberState = {

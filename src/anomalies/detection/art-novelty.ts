@@ -130,18 +130,20 @@ export class NoveltyMember {
     let sum = 0;
     let max = -Infinity;
     let min = Infinity;
+    const length = this.block.length;
     for (const value of this.block) {
-      sum += value;
+      sum += value / length; // divided first: no overflow near the largest doubles
       if (value > max) max = value;
       if (value < min) min = value;
     }
-    const mean = sum / this.block.length;
+    const mean = sum;
     this.average = this.average === null ? mean : (this.average + mean) / 2;
     let representative = Math.abs(max - this.average) < Math.abs(min - this.average) ? min : max;
     if (Math.abs(representative - mean) < 0.1 * Math.abs(mean)) representative = mean;
     const range = this.high - this.low || 1;
     const placed = T.margin + ((1 - 2 * T.margin) * (representative - this.low)) / range;
-    return Math.round(Math.min(1, Math.max(0, placed)) * T.levels);
+    // NaN only from an infinite range (values near the largest doubles): placed in the middle.
+    return Math.round((Number.isNaN(placed) ? 0.5 : Math.min(1, Math.max(0, placed))) * T.levels);
   }
 
   /** Snaps a level to the recent median when close, appends it to the window, returns it. */

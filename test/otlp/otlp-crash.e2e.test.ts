@@ -48,9 +48,15 @@ for (const { name, make } of BOTH_DATABASES) {
 
         vigil = await startChildVigil(env);
         const read = { authorization: `Bearer ${READ_KEY}` };
-        const status = (await (await fetch(`${vigil.url}/sla/status/crashy`, { headers: read })).json()) as { metrics: { requests: Record<string, number> } };
+        // The SLA consumer applies the log after startup, on its own schedule: wait until it has
+        // (at most a minute), then compare exactly.
+        const slaStatus = async () => (await (await fetch(`${vigil!.url}/sla/status/crashy`, { headers: read })).json()) as { metrics?: { requests: Record<string, number> } };
+        let status = await slaStatus();
+        for (const deadline = Date.now() + 60_000; (status.metrics?.requests['total'] ?? 0) < 250 && Date.now() < deadline; status = await slaStatus()) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
         const failed = spans.filter((span) => span.status >= 500).length;
-        assert.deepEqual(status.metrics.requests, { total: 250, successful: 250 - failed, failed });
+        assert.deepEqual(status.metrics?.requests, { total: 250, successful: 250 - failed, failed });
 
         // The exporter's retry of the acknowledged point (its 200 lost with the process) adds
         // nothing; the next point adds its increase: 10 + 15 stored in all, 15 on the new

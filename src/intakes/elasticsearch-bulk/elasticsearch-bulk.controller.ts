@@ -5,7 +5,7 @@ import { RequiresScope, SpeaksProtocol } from '../../common/auth.guard.js';
 import type { RawRequestBody } from '../../common/raw-body.js';
 import { BulkBodyError } from './elasticsearch-bulk.decode.js';
 import { elasticsearchDialect, elasticsearchError, PRODUCT_HEADERS } from './elasticsearch-bulk.dialect.js';
-import { ElasticsearchBulkService } from './elasticsearch-bulk.service.js';
+import { bulkAnswerJson, ElasticsearchBulkService } from './elasticsearch-bulk.service.js';
 
 const VERSION = '8.17.0';
 
@@ -111,7 +111,8 @@ export class ElasticsearchBulkController {
       return;
     }
     try {
-      answer(reply, 200, await this.elasticsearch.bulk(text, index));
+      const result = await this.elasticsearch.bulk(text, index);
+      void reply.code(200).headers(PRODUCT_HEADERS).header('content-type', 'application/json; charset=utf-8').send(bulkAnswerJson(result));
     } catch (error) {
       if (!(error instanceof BulkBodyError)) throw error;
       this.refuse(reply, 'x_content_parse_exception', error.message);

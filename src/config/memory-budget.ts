@@ -21,7 +21,8 @@
  *
  * Parts of the old generation not listed hold their own count bounds (re-exposed series, anomaly
  * series, the group commit's waiting entries, which only requests whose bodies are in flight can
- * add to); /metrics shows every part's size (vigil_memory_part_bytes) beside its share.
+ * add to); /metrics shows each part's share (vigil_memory_share_bytes) and, where the main thread
+ * can measure it, its size (vigil_memory_part_bytes; not the detection worker's heap).
  */
 
 const MIB = 1024 * 1024;

@@ -19,28 +19,28 @@ describe('memory budget', () => {
     for (const raw of ['512MB', '-512', '0x200', '384.5', '1e3', 'lots']) assert.deepEqual(parseMemoryBudget(raw), whole, raw);
   });
 
-  test('the shares of the default budget: 32 MiB semi-spaces, 153 MiB old generation, 12 MiB window, 24 MiB of bodies, a 48 + 8 MiB worker', () => {
+  test('the shares of the default budget: 16 MiB semi-spaces, 172 MiB old generation, 12 MiB window, 24 MiB of bodies, a 48 + 8 MiB worker', () => {
     assert.deepEqual(memoryBudgetOf(384), {
       totalBytes: 402_653_184,
-      semiSpaceMebibytes: 32,
-      oldSpaceMebibytes: 153,
+      semiSpaceMebibytes: 16,
+      oldSpaceMebibytes: 172,
       recentEntriesBytes: 12_582_912,
       bodyBytesInFlight: 25_165_824,
       detectionWorker: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
     });
-    assert.deepEqual(nodeFlagsOf(memoryBudgetOf(384)), ['--max-semi-space-size=32', '--max-old-space-size=153']);
+    assert.deepEqual(nodeFlagsOf(memoryBudgetOf(384)), ['--max-semi-space-size=16', '--max-old-space-size=172']);
   });
 
   test('shares scale with the budget, the semi-space within 4–64 MiB and the worker young generation up to 16 MiB', () => {
     const smallest = memoryBudgetOf(256);
-    assert.equal(smallest.semiSpaceMebibytes, 21);
-    assert.equal(smallest.oldSpaceMebibytes, 102);
+    assert.equal(smallest.semiSpaceMebibytes, 10);
+    assert.equal(smallest.oldSpaceMebibytes, 115);
     assert.equal(smallest.recentEntriesBytes, 8 * MIB);
     assert.equal(smallest.bodyBytesInFlight, 16 * MIB);
     assert.deepEqual(smallest.detectionWorker, { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 5 });
     const large = memoryBudgetOf(4096);
     assert.equal(large.semiSpaceMebibytes, 64);
-    assert.equal(large.oldSpaceMebibytes, 1638);
+    assert.equal(large.oldSpaceMebibytes, 1843);
     assert.equal(large.recentEntriesBytes, 128 * MIB);
     assert.equal(large.bodyBytesInFlight, 256 * MIB);
     assert.deepEqual(large.detectionWorker, { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 16 });
@@ -50,7 +50,7 @@ describe('memory budget', () => {
     assert.equal(loadConfig({}).memory.totalBytes, 384 * MIB);
     assert.equal(loadConfig({}).protections.maxBodyBytesInFlight, 25_165_824);
     const large = loadConfig({ VIGIL_MEMORY_BUDGET_MB: '1024' });
-    assert.equal(large.memory.oldSpaceMebibytes, 409);
+    assert.equal(large.memory.oldSpaceMebibytes, 460);
     assert.equal(large.protections.maxBodyBytesInFlight, 64 * MIB);
     assert.equal(loadConfig({ VIGIL_MEMORY_BUDGET_MB: '1024', VIGIL_MAX_BODY_BYTES_IN_FLIGHT: '10000000' }).protections.maxBodyBytesInFlight, 10_000_000);
     assert.throws(

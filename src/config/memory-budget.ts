@@ -13,15 +13,16 @@
  * | part | share | bounded by |
  * |---|---|---|
  * | runtime (code, modules, native buffers, thread stacks, SQLite) | what is left: not bounded, ~100 MiB besides the heap | — |
- * | main heap, young generation | 3 × semi-space, semi-space = budget / 12 (4–64 MiB) | `--max-semi-space-size` (start script) |
- * | main heap, old generation | 40 % of the budget | `--max-old-space-size` (start script) |
+ * | main heap, young generation | 3 × semi-space, semi-space = budget / 24 (4–64 MiB) | `--max-semi-space-size` (start script) |
+ * | main heap, old generation | 45 % of the budget | `--max-old-space-size` (start script) |
  * |   of which: recent ingest-log entries | budget / 32 | RecentEntries' byte estimate |
  * |   of which: request bodies in flight | budget / 16 | RequestBodyAdmission (503 past it) |
  * | detection worker thread's heap | budget / 8 old, budget / 48 young (at most 16 MiB) | the Worker's resourceLimits |
  *
  * Parts of the old generation not listed hold their own count bounds (re-exposed series, anomaly
  * series, the group commit's waiting entries, which only requests whose bodies are in flight can
- * add to); /metrics shows every part's size (vigil_memory_part_bytes) beside its share.
+ * add to); /metrics shows each part's share (vigil_memory_share_bytes) and, where the main thread
+ * can measure it, its size (vigil_memory_part_bytes; not the detection worker's heap).
  */
 
 const MIB = 1024 * 1024;
@@ -51,8 +52,8 @@ export interface MemoryBudget {
 export function memoryBudgetOf(mebibytes: number): MemoryBudget {
   return {
     totalBytes: mebibytes * MIB,
-    semiSpaceMebibytes: Math.min(64, Math.max(4, Math.floor(mebibytes / 12))),
-    oldSpaceMebibytes: Math.floor((mebibytes * 40) / 100),
+    semiSpaceMebibytes: Math.min(64, Math.max(4, Math.floor(mebibytes / 24))),
+    oldSpaceMebibytes: Math.floor((mebibytes * 45) / 100),
     recentEntriesBytes: Math.floor((mebibytes * MIB) / 32),
     bodyBytesInFlight: Math.floor((mebibytes * MIB) / 16),
     detectionWorker: { maxOldGenerationSizeMb: Math.floor(mebibytes / 8), maxYoungGenerationSizeMb: Math.min(16, Math.floor(mebibytes / 48)) },

@@ -8,8 +8,8 @@ const MIB = 1024 * 1024;
 describe('memory shares on /metrics', () => {
   test('/metrics shares: young generation 3 × semi-space, old generation, window, bodies in flight, the worker old + young', () => {
     assert.deepEqual(memorySharesOf(loadConfig({})), {
-      young_generation: 96 * MIB,
-      old_generation: 153 * MIB,
+      young_generation: 48 * MIB,
+      old_generation: 172 * MIB,
       recent_entries: 12_582_912,
       request_bodies: 25_165_824,
       detection_worker: 56 * MIB,
@@ -18,8 +18,8 @@ describe('memory shares on /metrics', () => {
 
   test('a budget of 1024 MiB with its own bound on bodies in flight', () => {
     assert.deepEqual(memorySharesOf(loadConfig({ VIGIL_MEMORY_BUDGET_MB: '1024', VIGIL_MAX_BODY_BYTES_IN_FLIGHT: '10000000' })), {
-      young_generation: 3 * 64 * MIB,
-      old_generation: 409 * MIB,
+      young_generation: 3 * 42 * MIB,
+      old_generation: 460 * MIB,
       recent_entries: 33_554_432,
       request_bodies: 10_000_000,
       detection_worker: (128 + 16) * MIB,

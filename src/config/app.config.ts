@@ -6,7 +6,7 @@ import { DESTINATION_NAMES, DESTINATION_PLUGINS } from '../delivery/destinations
 import { INTAKE_PLUGINS } from '../intakes/intakes.list.js';
 import { EnvironmentVariables, queueBoundVariables } from './environment.variables.js';
 import { booleanOf } from './variable.transforms.js';
-import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf, parseMemoryBudget, type MemoryBudget } from './memory-budget.js';
+import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, defaultAnomalySeriesOf, memoryBudgetOf, parseMemoryBudget, type MemoryBudget } from './memory-budget.js';
 
 export type QueueFullPolicy = 'block' | 'drop_oldest';
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -162,6 +162,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
   const parsedBudget = parseMemoryBudget(env.VIGIL_MEMORY_BUDGET_MB);
   if ('problem' in parsedBudget) problems.push(parsedBudget.problem);
   const memory = memoryBudgetOf('mebibytes' in parsedBudget ? parsedBudget.mebibytes : DEFAULT_MEMORY_BUDGET_MEBIBYTES);
+  const anomalyMethod = (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'novelty';
   if ((env.VIGIL_MAX_BODY_BYTES_IN_FLIGHT ?? memory.bodyBytesInFlight) < (env.VIGIL_MAX_BODY_BYTES ?? 5 * MIB)) {
     problems.push('VIGIL_MAX_BODY_BYTES_IN_FLIGHT must not be less than VIGIL_MAX_BODY_BYTES (one largest body must fit)');
   }
@@ -217,9 +218,10 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     sla: { targetsFile: env.VIGIL_SLA_TARGETS_FILE, file: targetsFile },
     anomalies: {
       sensitivity: (env.VIGIL_ANOMALY_SENSITIVITY as Sensitivity | undefined) ?? 'medium',
-      method: (env.VIGIL_ANOMALY_METHOD as DetectorMethod | undefined) ?? 'novelty',
+      method: anomalyMethod,
       mutedMetrics: keyList(env.VIGIL_ANOMALY_MUTE),
-      maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? 10_000,
+      // Unset: as many series as the detection worker's share of the memory budget holds.
+      maxSeries: env.VIGIL_ANOMALY_MAX_SERIES ?? defaultAnomalySeriesOf(memory, anomalyMethod),
       seriesIdleSeconds: env.VIGIL_ANOMALY_SERIES_IDLE_SECONDS ?? 3600,
     },
     metrics: {

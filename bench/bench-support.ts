@@ -97,7 +97,7 @@ export interface LoadResult {
 }
 
 /** User plus system CPU seconds of a process so far, from /proc (undefined elsewhere). */
-function processCpuSeconds(pid: number | undefined): number | undefined {
+export function processCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
@@ -174,4 +174,24 @@ export async function waitForConsumers(url: string, timeoutSeconds = 600): Promi
     if (performance.now() - started > timeoutSeconds * 1000) throw new Error(`consumers still behind after ${timeoutSeconds} s: ${lags.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** A POST /ingest/metrics body of `count` gauge points over ten hosts, timestamped now. */
+export function metricsBody(count: number): string {
+  const now = Date.now();
+  return JSON.stringify({
+    metrics: Array.from({ length: count }, (_, index) => ({
+      name: 'bench.latency',
+      value: 100 + (index % 17),
+      type: 'gauge',
+      timestamp: now,
+      tags: { host: `h${index % 10}`, endpoint: '/users' },
+    })),
+  });
 }

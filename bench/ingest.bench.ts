@@ -1,5 +1,5 @@
 import type { BenchOptions, BenchRow, BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, peakResidentMebibytes, round, startBareFastify, startVigil, waitForConsumers, type LoadResult } from './bench-support.js';
+import { BENCH_KEY, load, peakResidentMebibytes, round, startBareFastify, startVigil, waitForConsumers, type LoadResult, metricsBody, median } from './bench-support.js';
 
 const SECONDS = 5;
 
@@ -10,29 +10,11 @@ function logsBody(count: number): string {
   });
 }
 
-function metricsBody(count: number): string {
-  const now = Date.now();
-  return JSON.stringify({
-    metrics: Array.from({ length: count }, (_, index) => ({
-      name: 'bench.latency',
-      value: 100 + (index % 17),
-      type: 'gauge',
-      timestamp: now,
-      tags: { host: `h${index % 10}`, endpoint: '/users' },
-    })),
-  });
-}
-
 const ROUNDS = 3;
 /** Connections the batch rounds run at: the issue's aims are set at both. */
 const BATCH_CONNECTIONS = [10, 50] as const;
 /** The last round: Vigil alone under 1000-point batches this long, for the peak of resident memory. */
 const SUSTAINED_SECONDS = 30;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /**
  * POST /ingest/metrics on Vigil (auth, validation, durable group commit, every

@@ -1,9 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import type { BenchOptions, BenchRow, BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, round, startVigil } from './bench-support.js';
+import { BENCH_KEY, load, round, startVigil, processCpuSeconds } from './bench-support.js';
 
 const SECONDS = 5;
 const EVENTS = 1000;
@@ -17,16 +16,6 @@ async function freeUdpPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** User plus system CPU seconds of a process so far, from /proc/<pid>/stat (0 where it cannot be read). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 function metricValue(exposition: string, line: RegExp): number {
@@ -74,11 +63,11 @@ export async function run(_options: BenchOptions): Promise<BenchSection> {
     rows.push({ name: 'Elasticsearch /_bulk, 1000-document requests', value: perSecond(bulkLoad), unit: 'documents/s', ratio: round(bulkLoad.requestsPerSecond / jsonLoad.requestsPerSecond), note: `${note(bulkLoad)}; ratio to the JSON endpoint` });
 
     const lines = 10;
-    const cpuBefore = cpuSeconds(vigil.process.pid);
+    const cpuBefore = (processCpuSeconds(vigil.process.pid) ?? 0);
     const sent = await blastDatagrams(udpPort, lines, SECONDS);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // The server's CPU over the blast and the second after it (the last interval's commit included).
-    const serverCpu = cpuSeconds(vigil.process.pid) - cpuBefore;
+    const serverCpu = (processCpuSeconds(vigil.process.pid) ?? 0) - cpuBefore;
     const hostLoad = loadavg()[0]!;
     const exposition = await (await fetch(`${vigil.url}/metrics`)).text();
     const received = metricValue(exposition, /^vigil_dogstatsd_datagrams_total (\S+)$/m);

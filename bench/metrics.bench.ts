@@ -4,17 +4,13 @@ import type { MetricItem } from '../src/ingest-log/ingest-log.items.js';
 import { ReexposedMetrics } from '../src/metrics/exposition/reexposed-metrics.js';
 import { VigilMetrics } from '../src/common/vigil.metrics.js';
 import type { BenchSection } from './bench-section.js';
+import { median } from './bench-support.js';
 
 /**
  * /metrics with ingested metrics re-exposed: the time to render the exposition with 10,000 re-exposed series
  * (on the process registry, Vigil's own metrics included), and the cost of re-exposition per ingested point.
  */
 const SERIES = 10_000;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function fill(kind: 'gauge' | 'count' | 'distribution'): { metrics: VigilMetrics; bytes: () => Promise<number>; scrapeMs: () => Promise<number> } {
   const metrics = new VigilMetrics();

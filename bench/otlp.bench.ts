@@ -1,15 +1,10 @@
 import { OTLP_SIGNALS } from '../src/intakes/otlp/otlp.proto.js';
 import type { BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, round, startVigil, waitForConsumers, type LoadResult } from './bench-support.js';
+import { BENCH_KEY, load, median, round, startVigil, waitForConsumers, type LoadResult } from './bench-support.js';
 
 const SECONDS = 5;
 const ROUNDS = 3;
 const BATCH = 1000;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 const nanos = (epochMs: number) => String(BigInt(epochMs) * 1_000_000n);
 const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] };

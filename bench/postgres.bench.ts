@@ -1,29 +1,11 @@
 import pg from 'pg';
 import type { BenchOptions, BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, round, startVigil, waitForConsumers, type LoadResult, type Server } from './bench-support.js';
+import { BENCH_KEY, load, round, startVigil, waitForConsumers, type LoadResult, type Server, metricsBody, median } from './bench-support.js';
 
 const SECONDS = 5;
 const ROUNDS = 3;
 // The bench may read the environment: it is not the service.
 const POSTGRES_BASE = process.env['VIGIL_BENCH_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
-
-function metricsBody(count: number): string {
-  const now = Date.now();
-  return JSON.stringify({
-    metrics: Array.from({ length: count }, (_, index) => ({
-      name: 'bench.latency',
-      value: 100 + (index % 17),
-      type: 'gauge',
-      timestamp: now,
-      tags: { host: `h${index % 10}`, endpoint: '/users' },
-    })),
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** A fresh schema in the bench Postgres, or null (with the reason) when none answers. */
 async function freshSchema(): Promise<{ url: string; drop: () => Promise<void> } | { problem: string }> {

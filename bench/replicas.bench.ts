@@ -1,8 +1,7 @@
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { BenchRow, BenchSection } from './bench-section.js';
-import { BENCH_KEY, round, startVigil, waitForConsumers, type Server } from './bench-support.js';
+import { BENCH_KEY, round, startVigil, waitForConsumers, type Server, metricsBody, processCpuSeconds } from './bench-support.js';
 
 /**
  * Replicas on one Postgres (issue 24): POST /ingest/metrics on 1, 2 and 3 Vigil processes
@@ -19,29 +18,6 @@ const POSTGRES_BASE = process.env['VIGIL_BENCH_POSTGRES_URL'] ?? process.env['VI
 const SECONDS = 10;
 const CONNECTIONS = 12;
 const REPLICA_COUNTS = [1, 2, 3] as const;
-
-function metricsBody(count: number): string {
-  const now = Date.now();
-  return JSON.stringify({
-    metrics: Array.from({ length: count }, (_, index) => ({
-      name: 'bench.latency',
-      value: 100 + (index % 17),
-      type: 'gauge',
-      timestamp: now,
-      tags: { host: `h${index % 10}`, endpoint: '/users' },
-    })),
-  });
-}
-
-/** User plus system CPU seconds of a process so far, from /proc (0 elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 async function postgresProblem(): Promise<string | null> {
   const client = new pg.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 5_000 });
@@ -77,7 +53,7 @@ interface Phase {
 }
 
 async function phase(replicas: Server[], body: string): Promise<Phase> {
-  const cpuBefore = replicas.reduce((sum, replica) => sum + cpuSeconds(replica.process.pid), 0);
+  const cpuBefore = replicas.reduce((sum, replica) => sum + (processCpuSeconds(replica.process.pid) ?? 0), 0);
   const started = performance.now();
   const result = await autocannon({
     url: replicas.map((replica) => `${replica.url}/ingest/metrics`),
@@ -88,7 +64,7 @@ async function phase(replicas: Server[], body: string): Promise<Phase> {
     body,
   });
   const elapsed = (performance.now() - started) / 1000;
-  const cores = (replicas.reduce((sum, replica) => sum + cpuSeconds(replica.process.pid), 0) - cpuBefore) / elapsed;
+  const cores = (replicas.reduce((sum, replica) => sum + (processCpuSeconds(replica.process.pid) ?? 0), 0) - cpuBefore) / elapsed;
   const catchUpSeconds = await waitForConsumers(replicas[0]!.url, 900);
   return { requestsPerSecond: result.requests.average, non2xx: result.non2xx, errors: result.errors, cores, catchUpSeconds };
 }

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -194,4 +195,30 @@ export function metricsBody(count: number): string {
       tags: { host: `h${index % 10}`, endpoint: '/users' },
     })),
   });
+}
+
+// The bench may read the environment: it is a tool around the service, not the service.
+export const BENCH_POSTGRES_URL = process.env['VIGIL_BENCH_POSTGRES_URL'] ?? process.env['VIGIL_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
+
+/**
+ * A fresh schema `name` in the bench Postgres (BENCH_POSTGRES_URL): the URL that uses it and how
+ * to drop it; or why not, when no Postgres answers.
+ */
+export async function freshPostgresSchema(name: string): Promise<{ url: string; drop: () => Promise<void> } | { problem: string }> {
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: BENCH_POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+    try {
+      await client.connect();
+      await client.query(statement);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  try {
+    await admin(`create schema ${name}`);
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+  const separator = BENCH_POSTGRES_URL.includes('?') ? '&' : '?';
+  return { url: `${BENCH_POSTGRES_URL}${separator}options=${encodeURIComponent(`-c search_path=${name}`)}`, drop: () => admin(`drop schema if exists ${name} cascade`) };
 }

@@ -1,36 +1,8 @@
-import pg from 'pg';
 import type { BenchOptions, BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, round, startVigil, waitForConsumers, type LoadResult, type Server, metricsBody, median } from './bench-support.js';
+import { BENCH_KEY, load, round, startVigil, waitForConsumers, type LoadResult, type Server, metricsBody, median, freshPostgresSchema, BENCH_POSTGRES_URL } from './bench-support.js';
 
 const SECONDS = 5;
 const ROUNDS = 3;
-// The bench may read the environment: it is not the service.
-const POSTGRES_BASE = process.env['VIGIL_BENCH_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
-
-/** A fresh schema in the bench Postgres, or null (with the reason) when none answers. */
-async function freshSchema(): Promise<{ url: string; drop: () => Promise<void> } | { problem: string }> {
-  const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
-  const client = new pg.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-  } catch (error) {
-    return { problem: error instanceof Error ? error.message : String(error) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  const separator = POSTGRES_BASE.includes('?') ? '&' : '?';
-  return {
-    url: `${POSTGRES_BASE}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    drop: async () => {
-      const dropper = new pg.Client({ connectionString: POSTGRES_BASE });
-      await dropper.connect();
-      await dropper.query(`drop schema if exists ${schema} cascade`);
-      await dropper.end();
-    },
-  };
-}
-
 /**
  * The same Vigil build on SQLite and on Postgres (a fresh schema in the Postgres at
  * VIGIL_BENCH_POSTGRES_URL, default the local one), loaded in alternating rounds: 1000-point
@@ -40,8 +12,8 @@ async function freshSchema(): Promise<{ url: string; drop: () => Promise<void> }
  */
 export async function run(_options: BenchOptions = {}): Promise<BenchSection> {
   const title = `Postgres against SQLite (autocannon, median of ${ROUNDS} alternating ${SECONDS}s rounds, the same build)`;
-  const schema = await freshSchema();
-  if ('problem' in schema) return { title, rows: [{ name: `skipped: no Postgres answers at ${POSTGRES_BASE} (${schema.problem})`, value: 0, unit: '' }] };
+  const schema = await freshPostgresSchema(`bench_${process.pid}_${Date.now().toString(36)}`);
+  if ('problem' in schema) return { title, rows: [{ name: `skipped: no Postgres answers at ${BENCH_POSTGRES_URL} (${schema.problem})`, value: 0, unit: '' }] };
   const headers = { authorization: `Bearer ${BENCH_KEY}` };
   const single = metricsBody(1);
   const batch = metricsBody(1000);

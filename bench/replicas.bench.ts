@@ -1,7 +1,6 @@
 import autocannon from 'autocannon';
-import pg from 'pg';
 import type { BenchRow, BenchSection } from './bench-section.js';
-import { BENCH_KEY, round, startVigil, waitForConsumers, type Server, metricsBody, processCpuSeconds } from './bench-support.js';
+import { BENCH_KEY, round, startVigil, waitForConsumers, type Server, metricsBody, processCpuSeconds, freshPostgresSchema, BENCH_POSTGRES_URL } from './bench-support.js';
 
 /**
  * Replicas on one Postgres (issue 24): POST /ingest/metrics on 1, 2 and 3 Vigil processes
@@ -13,34 +12,9 @@ import { BENCH_KEY, round, startVigil, waitForConsumers, type Server, metricsBod
  * Without a Postgres that answers, the section prints a note and measures nothing.
  */
 
-// The bench may read the environment: it is a tool around the service, not the service.
-const POSTGRES_BASE = process.env['VIGIL_BENCH_POSTGRES_URL'] ?? process.env['VIGIL_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
 const SECONDS = 10;
 const CONNECTIONS = 12;
 const REPLICA_COUNTS = [1, 2, 3] as const;
-
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_BASE });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Phase {
   requestsPerSecond: number;
@@ -71,18 +45,15 @@ async function phase(replicas: Server[], body: string): Promise<Phase> {
 
 export async function run(): Promise<BenchSection> {
   const title = 'Replicas on one Postgres: throughput of 1, 2, 3 replicas, consumers catching up';
-  const problem = await postgresProblem();
-  if (problem !== null) {
-    return { title, rows: [{ name: `skipped: no Postgres at ${POSTGRES_BASE} (${problem}); set VIGIL_BENCH_POSTGRES_URL`, value: 0, unit: '' }] };
-  }
   const rows: BenchRow[] = [];
   const batch = metricsBody(1000);
   const single = metricsBody(1);
   for (const count of REPLICA_COUNTS) {
-    const schema = `bench_replicas_${process.pid}_${count}`;
-    await adminQuery(`create schema ${schema}`);
-    const separator = POSTGRES_BASE.includes('?') ? '&' : '?';
-    const databaseUrl = `${POSTGRES_BASE}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const schema = await freshPostgresSchema(`bench_replicas_${process.pid}_${count}`);
+    if ('problem' in schema) {
+      return { title, rows: [{ name: `skipped: no Postgres at ${BENCH_POSTGRES_URL} (${schema.problem}); set VIGIL_BENCH_POSTGRES_URL`, value: 0, unit: '' }] };
+    }
+    const databaseUrl = schema.url;
     const replicas: Server[] = [];
     try {
       // The first migrates; the others then start on the migrated schema.
@@ -110,7 +81,7 @@ export async function run(): Promise<BenchSection> {
       );
     } finally {
       await Promise.all(replicas.map((replica) => replica.stop()));
-      await adminQuery(`drop schema if exists ${schema} cascade`);
+      await schema.drop();
     }
   }
   return { title, rows };

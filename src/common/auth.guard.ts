@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastif
 import { ApiKeyRing, presentedKey, type Scope } from './api-keys.js';
 import { ApiKeyErrorResponses } from './api-responses.js';
 import { replyWithError } from './error.filter.js';
+import { closeAfterAnswer } from './lingering-close.js';
 import { dialectOf, type ProtocolDialect, type RefusalReason } from './protocol-dialect.js';
 
 declare module 'fastify' {
@@ -122,7 +123,7 @@ export function authorizeKey(keys: ApiKeyRing, request: FastifyRequest, key: str
 }
 
 function refuse(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string, reason: RefusalReason): void {
-  if (hasBody(request)) void reply.header('connection', 'close');
+  if (hasBody(request)) closeAfterAnswer(request, reply);
   replyWithError(reply, status, message, reason);
 }
 

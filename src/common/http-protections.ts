@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { AppConfig } from '../config/app.config.js';
 import { errorBody, replyWithError } from './error.filter.js';
 import { HttpProtectionMetrics, type RefusalReason } from './http-protection.metrics.js';
+import { closeAfterAnswer } from './lingering-close.js';
 import { RequestBodyAdmission } from './request-body.admission.js';
 
 /** What a client refused for too many connections from its address is asked to wait. */
@@ -70,7 +71,8 @@ export class HttpProtections {
       // with a flood (a NAT, a node's own IP) must still see the process alive and ready.
       if (!this.overCap.has(request.raw.socket) || request.url.startsWith('/health/')) return done();
       metrics.refused.inc({ reason: 'connections_per_address' });
-      void reply.header('retry-after', String(CONNECTIONS_RETRY_AFTER_SECONDS)).header('connection', 'close');
+      void reply.header('retry-after', String(CONNECTIONS_RETRY_AFTER_SECONDS));
+      closeAfterAnswer(request, reply);
       replyWithError(reply, 503, `Too many open connections from one address (at most ${cap}); retry shortly`);
     });
     fastify.addHook('preParsing', authenticate);

@@ -5,6 +5,7 @@ import type { HttpProtectionsConfig } from '../config/app.config.js';
 import { hasBody } from './auth.guard.js';
 import { HttpExceptionWithHeaders } from './error.filter.js';
 import type { HttpProtectionMetrics, RefusalReason } from './http-protection.metrics.js';
+import { closeAfterAnswer, lingerOnClose } from './lingering-close.js';
 import { createZstdDecompress } from './zstd-decompress.stream.js';
 
 class UnsupportedEncodingError extends Error {
@@ -103,7 +104,7 @@ export class RequestBodyAdmission {
       // Over the body limit Fastify refuses it unread: nothing to reserve.
       const state: BodyInFlight = { held: 0, source: payload, checkpointAt: startedAt, checkpointBytes, startedAt };
       this.track(request, state);
-      if (declared <= this.limits.maxBodyBytes && !this.hold(state, declared)) return this.refuseOverBound(reply);
+      if (declared <= this.limits.maxBodyBytes && !this.hold(state, declared)) return this.refuseOverBound(request, reply);
       return payload;
     }
     let source: Readable = payload;
@@ -118,7 +119,7 @@ export class RequestBodyAdmission {
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         if (this.hold(state, chunk.length)) callback(null, chunk);
-        else callback(this.refuseOverBound(reply));
+        else callback(this.refuseOverBound(request, reply));
       },
     });
     source.on('error', (error) => counter.destroy(error));
@@ -152,9 +153,9 @@ export class RequestBodyAdmission {
     this.metrics.bodyBytesInFlight.set(this.heldBytes);
   }
 
-  private refuseOverBound(reply: FastifyReply): Error {
+  private refuseOverBound(request: FastifyRequest, reply: FastifyReply): Error {
     this.metrics.refused.inc({ reason: 'body_bytes_in_flight' });
-    void reply.header('connection', 'close');
+    closeAfterAnswer(request, reply);
     return new HttpExceptionWithHeaders('Vigil holds as many request bodies as it may; retry shortly', 503, {
       'retry-after': String(BUSY_RETRY_AFTER_SECONDS),
     });
@@ -194,6 +195,7 @@ export class RequestBodyAdmission {
     this.arriving.delete(request);
     this.metrics.refused.inc({ reason });
     const error = new HttpExceptionWithHeaders(message, 408, { connection: 'close' });
+    lingerOnClose(request.raw.socket);
     if (state.source !== request.raw) state.source.destroy(error);
     else if (request.raw.listenerCount('error') > 0) request.raw.emit('error', error);
     else request.raw.destroy();

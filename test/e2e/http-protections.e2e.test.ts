@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
@@ -60,6 +62,29 @@ describe('authentication comes before the body', () => {
       assert.equal(await metricEntries(vigil), 0);
     });
   }
+
+  test('a client still sending its body after the refusal gets no reset: the connection reads and drops until the client closes', async () => {
+    // Without the lingering close, the bytes sent after the answer meet a closed socket and a TCP
+    // reset, and a client that had not yet read the answer loses it (src/common/lingering-close.ts).
+    const { hostname, port } = new URL(vigil.url);
+    const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true });
+    await once(socket, 'connect');
+    const errors: Error[] = [];
+    socket.on('error', (error) => errors.push(error));
+    let received = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => (received += chunk));
+    socket.write(postHead('/ingest/metrics', { 'content-length': 4_900_000 }));
+    await once(socket, 'end');
+    assert.match(received, /^HTTP\/1\.1 401 /);
+    for (let round = 0; round < 5; round += 1) {
+      socket.write('x'.repeat(65_536));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(errors, []);
+    socket.end();
+    await once(socket, 'close');
+    assert.equal(await metricEntries(vigil), 0);
+  });
 
   test('the right key passes, on the same kind of request', async () => {
     const connection = await RawConnection.open(vigil.url);

@@ -6,38 +6,15 @@ import type { SlaStatusBody } from '../../src/sla/sla-status.js';
 import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
-import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
+import { getJson, startApp, type RunningApp } from '../support/app.js';
+import { ADMIN_KEY, DAY, HOUR, MINUTE, NOW, READ_KEY, admin, read, round3, sendRequests, slaStatus, type Sent } from './sla-http.js';
 import { seededRandom } from './generators.js';
 
-const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 const WINDOWS = { '1h': HOUR, '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY } as const;
-const ADMIN_KEY = 'admin-key-0123456789';
-const READ_KEY = 'read-key-0123456789';
-const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-const read = { authorization: `Bearer ${READ_KEY}` };
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
-
-interface Sent {
-  service: string;
-  durationMs: number;
-  success: boolean;
-  timestamp: number;
-}
 
 async function send(vigil: RunningApp, records: Sent[]): Promise<void> {
-  const response = await postJson(`${vigil.url}/ingest/requests`, { requests: records }, admin);
-  assert.equal(response.status, 202, response.text);
-  assert.equal(response.body.rejected, 0, response.text);
+  await sendRequests(vigil, records);
   await vigil.settle();
-}
-
-async function status(vigil: RunningApp, service: string, window?: string): Promise<SlaStatusBody> {
-  const response = await getJson(`${vigil.url}/sla/status/${encodeURIComponent(service)}${window ? `?window=${window}` : ''}`, read);
-  assert.equal(response.status, 200, response.text);
-  return response.body as unknown as SlaStatusBody;
 }
 
 async function putTarget(vigil: RunningApp, service: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -77,7 +54,7 @@ for (const { name, make } of BOTH_DATABASES) {
     test('one request of 123.4 ms: p95 = p99 = 123.4 in every window; without a target the status is no_target, with no sla_met', async () => {
       await send(vigil, [{ service: 'single', durationMs: 123.4, success: true, timestamp: NOW - 5 * MINUTE }]);
       for (const window of Object.keys(WINDOWS)) {
-        const single = await status(vigil, 'single', window);
+        const single = await slaStatus(vigil, 'single', window);
         assert.deepEqual(
           [single.metrics.latency.p95_ms, single.metrics.latency.p99_ms, single.metrics.latency.relative_error_bound],
           [123.4, 123.4, 0],
@@ -92,7 +69,7 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal((all.body['single'] as SlaStatusBody).status, 'no_target');
       assert.equal('sla_met' in (all.body['single'] as SlaStatusBody), false);
       // A service with a target keeps sla_met, also without data.
-      const database_ = await status(vigil, 'database');
+      const database_ = await slaStatus(vigil, 'database');
       assert.deepEqual([database_.status, database_.sla_met], ['no_data', false]);
       const report = await (await fetch(`${vigil.url}/sla/report`, { headers: read })).text();
       const lines = report.split('\n');
@@ -111,7 +88,7 @@ for (const { name, make } of BOTH_DATABASES) {
       for (const window of ['7d', '24h', '1h', '24h', '7d'] as const) {
         const inWindow = all.filter((record) => record.timestamp >= NOW - WINDOWS[window]);
         const sorted = sortedDurations(inWindow);
-        const measured = await status(vigil, 'few', window);
+        const measured = await slaStatus(vigil, 'few', window);
         assert.equal(measured.metrics.requests.total, inWindow.length, window);
         const expected = sorted.length === 0 ? [null, null, null] : [sorted[Math.floor(0.95 * (sorted.length - 1))], sorted[Math.floor(0.99 * (sorted.length - 1))], 0];
         assert.deepEqual([measured.metrics.latency.p95_ms, measured.metrics.latency.p99_ms, measured.metrics.latency.relative_error_bound], expected, window);
@@ -120,7 +97,7 @@ for (const { name, make } of BOTH_DATABASES) {
       await send(vigil, [extra]);
       const reference = new DDSketch({ relativeAccuracy: 0.01 });
       for (const record of [...all, extra]) reference.accept(record.durationMs);
-      const estimated = await status(vigil, 'few', '7d');
+      const estimated = await slaStatus(vigil, 'few', '7d');
       assert.equal(estimated.metrics.requests.total, 101);
       assert.deepEqual(
         [estimated.metrics.latency.p95_ms, estimated.metrics.latency.p99_ms, estimated.metrics.latency.relative_error_bound],
@@ -143,7 +120,7 @@ for (const { name, make } of BOTH_DATABASES) {
         const inWindow = sent.filter((record) => record.timestamp >= NOW - WINDOWS[window ?? '30d']);
         const failed = inWindow.filter((record) => !record.success).length;
         const allowed = 0.01 * inWindow.length;
-        const measured = await status(vigil, 'budgeted', window);
+        const measured = await slaStatus(vigil, 'budgeted', window);
         assert.equal(measured.window, window ?? '30d');
         assert.deepEqual(
           measured.error_budget,

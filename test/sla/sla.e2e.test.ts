@@ -7,34 +7,11 @@ import type { SlaStatusBody } from '../../src/sla/sla-status.js';
 import type { TestDb as Db } from '../support/all-tables.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
-import { getJson, postJson, startApp, type RunningApp } from '../support/app.js';
+import { getJson, startApp, type RunningApp } from '../support/app.js';
+import { ADMIN_KEY, DAY, HOUR, MINUTE, NOW, READ_KEY, admin, read, round3, sendRequests, slaStatus, type Sent } from './sla-http.js';
 import { DISTRIBUTIONS, exactQuantile, relativeError, seededRandom } from './generators.js';
 import { storedItems } from '../support/stored-entries.js';
 
-const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
-const ADMIN_KEY = 'admin-key-0123456789';
-const READ_KEY = 'read-key-0123456789';
-const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-const read = { authorization: `Bearer ${READ_KEY}` };
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
-
-interface Sent {
-  service: string;
-  durationMs: number;
-  success: boolean;
-  timestamp: number;
-}
-
-async function send(vigil: RunningApp, records: Sent[]): Promise<void> {
-  for (let start = 0; start < records.length; start += 5000) {
-    const response = await postJson(`${vigil.url}/ingest/requests`, { requests: records.slice(start, start + 5000) }, admin);
-    assert.equal(response.status, 202, response.text);
-    assert.equal(response.body.rejected, 0, response.text);
-  }
-}
 
 function generate(service: string, distribution: string, count: number, failureRate: number, from: number, to: number, seed: number): Sent[] {
   const random = seededRandom(seed);
@@ -45,12 +22,6 @@ function generate(service: string, distribution: string, count: number, failureR
     // Random order: the records arrive out of time order.
     timestamp: Math.floor(from + random() * (to - from)),
   }));
-}
-
-async function status(vigil: RunningApp, service: string, window?: string): Promise<SlaStatusBody> {
-  const response = await getJson(`${vigil.url}/sla/status/${service}${window ? `?window=${window}` : ''}`, read);
-  assert.equal(response.status, 200, response.text);
-  return response.body as unknown as SlaStatusBody;
 }
 
 /** Every status except Vigil's own (which grows with each request the test makes). */
@@ -109,7 +80,7 @@ for (const { name, make } of BOTH_DATABASES) {
         distributionRecords.set(distribution, generate(`dist-${distribution}`, distribution, 3000, 0.02, NOW - 6 * DAY, NOW - MINUTE, seed++));
       }
       apiRecords = generate('api', 'lognormal', 4000, 0.0005, NOW - 5 * DAY, NOW - MINUTE, 99);
-      await send(vigil, [...[...distributionRecords.values()].flat(), ...apiRecords]);
+      await sendRequests(vigil, [...[...distributionRecords.values()].flat(), ...apiRecords]);
       await vigil.settle();
     });
     after(async () => {
@@ -119,7 +90,7 @@ for (const { name, make } of BOTH_DATABASES) {
 
     test('p95/p99 within 1 % of exact for each distribution; availability and error rate exact', async () => {
       for (const [distribution, records] of distributionRecords) {
-        const measured = await status(vigil, `dist-${distribution}`, '7d');
+        const measured = await slaStatus(vigil, `dist-${distribution}`, '7d');
         assertMeasured(measured, records, distribution);
         assert.equal(measured.target, null);
         assert.equal(measured.status, 'no_target');
@@ -129,7 +100,7 @@ for (const { name, make } of BOTH_DATABASES) {
       }
       // Only the last 24 h: the window subset is measured exactly too.
       const recent = distributionRecords.get('pareto')!.filter((record) => record.timestamp >= NOW - DAY);
-      assertMeasured(await status(vigil, 'dist-pareto', '24h'), recent, 'pareto 24h');
+      assertMeasured(await slaStatus(vigil, 'dist-pareto', '24h'), recent, 'pareto 24h');
     });
 
     test('a sketch cache smaller than one window still measures every hour and day of it, call after call', async () => {
@@ -137,13 +108,13 @@ for (const { name, make } of BOTH_DATABASES) {
       const bound = service.maxCachedSketches;
       const names = [...distributionRecords.keys()];
       // 24 h: one window part of hour rows, so a call finds some of them cached and fetches the rest.
-      const measuredWithRoom = await Promise.all(names.map((distribution) => status(vigil, `dist-${distribution}`, '24h')));
+      const measuredWithRoom = await Promise.all(names.map((distribution) => slaStatus(vigil, `dist-${distribution}`, '24h')));
       service.maxCachedSketches = 5;
       try {
         // The same service again and again: each call finds some of its rows cached.
         for (const [index, distribution] of names.entries()) {
           for (let call = 0; call < 3; call++) {
-            const measured = await status(vigil, `dist-${distribution}`, '24h');
+            const measured = await slaStatus(vigil, `dist-${distribution}`, '24h');
             assert.deepEqual(measured.metrics, measuredWithRoom[index]!.metrics, `${distribution}, call ${call}`);
             const recent = distributionRecords.get(distribution)!.filter((record) => record.timestamp >= NOW - DAY);
             assertMeasured(measured, recent, `${distribution}, call ${call}`);
@@ -155,7 +126,7 @@ for (const { name, make } of BOTH_DATABASES) {
     });
 
     test('a default target: target name, checks, error budget and burn rates exact', async () => {
-      const api = await status(vigil, 'api');
+      const api = await slaStatus(vigil, 'api');
       assert.equal(api.window, '30d');
       assert.equal(api.target, 'API Endpoints');
       assertMeasured(api, apiRecords, 'api');
@@ -183,38 +154,38 @@ for (const { name, make } of BOTH_DATABASES) {
         ['ticket', '1d', '2h', 3],
         ['ticket', '3d', '6h', 1],
       ]);
-      const database_ = await status(vigil, 'database');
+      const database_ = await slaStatus(vigil, 'database');
       assert.equal(database_.status, 'no_data');
       assert.equal(database_.target, 'Database Queries');
     });
 
     test('window edges: 1 s inside counts, 1 s outside does not', async () => {
-      await send(vigil, [
+      await sendRequests(vigil, [
         { service: 'edge', durationMs: 10, success: true, timestamp: NOW - HOUR + 1000 },
         { service: 'edge', durationMs: 20, success: false, timestamp: NOW - HOUR - 1000 },
         { service: 'edge', durationMs: 30, success: true, timestamp: NOW - DAY + 1000 },
         { service: 'edge', durationMs: 40, success: true, timestamp: NOW - DAY - 1000 },
       ]);
       await vigil.settle();
-      assert.deepEqual((await status(vigil, 'edge', '1h')).metrics.requests, { total: 1, successful: 1, failed: 0 });
-      assert.deepEqual((await status(vigil, 'edge', '24h')).metrics.requests, { total: 3, successful: 2, failed: 1 });
-      assert.deepEqual((await status(vigil, 'edge', '7d')).metrics.requests, { total: 4, successful: 3, failed: 1 });
+      assert.deepEqual((await slaStatus(vigil, 'edge', '1h')).metrics.requests, { total: 1, successful: 1, failed: 0 });
+      assert.deepEqual((await slaStatus(vigil, 'edge', '24h')).metrics.requests, { total: 3, successful: 2, failed: 1 });
+      assert.deepEqual((await slaStatus(vigil, 'edge', '7d')).metrics.requests, { total: 4, successful: 3, failed: 1 });
     });
 
     test('back-filled and out-of-order records land in their own minutes', async () => {
       const recent = generate('backfill', 'uniform', 50, 0, NOW - 10 * MINUTE, NOW - MINUTE, 7);
-      await send(vigil, recent);
+      await sendRequests(vigil, recent);
       await vigil.settle();
       const old = [
         { service: 'backfill', durationMs: 5000, success: false, timestamp: NOW - 20 * DAY },
         { service: 'backfill', durationMs: 5000, success: false, timestamp: NOW - 20 * DAY + 3 * HOUR },
         { service: 'backfill', durationMs: 1, success: true, timestamp: NOW - 40 * DAY },
       ];
-      await send(vigil, old);
+      await sendRequests(vigil, old);
       await vigil.settle();
-      assert.deepEqual((await status(vigil, 'backfill', '7d')).metrics.requests, { total: 50, successful: 50, failed: 0 });
-      assert.deepEqual((await status(vigil, 'backfill', '30d')).metrics.requests, { total: 52, successful: 50, failed: 2 });
-      assertMeasured(await status(vigil, 'backfill', '30d'), [...recent, ...old.slice(0, 2)], 'backfill 30d');
+      assert.deepEqual((await slaStatus(vigil, 'backfill', '7d')).metrics.requests, { total: 50, successful: 50, failed: 0 });
+      assert.deepEqual((await slaStatus(vigil, 'backfill', '30d')).metrics.requests, { total: 52, successful: 50, failed: 2 });
+      assertMeasured(await slaStatus(vigil, 'backfill', '30d'), [...recent, ...old.slice(0, 2)], 'backfill 30d');
     });
 
     test('endpoints: report text and JSON, window validation, 404, auth', async () => {
@@ -257,7 +228,7 @@ for (const { name, make } of BOTH_DATABASES) {
       const ok = await put('edge', valid);
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { service: 'edge', name: 'Edge Proxy', p95_ms: 25, p99_ms: 35, availability_percent: 90, error_rate_percent: 50, window: '7d', source: 'api' });
-      const edge = await status(vigil, 'edge');
+      const edge = await slaStatus(vigil, 'edge');
       assert.equal(edge.target, 'Edge Proxy');
       assert.equal(edge.window, '7d');
       // 4 requests of 10, 20, 30, 40 ms: p95 and p99 are sorted[⌊0.95·3⌋] = sorted[⌊0.99·3⌋] = 30 ms, exact
@@ -283,10 +254,10 @@ for (const { name, make } of BOTH_DATABASES) {
         headers: { ...admin, 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Flaky Service', p95Ms: 1000, p99Ms: 2000, availabilityPercent: 99, errorRatePercent: 5 }),
       });
-      await send(vigil, Array.from({ length: 100 }, (_, index) => ({ service: 'flaky', durationMs: 10, success: true, timestamp: NOW - 2 * HOUR + index })));
+      await sendRequests(vigil, Array.from({ length: 100 }, (_, index) => ({ service: 'flaky', durationMs: 10, success: true, timestamp: NOW - 2 * HOUR + index })));
       await vigil.settle();
       await monitor.evaluate();
-      await send(vigil, Array.from({ length: 10 }, (_, index) => ({ service: 'flaky', durationMs: 10, success: false, timestamp: NOW - HOUR + index })));
+      await sendRequests(vigil, Array.from({ length: 10 }, (_, index) => ({ service: 'flaky', durationMs: 10, success: false, timestamp: NOW - HOUR + index })));
       await vigil.settle();
       await monitor.evaluate();
       await monitor.evaluate();
@@ -303,7 +274,7 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.equal(logLines().length, 1);
       assert.equal(vigil.logs.lines.filter((line) => line.includes('SLA of flaky went from meeting to violated')).length, 1);
       // Recovery: many successes bring availability back over 99 %.
-      await send(vigil, Array.from({ length: 2000 }, (_, index) => ({ service: 'flaky', durationMs: 10, success: true, timestamp: NOW - 30 * MINUTE + index })));
+      await sendRequests(vigil, Array.from({ length: 2000 }, (_, index) => ({ service: 'flaky', durationMs: 10, success: true, timestamp: NOW - 30 * MINUTE + index })));
       await vigil.settle();
       await monitor.evaluate();
       const after = await events();
@@ -337,7 +308,7 @@ for (const { name, make } of BOTH_DATABASES) {
       assert.deepEqual(await vigil.app.get(SlaMonitor).evaluate(), []);
       assert.deepEqual(announced, []);
       // Vigil's own requests were flushed at shutdown and are measured as service `vigil`.
-      const own = await status(vigil, 'vigil', '1h');
+      const own = await slaStatus(vigil, 'vigil', '1h');
       assert.ok(own.metrics.requests.total > 10, JSON.stringify(own.metrics.requests));
     });
 
@@ -347,12 +318,12 @@ for (const { name, make } of BOTH_DATABASES) {
         try {
           const first = generate('shared', 'lognormal', 1500, 0.01, NOW - 3 * HOUR, NOW - MINUTE, 501);
           const second = generate('shared', 'pareto', 1500, 0.05, NOW - 3 * HOUR, NOW - MINUTE, 502);
-          await Promise.all([send(vigil, first), send(other, second)]);
+          await Promise.all([sendRequests(vigil, first), sendRequests(other, second)]);
           await vigil.settle();
           await other.settle();
           await vigil.settle();
-          const fromFirst = await status(vigil, 'shared', '24h');
-          const fromSecond = await status(other, 'shared', '24h');
+          const fromFirst = await slaStatus(vigil, 'shared', '24h');
+          const fromSecond = await slaStatus(other, 'shared', '24h');
           assert.deepEqual(fromFirst, fromSecond);
           assertMeasured(fromFirst, [...first, ...second], 'merged');
         } finally {

@@ -51,7 +51,7 @@ export interface MemoryBudget {
 /**
  * Heap bytes one anomaly series takes in the detection worker, by method, rounded up from a
  * measurement (3,000 points into each of 500 series, heap used after a full collection):
- * likelihood 8 KiB, novelty 11 KiB, the isolation forest's methods ~640 KiB (its trees).
+ * likelihood 8 KiB, novelty 14 KiB (two adaptive-resonance members), the isolation forest's methods ~640 KiB (its trees).
  */
 const ANOMALY_SERIES_BYTES: Readonly<Record<string, number>> = { likelihood: 12 * 1024, novelty: 16 * 1024, ensemble: 800 * 1024, isolation_forest: 800 * 1024 };
 /** The upper end of the default anomaly series cap, whatever the budget. */

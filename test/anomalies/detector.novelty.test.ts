@@ -1,7 +1,9 @@
 /**
  * The adaptive-resonance novelty member (art-novelty.ts) and the 'novelty' method: on the NAB series
  * TravelTime_451 (test/fixtures/nab) the labelled window that the likelihood misses is found by a novel
- * window; a restart continues bit for bit; the stored state stays within its stated bound.
+ * window; a restart continues bit for bit; the stored state stays within its stated bound. The companion
+ * member (a stricter vigilance) finds the first window of machine_temperature_system_failure, which the
+ * member alone misses; a snapshot taken before the companion existed restores with a fresh companion.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NoveltyMember, type NoveltyMemberState } from '../../src/anomalies/detection/art-novelty.js';
 import { parseSeriesCsv } from '../../src/anomalies/detection/backtest.js';
-import { DEFAULT_METHOD, SeriesDetector, TUNING, type DetectorMethod } from '../../src/anomalies/detection/series-detector.js';
+import { DEFAULT_METHOD, SeriesDetector, TUNING, type DetectorMethod, type DetectorTuning, type SeriesDetectorState } from '../../src/anomalies/detection/series-detector.js';
 import { synthetic } from './synthetic.js';
 
 const travelTime = parseSeriesCsv(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/nab/data/realTraffic/TravelTime_451.csv'), 'utf8'));
@@ -26,10 +28,16 @@ function reports(values: readonly number[], restartAt: number[] = []): number[] 
   return out;
 }
 
-function anomalousRows(method: DetectorMethod): Array<{ row: number; methods: string[] }> {
-  const detector = SeriesDetector.create({ sensitivity: 'medium', method });
-  return travelTime.values.flatMap((value, row) => {
-    const verdict = detector.observe(travelTime.times[row]!, value);
+const machineTemperature = parseSeriesCsv(
+  fs.readFileSync(path.join(process.cwd(), 'test/fixtures/nab/data/realKnownCause/machine_temperature_system_failure.csv'), 'utf8'),
+);
+/** Its first label window ("2013-12-10 06:25:00" to "2013-12-12 05:35:00"), as rows. */
+const MACHINE_FIRST_WINDOW = [2126, 2692] as const;
+
+function anomalousRows(method: DetectorMethod, series = travelTime, tuning: DetectorTuning = TUNING): Array<{ row: number; methods: string[] }> {
+  const detector = SeriesDetector.create({ sensitivity: 'medium', method }, tuning);
+  return series.values.flatMap((value, row) => {
+    const verdict = detector.observe(series.times[row]!, value);
     return verdict.anomalous ? [{ row, methods: verdict.methods }] : [];
   });
 }
@@ -42,6 +50,29 @@ describe('adaptive-resonance novelty member', () => {
     assert.equal(found.length, 1, JSON.stringify(found));
     assert.ok(found[0]!.methods.includes('novelty'), JSON.stringify(found));
     assert.equal(DEFAULT_METHOD, 'novelty');
+  });
+
+  test('machine_temperature_system_failure: the companion member finds the first labelled window, which the member alone misses', () => {
+    const [start, end] = MACHINE_FIRST_WINDOW;
+    assert.equal(machineTemperature.labels[start], '2013-12-10 06:25:00');
+    assert.equal(machineTemperature.labels[end], '2013-12-12 05:35:00');
+    const inWindow = ({ row }: { row: number }): boolean => row >= start && row <= end;
+    assert.deepEqual(anomalousRows('novelty', machineTemperature, { ...TUNING, companionScaleOffset: 0 }).filter(inWindow), []);
+    const found = anomalousRows('novelty', machineTemperature).filter(inWindow);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.ok(found[0]!.methods.includes('novelty') && !found[0]!.methods.includes('likelihood'), JSON.stringify(found));
+  });
+
+  test('a snapshot without the companion (taken before it existed) restores: the member continues, the companion starts anew', () => {
+    const detector = SeriesDetector.create({ sensitivity: 'medium' });
+    for (let row = 0; row < 1500; row++) detector.observe(travelTime.times[row]!, travelTime.values[row]!);
+    const state = JSON.parse(JSON.stringify(detector.snapshot())) as SeriesDetectorState;
+    assert.equal(state.companion!.seen, 1500);
+    const { companion: _dropped, ...older } = state;
+    const restored = SeriesDetector.restore({ sensitivity: 'medium' }, older as SeriesDetectorState)!.snapshot();
+    assert.deepEqual(restored.novelty, state.novelty);
+    assert.equal(restored.companion!.seen, 0);
+    assert.equal(restored.companion!.trained, false);
   });
 
   test('no report during training (500 points); reports are more than maskSteps downsampled steps apart', () => {

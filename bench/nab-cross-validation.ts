@@ -74,29 +74,29 @@ const FOREST_GRID: Array<{ name: string; points: GridPoint[] }> = [
   },
 ];
 
-function noveltyPoint(epsilon: number, vigilanceScale: number, maskSteps: number, companionScaleOffset: number): GridPoint {
+function noveltyPoint(epsilon: number, vigilanceScale: number, maskSteps: number, companionScaleOffsets: readonly number[]): GridPoint {
   return {
-    name: `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}, companion offset ${companionScaleOffset}`,
-    tuning: { ...TUNING, epsilon: withEpsilon(epsilon), novelty: { ...TUNING.novelty, vigilanceScale, maskSteps }, companionScaleOffset },
+    name: `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}, companion offsets [${companionScaleOffsets.join(', ')}]`,
+    tuning: { ...TUNING, epsilon: withEpsilon(epsilon), novelty: { ...TUNING.novelty, vigilanceScale, maskSteps }, companionScaleOffsets },
   };
 }
 
 /**
  * The novelty method's grids: the likelihood's threshold x the vigilance scale x the novelty mask (27 points,
- * the companion member at TUNING's offset above the scale); the same x the companion's offset, 0 (no
- * companion) among them (81 points).
+ * the companion members at TUNING's offsets from the scale); the same x the companions: none, one at +0.08,
+ * TUNING's two (81 points).
  */
 const NOVELTY_GRID: Array<{ name: string; points: GridPoint[] }> = [
   {
     name: 'epsilon x vigilance scale x mask steps',
     points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
-      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].map((mask) => noveltyPoint(epsilon, scale, mask, TUNING.companionScaleOffset))),
+      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].map((mask) => noveltyPoint(epsilon, scale, mask, TUNING.companionScaleOffsets))),
     ),
   },
   {
-    name: 'epsilon x vigilance scale x mask steps x companion offset',
+    name: 'epsilon x vigilance scale x mask steps x companions',
     points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
-      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].flatMap((mask) => [0, 0.05, 0.08].map((offset) => noveltyPoint(epsilon, scale, mask, offset)))),
+      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].flatMap((mask) => [[], [0.08], TUNING.companionScaleOffsets].map((offsets) => noveltyPoint(epsilon, scale, mask, offsets)))),
     ),
   },
 ];

@@ -68,7 +68,7 @@ const UNIT = 1000;
 /** The digits of the stored weights (UNIT < 64 x 64: two digits a weight). */
 const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** Weights 0..4095 as two base-64 digits each (a third of the characters of a JSON array of them). */
+/** Weights 0..4095 as two base-64 digits each (a JSON array takes up to 5 characters a weight). */
 export function encodeWeights(weights: ArrayLike<number>): string {
   let text = '';
   for (let i = 0; i < weights.length; i++) text += DIGITS[weights[i]! >> 6]! + DIGITS[weights[i]! & 63]!;

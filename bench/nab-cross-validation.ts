@@ -8,7 +8,7 @@
  *    best NAB standard score on that fold alone; that parameter set is then scored on the other fold.
  *    The two out-of-fold halves are summed into one cross-validated score of the whole set, reported
  *    beside the full-set score of the grid's best point (tuned on everything) and of TUNING.
- * The forest methods search a smaller grid (FOREST_GRID), the novelty method NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
+ * The forest methods search a smaller grid (FOREST_GRID), the novelty method the two of NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -74,17 +74,29 @@ const FOREST_GRID: Array<{ name: string; points: GridPoint[] }> = [
   },
 ];
 
-/** The novelty method's grid (27 points): the likelihood's threshold x the vigilance scale x the novelty mask. */
+function noveltyPoint(epsilon: number, vigilanceScale: number, maskSteps: number, companionScaleOffsets: readonly number[]): GridPoint {
+  return {
+    name: `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}, companion offsets [${companionScaleOffsets.join(', ')}]`,
+    tuning: { ...TUNING, epsilon: withEpsilon(epsilon), novelty: { ...TUNING.novelty, vigilanceScale, maskSteps }, companionScaleOffsets },
+  };
+}
+
+/**
+ * The novelty method's grids: the likelihood's threshold x the vigilance scale x the novelty mask (27 points,
+ * the companion members at TUNING's offsets from the scale); the same x the companions: none, one at +0.08,
+ * TUNING's two (81 points).
+ */
 const NOVELTY_GRID: Array<{ name: string; points: GridPoint[] }> = [
   {
     name: 'epsilon x vigilance scale x mask steps',
     points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
-      [0.75, 0.8, 0.85].flatMap((vigilanceScale) =>
-        [50, 100, 200].map((maskSteps) => ({
-          name: `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}`,
-          tuning: { ...TUNING, epsilon: withEpsilon(epsilon), novelty: { ...TUNING.novelty, vigilanceScale, maskSteps } },
-        })),
-      ),
+      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].map((mask) => noveltyPoint(epsilon, scale, mask, TUNING.companionScaleOffsets))),
+    ),
+  },
+  {
+    name: 'epsilon x vigilance scale x mask steps x companions',
+    points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
+      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].flatMap((mask) => [[], [0.08], TUNING.companionScaleOffsets].map((offsets) => noveltyPoint(epsilon, scale, mask, offsets)))),
     ),
   },
 ];

@@ -65,11 +65,11 @@ describe('memory budget', () => {
   });
 
   test('the default anomaly series cap is what three quarters of the detection worker\'s share holds, per method; VIGIL_ANOMALY_MAX_SERIES overrides it', () => {
-    // 48 MiB at the default budget: 48 × 1024 × 3/4 KiB over 16 KiB (novelty), 12 KiB (likelihood), 800 KiB (forests).
-    assert.equal(loadConfig({}).anomalies.maxSeries, 2_304);
+    // 48 MiB at the default budget: 48 × 1024 × 3/4 KiB over 20 KiB (novelty), 12 KiB (likelihood), 800 KiB (forests).
+    assert.equal(loadConfig({}).anomalies.maxSeries, 1_843);
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'likelihood' }).anomalies.maxSeries, 3_072);
     assert.equal(loadConfig({ VIGIL_ANOMALY_METHOD: 'ensemble' }).anomalies.maxSeries, 46);
-    // 4096 MiB: 512 MiB for the worker would hold 24,576 novelty series; the default stops at 10,000.
+    // 4096 MiB: 512 MiB for the worker would hold 19,660 novelty series; the default stops at 10,000.
     assert.equal(loadConfig({ VIGIL_MEMORY_BUDGET_MB: '4096' }).anomalies.maxSeries, 10_000);
     assert.equal(loadConfig({ VIGIL_ANOMALY_MAX_SERIES: '50000' }).anomalies.maxSeries, 50_000);
   });

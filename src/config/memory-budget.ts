@@ -51,16 +51,16 @@ export interface MemoryBudget {
 /**
  * Heap bytes one anomaly series takes in the detection worker, by method, rounded up from a
  * measurement (3,000 points into each of 500 series, heap used after a full collection):
- * likelihood 8 KiB, novelty 11 KiB, the isolation forest's methods ~640 KiB (its trees).
+ * likelihood 8 KiB, novelty 17 KiB (three adaptive-resonance members), the isolation forest's methods ~640 KiB (its trees).
  */
-const ANOMALY_SERIES_BYTES: Readonly<Record<string, number>> = { likelihood: 12 * 1024, novelty: 16 * 1024, ensemble: 800 * 1024, isolation_forest: 800 * 1024 };
+const ANOMALY_SERIES_BYTES: Readonly<Record<string, number>> = { likelihood: 12 * 1024, novelty: 20 * 1024, ensemble: 800 * 1024, isolation_forest: 800 * 1024 };
 /** The upper end of the default anomaly series cap, whatever the budget. */
 const MAX_DEFAULT_ANOMALY_SERIES = 10_000;
 
 /**
  * The default of VIGIL_ANOMALY_MAX_SERIES: the series whose models fit in three quarters of the
  * detection worker's old generation (the rest: the thread's own code and the batches in transit).
- * At the default budget (48 MiB for the worker): 2,304 series with the novelty method, 45 with the
+ * At the default budget (48 MiB for the worker): 1,843 series with the novelty method, 45 with the
  * isolation forest's. Past the cap, a new series evicts the one idle longest (or is refused).
  */
 export function defaultAnomalySeriesOf(budget: MemoryBudget, method: string): number {

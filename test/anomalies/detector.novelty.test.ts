@@ -1,15 +1,18 @@
 /**
  * The adaptive-resonance novelty member (art-novelty.ts) and the 'novelty' method: on the NAB series
  * TravelTime_451 (test/fixtures/nab) the labelled window that the likelihood misses is found by a novel
- * window; a restart continues bit for bit; the stored state stays within its stated bound.
+ * window; a restart continues bit for bit; the stored state stays within its stated bound (weights as
+ * two base-64 digits; older snapshots with integer arrays still restore). The companion members (other
+ * vigilances) find the first window of machine_temperature_system_failure, which the member alone misses;
+ * a snapshot taken before the companions existed restores with fresh companions.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NoveltyMember, type NoveltyMemberState } from '../../src/anomalies/detection/art-novelty.js';
+import { NoveltyMember, decodeWeights, encodeWeights, type NoveltyMemberState } from '../../src/anomalies/detection/art-novelty.js';
 import { parseSeriesCsv } from '../../src/anomalies/detection/backtest.js';
-import { DEFAULT_METHOD, SeriesDetector, TUNING, type DetectorMethod } from '../../src/anomalies/detection/series-detector.js';
+import { DEFAULT_METHOD, SeriesDetector, TUNING, type DetectorMethod, type DetectorTuning, type SeriesDetectorState } from '../../src/anomalies/detection/series-detector.js';
 import { synthetic } from './synthetic.js';
 
 const travelTime = parseSeriesCsv(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/nab/data/realTraffic/TravelTime_451.csv'), 'utf8'));
@@ -26,10 +29,16 @@ function reports(values: readonly number[], restartAt: number[] = []): number[] 
   return out;
 }
 
-function anomalousRows(method: DetectorMethod): Array<{ row: number; methods: string[] }> {
-  const detector = SeriesDetector.create({ sensitivity: 'medium', method });
-  return travelTime.values.flatMap((value, row) => {
-    const verdict = detector.observe(travelTime.times[row]!, value);
+const machineTemperature = parseSeriesCsv(
+  fs.readFileSync(path.join(process.cwd(), 'test/fixtures/nab/data/realKnownCause/machine_temperature_system_failure.csv'), 'utf8'),
+);
+/** Its first label window ("2013-12-10 06:25:00" to "2013-12-12 05:35:00"), as rows. */
+const MACHINE_FIRST_WINDOW = [2126, 2692] as const;
+
+function anomalousRows(method: DetectorMethod, series = travelTime, tuning: DetectorTuning = TUNING): Array<{ row: number; methods: string[] }> {
+  const detector = SeriesDetector.create({ sensitivity: 'medium', method }, tuning);
+  return series.values.flatMap((value, row) => {
+    const verdict = detector.observe(series.times[row]!, value);
     return verdict.anomalous ? [{ row, methods: verdict.methods }] : [];
   });
 }
@@ -42,6 +51,28 @@ describe('adaptive-resonance novelty member', () => {
     assert.equal(found.length, 1, JSON.stringify(found));
     assert.ok(found[0]!.methods.includes('novelty'), JSON.stringify(found));
     assert.equal(DEFAULT_METHOD, 'novelty');
+  });
+
+  test('machine_temperature_system_failure: the companion members find the first labelled window, which the member alone misses', () => {
+    const [start, end] = MACHINE_FIRST_WINDOW;
+    assert.equal(machineTemperature.labels[start], '2013-12-10 06:25:00');
+    assert.equal(machineTemperature.labels[end], '2013-12-12 05:35:00');
+    const inWindow = ({ row }: { row: number }): boolean => row >= start && row <= end;
+    assert.deepEqual(anomalousRows('novelty', machineTemperature, { ...TUNING, companionScaleOffsets: [] }).filter(inWindow), []);
+    const found = anomalousRows('novelty', machineTemperature).filter(inWindow);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.ok(found[0]!.methods.includes('novelty') && !found[0]!.methods.includes('likelihood'), JSON.stringify(found));
+  });
+
+  test('a snapshot without the companions (taken before they existed) restores: the member continues, the companions start anew', () => {
+    const detector = SeriesDetector.create({ sensitivity: 'medium' });
+    for (let row = 0; row < 1500; row++) detector.observe(travelTime.times[row]!, travelTime.values[row]!);
+    const state = JSON.parse(JSON.stringify(detector.snapshot())) as SeriesDetectorState;
+    assert.deepEqual(state.companions!.map((companion) => companion.seen), [1500, 1500]);
+    const { companions: _dropped, ...older } = state;
+    const restored = SeriesDetector.restore({ sensitivity: 'medium' }, older as SeriesDetectorState)!.snapshot();
+    assert.deepEqual(restored.novelty, state.novelty);
+    assert.deepEqual(restored.companions!.map((companion) => [companion.seen, companion.trained]), [[0, false], [0, false]]);
   });
 
   test('no report during training (500 points); reports are more than maskSteps downsampled steps apart', () => {
@@ -64,7 +95,22 @@ describe('adaptive-resonance novelty member', () => {
     assert.deepEqual(reports(extreme, [501, 777]), straight);
   });
 
-  test('as stored: at most 13 KB with every category in use and every integer at its widest', () => {
+  test('weights as two base-64 digits: every weight 0..1000 round-trips; an older snapshot with integer arrays restores to the same member', () => {
+    const weights = Array.from({ length: 1001 }, (_unused, weight) => weight);
+    const text = encodeWeights(weights);
+    assert.equal(text.length, 2002);
+    assert.equal(text.slice(0, 4), 'AAAB');
+    assert.equal(text.slice(-2), 'Po'); // 1000 = 15 x 64 + 40: 'P', 'o'
+    assert.deepEqual(decodeWeights(text), weights);
+    const member = new NoveltyMember(TUNING.novelty);
+    for (const value of travelTime.values.slice(0, 1200)) member.observe(value);
+    const state = member.snapshot();
+    assert.equal(typeof state.categories, 'string');
+    const older: NoveltyMemberState = { ...state, categories: decodeWeights(state.categories as string) };
+    assert.deepEqual(NoveltyMember.restore(TUNING.novelty, older).snapshot(), state);
+  });
+
+  test('as stored: at most 6.5 KB with every category in use and every integer at its widest', () => {
     const { maxCategories, window, trainPoints, step, levels } = TUNING.novelty;
     const widest: NoveltyMemberState = {
       seen: 1e9,
@@ -80,11 +126,11 @@ describe('adaptive-resonance novelty member', () => {
       steps: 1e9,
       lastNovel: -1e9,
       vigilance: 0.1234567890123456,
-      categories: Array.from({ length: maxCategories * 4 * window }, () => 1000),
+      categories: encodeWeights(Array.from({ length: maxCategories * 4 * window }, () => 1000)),
       lastUsed: Array.from({ length: maxCategories }, () => 1e9),
     };
     const stored = JSON.stringify(NoveltyMember.restore(TUNING.novelty, widest).snapshot());
-    assert.equal((JSON.parse(stored) as NoveltyMemberState).categories.length, maxCategories * 4 * window);
-    assert.ok(stored.length < 13_000, `${stored.length} characters`);
+    assert.equal((JSON.parse(stored) as NoveltyMemberState).categories.length, 2 * maxCategories * 4 * window);
+    assert.ok(stored.length < 6_500, `${stored.length} characters`);
   });
 });

@@ -58,7 +58,7 @@ describe('restart continuity (snapshot -> JSON -> restore)', () => {
     }
     // bounded: the state does not grow with the number of points seen
     assert.ok(Math.max(...sizes) - Math.min(...sizes) < 2000, `sizes ${sizes}`);
-    // the stated bound (SeriesDetector's comment): at most ~45 KB as stored under the default (novelty) method
+    // the stated bound (SeriesDetector's comment): at most ~52 KB as stored under the default (novelty) method
     assert.ok(Math.max(...sizes) < 65_536, `sizes ${sizes}`);
   });
 

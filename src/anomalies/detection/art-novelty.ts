@@ -24,8 +24,10 @@
  *
  * STATE BOUND: maxCategories x 4 x window integers (at most 4 digits) + maxCategories last-use counters,
  * the training levels (trainPoints / step), the 64 recent levels, the window, a block of `step` values
- * and 8 scalars. With the shipped tuning (64 categories, 8-window): 2,048 + 64 integers, at most ~13 KB
- * as stored JSON; ~6 KB of typed arrays in memory.
+ * and 8 scalars. With the shipped tuning (64 categories, 8-window): 2,048 + 64 integers; the weights are
+ * stored as two base-64 digits each (4,096 characters at most), so at most ~6.5 KB as stored JSON
+ * (~13 KB when they were stored as a JSON array of integers, as snapshots before the third session of
+ * issue 23 hold them: still restored); ~6 KB of typed arrays in memory.
  */
 export interface NoveltyTuning {
   step: number;
@@ -54,12 +56,31 @@ export interface NoveltyMemberState {
   steps: number;
   lastNovel: number;
   vigilance: number;
-  /** Category weights, 2 x 2 x window integers (0..1000) each, concatenated. */
-  categories: number[];
+  /**
+   * Category weights, 2 x 2 x window integers (0..1000) each, concatenated: two base-64 digits a weight
+   * (encodeWeights), or, in older snapshots, the integers themselves.
+   */
+  categories: string | number[];
   lastUsed: number[];
 }
 
 const UNIT = 1000;
+/** The digits of the stored weights (UNIT < 64 x 64: two digits a weight). */
+const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Weights 0..4095 as two base-64 digits each (a JSON array takes up to 5 characters a weight). */
+export function encodeWeights(weights: ArrayLike<number>): string {
+  let text = '';
+  for (let i = 0; i < weights.length; i++) text += DIGITS[weights[i]! >> 6]! + DIGITS[weights[i]! & 63]!;
+  return text;
+}
+
+/** The inverse of encodeWeights; a digit outside the alphabet reads as 0. */
+export function decodeWeights(text: string): number[] {
+  const weights = new Array<number>(text.length >> 1);
+  for (let i = 0; i < weights.length; i++) weights[i] = (Math.max(0, DIGITS.indexOf(text[2 * i]!)) << 6) | Math.max(0, DIGITS.indexOf(text[2 * i + 1]!));
+  return weights;
+}
 const MEDIAN_LEVELS = 64;
 
 export class NoveltyMember {
@@ -296,7 +317,7 @@ export class NoveltyMember {
       steps: this.steps,
       lastNovel: this.lastNovel,
       vigilance: this.vigilance,
-      categories: Array.from(this.weights.subarray(0, this.count * this.width)),
+      categories: encodeWeights(this.weights.subarray(0, this.count * this.width)),
       lastUsed: Array.from(this.lastUsed.subarray(0, this.count)),
     };
   }
@@ -317,8 +338,9 @@ export class NoveltyMember {
     member.steps = state.steps;
     member.lastNovel = state.lastNovel;
     member.vigilance = state.vigilance;
-    member.count = Math.min(tuning.maxCategories, Math.floor(state.categories.length / member.width), state.lastUsed.length);
-    member.weights.set(state.categories.slice(0, member.count * member.width));
+    const categories = typeof state.categories === 'string' ? decodeWeights(state.categories) : state.categories;
+    member.count = Math.min(tuning.maxCategories, Math.floor(categories.length / member.width), state.lastUsed.length);
+    member.weights.set(categories.slice(0, member.count * member.width));
     member.lastUsed.set(state.lastUsed.slice(0, member.count));
     return member;
   }

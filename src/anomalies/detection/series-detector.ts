@@ -23,6 +23,10 @@
  *     reports a window no category resonates with, at most once per 200 downsampled steps. A report
  *     whose novelty (1 - similarity) exceeds noveltyThreshold (low 0.45, medium 0.3, high 0.2) is an
  *     exceedance like a likelihood tail below epsilon; its verdict's score is at least 0.5 + novelty / 2.
+ *     Companion members see the same values at other vigilances (scale + each companionScaleOffsets,
+ *     0.8 + 0.08 and 0.8 - 0.04) and report on their own the same way: which windows a single vigilance
+ *     calls novel shifts with the scale, together they find windows any one finds (BENCHMARKS.md,
+ *     third session).
  *  3. A point is anomalous when tail < epsilon (low 1e-6, medium 1e-5, high 1e-4) past the warm-up
  *     (150 points), unless an exceedance happened within the last `suppressPoints` points (one
  *     incident, one anomaly: the suppression NAB's detectors apply after a detection).
@@ -34,8 +38,10 @@
  * STATE BOUND per series (independent of the points seen): 2 x 128 baseline values, the daily profile
  * (24 x 9 numbers), 2 x 1000 + 17 integer scores (at most 5 digits) of the likelihoods, 6 scalars:
  * ~2,500 numbers. As stored JSON at most ~32 KB (every value at full double precision); 17 KB at most
- * on the NAB DEV series. In memory ~13 KB of typed arrays. The novelty method adds at most ~13 KB as
- * stored (64 categories of 32 integers; tested at its widest): at most ~45 KB. The forest methods add the forest member
+ * on the NAB DEV series. In memory ~13 KB of typed arrays. The novelty method adds at most ~6.5 KB per member as
+ * stored (64 categories of 32 weights, two characters each; tested at its widest), three members: at
+ * most ~52 KB in all; 29.5 KB at most on NAB DEV (the members' part at most 14.1 KB); ~17 KiB of heap a
+ * series (memory-budget.ts). The forest methods add the forest member
  * (2 x 256 x 4 + 16 integers of at most 5 characters, ~12.5 KB as JSON) and its two likelihoods (~10 KB):
  * at most ~55 KB as stored, 34 KB at most on NAB DEV; in memory also the forest (16 trees of at most
  * 511 nodes, which keep their training rows: ~100-200 KB; it is rebuilt from the stored sample on restore).
@@ -94,6 +100,8 @@ export interface DetectorTuning {
   novelty: NoveltyTuning;
   /** The novelty member reports a window when 1 - similarity exceeds this, per sensitivity. */
   noveltyThreshold: Record<Sensitivity, number>;
+  /** One companion novelty member at novelty.vigilanceScale + each of these (none: the member alone). */
+  companionScaleOffsets: readonly number[];
 }
 
 export const TUNING: Readonly<DetectorTuning> = {
@@ -118,6 +126,7 @@ export const TUNING: Readonly<DetectorTuning> = {
     maskSteps: 200,
   },
   noveltyThreshold: { low: 0.45, medium: 0.3, high: 0.2 },
+  companionScaleOffsets: [0.08, -0.04],
 };
 
 export interface SeriesDetectorState {
@@ -132,10 +141,17 @@ export interface SeriesDetectorState {
   forest?: { member: ForestMemberState; likelihood: AnomalyLikelihoodState; spike: AnomalyLikelihoodState };
   /** Present under the novelty method only (absent in snapshots taken before it: the member starts anew). */
   novelty?: NoveltyMemberState;
+  /** The companion novelty members, in companionScaleOffsets' order (absent in snapshots taken before them: they start anew). */
+  companions?: NoveltyMemberState[];
 }
 
 /** The methods of a verdict that is not anomalous: shared, frozen (no array per point). */
 const NO_METHODS: string[] = Object.freeze([]) as unknown as string[];
+
+/** The companion novelty members' tunings: the member's, at their vigilance scales. */
+function companionTunings(tuning: DetectorTuning): NoveltyTuning[] {
+  return tuning.companionScaleOffsets.map((offset) => ({ ...tuning.novelty, vigilanceScale: tuning.novelty.vigilanceScale + offset }));
+}
 
 function forestLikelihood(tuning: DetectorTuning): LikelihoodTuning {
   return { ...tuning.likelihood, minSigma: tuning.forest.minSigma };
@@ -161,6 +177,8 @@ export class SeriesDetector {
   private forest: { member: ForestMember; likelihood: AnomalyLikelihood; spike: AnomalyLikelihood } | null = null;
   /** The adaptive-resonance member; null except under the novelty method. */
   private novelty: NoveltyMember | null = null;
+  /** The novelty members at the companion vigilances; empty except under the novelty method. */
+  private companions: NoveltyMember[] = [];
 
   private constructor(
     private readonly settings: DetectorSettings,
@@ -169,7 +187,10 @@ export class SeriesDetector {
     this.method = settings.method ?? DEFAULT_METHOD;
     this.likelihood = new AnomalyLikelihood(tuning.likelihood);
     this.spike = new AnomalyLikelihood({ ...tuning.likelihood, shortWindow: 1 });
-    if (this.method === 'novelty') this.novelty = new NoveltyMember(tuning.novelty);
+    if (this.method === 'novelty') {
+      this.novelty = new NoveltyMember(tuning.novelty);
+      this.companions = companionTunings(tuning).map((companion) => new NoveltyMember(companion));
+    }
     if (this.method === 'isolation_forest' || this.method === 'ensemble') {
       this.forest = {
         member: new ForestMember(tuning.forest),
@@ -219,7 +240,8 @@ export class SeriesDetector {
     let score = Math.min(1, Math.max(0, Math.log10(Math.max(tail, 1e-300)) / (2 * Math.log10(T.epsilon.medium))));
     let novel = false;
     if (this.novelty) {
-      const novelty = this.novelty.observe(value);
+      let novelty = this.novelty.observe(value);
+      for (const companion of this.companions) novelty = Math.max(novelty, companion.observe(value));
       novel = novelty > T.noveltyThreshold[this.settings.sensitivity];
       if (novel) score = Math.max(score, 0.5 + 0.5 * novelty);
     }
@@ -253,6 +275,7 @@ export class SeriesDetector {
         ? { forest: { member: this.forest.member.snapshot(), likelihood: this.forest.likelihood.snapshot(), spike: this.forest.spike.snapshot() } }
         : {}),
       ...(this.novelty ? { novelty: this.novelty.snapshot() } : {}),
+      ...(this.companions.length > 0 ? { companions: this.companions.map((companion) => companion.snapshot()) } : {}),
     };
   }
 
@@ -276,6 +299,7 @@ export class SeriesDetector {
       detector.forest.member = ForestMember.restore(tuning.forest, undefined, state.n);
     }
     if (detector.novelty) detector.novelty = NoveltyMember.restore(tuning.novelty, state.novelty);
+    if (detector.novelty) detector.companions = companionTunings(tuning).map((companion, index) => NoveltyMember.restore(companion, state.companions?.[index]));
     return detector;
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.js';
 import type { Db, Executor, Tx } from '../storage/database.js';
+import type { ApplyLease } from './apply.lease.js';
 import type { ConsumerPositionsRepository } from './consumer-positions.repository.js';
 import { ConsumerCursor, type ConsumerMode, type ConsumerRuntime, type FailedStep } from './consumer-runtime.js';
 import type { IngestKind } from './ingest-log.items.js';
@@ -50,6 +51,8 @@ export interface ApplyDependencies {
   log: IngestLogRepository;
   clock: Clock;
   logger: { log(message: string): void; error(message: unknown, text: string): void };
+  /** On a store several replicas share (Postgres): the lease that says which of them runs the consumer; null: this process alone. */
+  lease: ApplyLease | null;
 }
 
 // Entries committed by another replica are noticed within this long.
@@ -75,9 +78,20 @@ export class ApplyMode implements ConsumerMode {
     private readonly deps: ApplyDependencies,
   ) {}
 
-  async step(): Promise<number> {
+  async step(): Promise<number | FailedStep> {
+    if (this.deps.lease !== null && !(await this.deps.lease.holds())) {
+      // Another replica runs the consumer: try again on the poll, not on this process's commits;
+      // should the lease come back, the position may have moved meanwhile.
+      this.cursor.forget();
+      return { waitMs: APPLY_POLL_INTERVAL_MS, wakeable: false };
+    }
     await this.drain();
     return APPLY_POLL_INTERVAL_MS;
+  }
+
+  /** Lets the consumer's lease go, if any (at shutdown, after the last step). */
+  async release(): Promise<void> {
+    await this.deps.lease?.release().catch(() => undefined);
   }
 
   failed(error: unknown): FailedStep {

@@ -19,9 +19,6 @@ export const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payl
  */
 export const POSTGRES_ROWS_PER_STATEMENT = 1000;
 const APPEND_LOCK_KEY = 7_021_977;
-// SQLSTATEs saying the flush barrier cannot be used by this role or server.
-const INSUFFICIENT_PRIVILEGE = '42501';
-const UNDEFINED_FUNCTION = '42883';
 
 /**
  * A row's values in INSERT_COLUMNS order, its id counted from 0: the index in the append of the
@@ -30,9 +27,6 @@ const UNDEFINED_FUNCTION = '42883';
 export type RowValues = readonly [number, ...unknown[]];
 
 export class PostgresLogAppends {
-  /** Whether the flush barrier works on this store, once known. */
-  private barrierAvailable: boolean | undefined;
-
   constructor(private readonly db: Db<IngestLogTables>) {}
 
   /**
@@ -60,67 +54,33 @@ export class PostgresLogAppends {
 
   /**
    * Appends `count` entries held by `rows` (at most POSTGRES_ROWS_PER_STATEMENT) in a transaction
-   * of their own, durably committed when this resolves; returns the first id.
+   * of their own, committed when this resolves; returns the first id.
    *
-   * Two statements. The first is the append in its own implicit transaction: the lock, the id
-   * reservation and the insert run without a round trip to this process in between, and it
-   * commits without waiting for the WAL flush (synchronous_commit off for it alone). The lock is
-   * still released only once the commit is visible, so ids become visible in id order; but it is
-   * held for the statement alone. In a transaction of four round trips (begin, reserve, insert,
-   * commit), each waiting on a busy event loop, and then the flush (~2.6 ms an fdatasync here),
-   * every other replica's commit queued behind it. The second is the flush barrier: it returns
-   * once the WAL up to and past the append's commit is flushed, and the replicas' barriers share
-   * flushes. Only then may the caller acknowledge. A consumer may read the entries before the
-   * barrier returns; what it derives commits synchronously after them in the WAL, so it is never
-   * durable without them.
+   * One statement in its own implicit transaction: the lock, the id reservation and the insert run
+   * without a round trip to this process in between, so the lock is held for the statement and its
+   * commit (the WAL flush, ~2.6 ms an fdatasync on this machine) only. In a transaction of four
+   * round trips (begin, reserve, insert, commit), each waiting on a busy event loop, the lock was
+   * held ~10 ms a commit with three replicas taking single items, and every other replica's commit
+   * queued behind it. (Tried and dropped: committing with synchronous_commit off under the lock and
+   * then waiting for the flush outside it, with a transactional logical message committed
+   * synchronously: the flushes of the replicas could then be shared, but on this 2-core machine the
+   * extra round trip cost more CPU a request than the shared flushes gave back; BENCHMARKS.md.)
    */
   async appendCommitted(rows: readonly RowValues[], count: number): Promise<number> {
     if (rows.length > POSTGRES_ROWS_PER_STATEMENT) throw new Error(`appendCommitted takes at most ${POSTGRES_ROWS_PER_STATEMENT} rows`);
-    const barrier = await this.flushBarrierAvailable();
     // Each row's id is the reserved range's last id less the entries after its run. The CTEs run
-    // once each, in the order they read one another: the setting, the lock, the reservation,
-    // then the rows that read it.
+    // once each, in the order they read one another: the lock, the reservation, then the rows.
     const last = sql`(select last from reserved)`;
     const values = rows.map(([id, ...columns]) => sql`(${last} - ${count - 1 - id}, ${sql.join(columns)})`);
     const inserted = await sql<{ id: number }>`
-      with setting as materialized (select set_config('synchronous_commit', ${barrier ? 'off' : 'on'}, true)),
-      locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY}) from setting),
+      with locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY})),
       reserved as materialized (
         select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${count - 1}) as last
         from locked)
       insert into ingest_log ${sql.raw(INSERT_COLUMNS)} values ${sql.join(values)}
       returning id`.execute(this.db);
-    if (barrier) await this.flushBarrier();
     let lastId = 0;
     for (const row of inserted.rows) lastId = Math.max(lastId, Number(row.id));
     return lastId - count + 1;
-  }
-
-  /**
-   * Returns once the WAL written so far is flushed (and, with synchronous replication, confirmed):
-   * a transactional logical message takes a transaction id and writes a record, so its commit is
-   * a synchronous one that flushes everything before it.
-   */
-  private async flushBarrier(): Promise<void> {
-    await sql`select pg_logical_emit_message(true, 'vigil', 'ingest-log flush')`.execute(this.db);
-  }
-
-  /**
-   * Whether the flush barrier works here: pg_logical_emit_message may be revoked from Vigil's role
-   * (or missing). Tried on the first append; without it appends commit synchronously under the
-   * lock. Any other failure (the store unreachable) is the append's, and the next one tries again.
-   */
-  private async flushBarrierAvailable(): Promise<boolean> {
-    if (this.barrierAvailable !== undefined) return this.barrierAvailable;
-    if (process.env['EXPERIMENT_NO_BARRIER'] === '1') return (this.barrierAvailable = false); // EXPERIMENT
-    try {
-      await this.flushBarrier();
-      this.barrierAvailable = true;
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code !== INSUFFICIENT_PRIVILEGE && code !== UNDEFINED_FUNCTION) throw error;
-      this.barrierAvailable = false;
-    }
-    return this.barrierAvailable;
   }
 }

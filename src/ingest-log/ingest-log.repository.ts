@@ -186,8 +186,8 @@ export class IngestLogRepository {
 
   /**
    * Appends entries in a transaction of their own, durably committed when this resolves (ingest's
-   * group commit). On Postgres the append lock is held for one statement only, not across round
-   * trips and the WAL flush (PostgresLogAppends.appendCommitted). Pass the result to committed().
+   * group commit). On Postgres the append lock is held for one statement and its commit, not
+   * across round trips (PostgresLogAppends.appendCommitted). Pass the result to committed().
    */
   async appendCommitted(entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
     if (entries.length === 0) return undefined;

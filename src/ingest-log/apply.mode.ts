@@ -85,7 +85,7 @@ export class ApplyMode implements ConsumerMode {
       this.cursor.forget();
       return { waitMs: APPLY_POLL_INTERVAL_MS, wakeable: false };
     }
-    await this.drain();
+    await this.drain(true);
     return APPLY_POLL_INTERVAL_MS;
   }
 
@@ -140,7 +140,8 @@ export class ApplyMode implements ConsumerMode {
     }
   }
 
-  private async drain(): Promise<void> {
+  /** Applies batches until none is left. `underLease`: a step of the loop, which goes on only while this process holds the lease. */
+  private async drain(underLease = false): Promise<void> {
     const consumer = this.consumer;
     try {
       for (;;) {
@@ -150,6 +151,9 @@ export class ApplyMode implements ConsumerMode {
         // Shutting down: stop after the batch in flight, the rest waits for the next start
         // (a backlog of a million entries would outlast the shutdown timeout).
         if (applied.exhausted || this.runtime.stopped) break;
+        // A backlog may take longer to drain than the lease lasts: renew it between batches (a
+        // query only when a third of it has passed), and stop should another replica have it.
+        if (underLease && this.deps.lease !== null && !(await this.deps.lease.holds())) break;
         // better-sqlite3 answers synchronously, so awaiting a batch never reaches the
         // event loop: without this, draining a backlog held up every request (and
         // health check) until the last batch, measured at 0.4-0.5 s under load.

@@ -189,4 +189,31 @@ describe('ingest log replicas on Postgres', { skip: !POSTGRES_AVAILABLE && 'no P
     assert.deepEqual([...a.consumer.applied, ...b.consumer.applied].sort((x, y) => x - y), Array.from({ length: 13 }, (_, index) => index + 1));
     assert.equal(await positions.get(name), await log.highestId());
   });
+
+  test('the holder renews its lease while it drains a backlog longer than the lease', async () => {
+    const positions = new ConsumerPositionsRepository(db);
+    const log = new IngestLogRepository(db);
+    const name = 'test-lease-backlog';
+    await positions.ensure(name, clock.now(), await log.highestId());
+    const logger = { log: () => undefined, error: () => undefined };
+    const replica = (owner: string, consumer: SummingConsumer) => {
+      const runtime = new ConsumerRuntime(name, { kinds: consumer.kinds, wakeOn: 'own kinds', lingerMs: 0, sleeper: realTimeSleeper, signal: new IngestLogSignal() });
+      return new ApplyMode(consumer, runtime, { db: runnerDb, positions, log, clock, logger, lease: new ApplyLease(name, owner, positions, clock) });
+    };
+    // Each batch (4 entries) takes half a lease of the clock's time: 20 entries, two and a half leases.
+    const slow = new (class extends SummingConsumer {
+      override async apply(entries: Array<LogEntry<'metric'>>): Promise<void> {
+        await super.apply(entries);
+        clock.advance(APPLY_LEASE_TTL_MS / 2);
+      }
+    })(name);
+    const a = replica('replica-a', slow);
+    const b = replica('replica-b', new SummingConsumer(name));
+    await log.appendCommitted(metrics(Array.from({ length: 20 }, (_, index) => index + 1), clock.now()), clock.now());
+    const started = clock.now();
+    assert.equal(await a.step(), APPLY_POLL_INTERVAL_MS);
+    assert.equal(clock.now() - started, APPLY_LEASE_TTL_MS * 2.5);
+    assert.deepEqual(slow.applied, Array.from({ length: 20 }, (_, index) => index + 1));
+    assert.deepEqual(await b.step(), { waitMs: APPLY_POLL_INTERVAL_MS, wakeable: false }, 'A renewed its lease between batches');
+  });
 });

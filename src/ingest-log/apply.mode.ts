@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.js';
 import type { Db, Executor, Tx } from '../storage/database.js';
+import type { ApplyLease } from './apply.lease.js';
 import type { ConsumerPositionsRepository } from './consumer-positions.repository.js';
 import { ConsumerCursor, type ConsumerMode, type ConsumerRuntime, type FailedStep } from './consumer-runtime.js';
 import type { IngestKind } from './ingest-log.items.js';
@@ -50,6 +51,8 @@ export interface ApplyDependencies {
   log: IngestLogRepository;
   clock: Clock;
   logger: { log(message: string): void; error(message: unknown, text: string): void };
+  /** On a store several replicas share (Postgres): the lease that says which of them runs the consumer; null: this process alone. */
+  lease: ApplyLease | null;
 }
 
 // Entries committed by another replica are noticed within this long.
@@ -75,9 +78,20 @@ export class ApplyMode implements ConsumerMode {
     private readonly deps: ApplyDependencies,
   ) {}
 
-  async step(): Promise<number> {
-    await this.drain();
+  async step(): Promise<number | FailedStep> {
+    if (this.deps.lease !== null && !(await this.deps.lease.holds())) {
+      // Another replica runs the consumer: try again on the poll, not on this process's commits;
+      // should the lease come back, the position may have moved meanwhile.
+      this.cursor.forget();
+      return { waitMs: APPLY_POLL_INTERVAL_MS, wakeable: false };
+    }
+    await this.drain(true);
     return APPLY_POLL_INTERVAL_MS;
+  }
+
+  /** Lets the consumer's lease go, if any (at shutdown, after the last step). */
+  async release(): Promise<void> {
+    await this.deps.lease?.release().catch(() => undefined);
   }
 
   failed(error: unknown): FailedStep {
@@ -126,7 +140,8 @@ export class ApplyMode implements ConsumerMode {
     }
   }
 
-  private async drain(): Promise<void> {
+  /** Applies batches until none is left. `underLease`: a step of the loop, which goes on only while this process holds the lease. */
+  private async drain(underLease = false): Promise<void> {
     const consumer = this.consumer;
     try {
       for (;;) {
@@ -136,6 +151,9 @@ export class ApplyMode implements ConsumerMode {
         // Shutting down: stop after the batch in flight, the rest waits for the next start
         // (a backlog of a million entries would outlast the shutdown timeout).
         if (applied.exhausted || this.runtime.stopped) break;
+        // A backlog may take longer to drain than the lease lasts: renew it between batches (a
+        // query only when a third of it has passed), and stop should another replica have it.
+        if (underLease && this.deps.lease !== null && !(await this.deps.lease.holds())) break;
         // better-sqlite3 answers synchronously, so awaiting a batch never reaches the
         // event loop: without this, draining a backlog held up every request (and
         // health check) until the last batch, measured at 0.4-0.5 s under load.

@@ -42,6 +42,30 @@ export class ConsumerPositionsRepository {
     await executor.updateTable('consumer_positions').set({ position, updated_at: now }).where('consumer', '=', consumer).execute();
   }
 
+  /**
+   * Takes or renews the consumer's lease for `owner` until `expiresAt`, in one statement: true when
+   * `owner` holds it (it was free, expired at `now`, or already `owner`'s).
+   */
+  async acquireLease(consumer: string, owner: string, now: number, expiresAt: number): Promise<boolean> {
+    const held = await this.db
+      .insertInto('consumer_leases')
+      .values({ consumer, owner, expires_at: expiresAt })
+      .onConflict((conflict) =>
+        conflict
+          .column('consumer')
+          .doUpdateSet({ owner, expires_at: expiresAt })
+          .where((eb) => eb.or([eb('consumer_leases.owner', '=', owner), eb('consumer_leases.expires_at', '<', now)])),
+      )
+      .returning('owner')
+      .executeTakeFirst();
+    return held !== undefined;
+  }
+
+  /** Lets `owner`'s lease on the consumer go (another replica may take it at once). */
+  async releaseLease(consumer: string, owner: string): Promise<void> {
+    await this.db.deleteFrom('consumer_leases').where('consumer', '=', consumer).where('owner', '=', owner).execute();
+  }
+
   async all(): Promise<Array<{ consumer: string; position: number; updatedAt: number }>> {
     const rows = await this.db.selectFrom('consumer_positions').select(['consumer', 'position', 'updated_at']).execute();
     return rows.map((row) => ({ consumer: row.consumer, position: Number(row.position), updatedAt: Number(row.updated_at) }));

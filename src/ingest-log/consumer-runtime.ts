@@ -36,8 +36,12 @@ export interface FailedStep {
 
 /** A mode: the work of one step, and what a failed step means. */
 export interface ConsumerMode {
-  /** One step; resolves how long to wait before the next (0: at once; a wake-up ends the wait early). */
-  step(): Promise<number>;
+  /**
+   * One step; resolves how long to wait before the next (0: at once; a wake-up ends the wait
+   * early), or a wait and whether a wake-up may end it (a replica that does not hold the consumer
+   * waits its poll whatever it commits).
+   */
+  step(): Promise<number | FailedStep>;
   /** The step threw (the runtime was not stopping): log once per streak, forget what must be reloaded. */
   failed(error: unknown): FailedStep;
 }
@@ -195,7 +199,9 @@ export class ConsumerRuntime {
       let wakeable = true;
       try {
         // A step queued behind an exclusive run does not start once the runtime stops.
-        waitMs = await this.exclusively(() => (this.stopping ? Promise.resolve(0) : mode.step()));
+        const next = await this.exclusively(() => (this.stopping ? Promise.resolve(0) : mode.step()));
+        if (typeof next === 'number') waitMs = next;
+        else ({ waitMs, wakeable } = next);
       } catch (error) {
         if (this.stopping) break;
         ({ waitMs, wakeable } = mode.failed(error));

@@ -7,6 +7,7 @@ import type { IngestKind } from './ingest-log.items.js';
 import type { IngestLogTable, IngestLogTables } from './ingest-log.tables.js';
 import { logEntryOf, type LogEntry, type NewLogEntry } from './log-entry.js';
 import { RecentEntries } from './recent-entries.js';
+import { INSERT_COLUMNS, POSTGRES_ROWS_PER_STATEMENT, PostgresLogAppends } from './ingest-log.postgres.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf } from '../config/memory-budget.js';
@@ -26,20 +27,12 @@ export interface AppendedEntries {
  * read that needs one entry of a run loads and splits.
  */
 export const INGEST_LOG_RUN_ENTRIES = 1000;
-// Serialises appends on Postgres so ids become visible in id order: a consumer
-// that has read up to id N can never later find a smaller id committed.
-const APPEND_LOCK_KEY = 7_021_977;
 // SQLite appends bind this many rows per statement call: one call per row spent
 // as much time crossing into the native binding as inserting (measured ~30 %
 // less per row at 64 than at 1); larger statements gained nothing more. Runs of
 // one entry (analytics, one user per item) still come in such numbers.
 const SQLITE_ROWS_PER_CALL = 64;
 const COLUMNS = 9;
-// Postgres appends insert at most this many rows per statement (9 parameters a row, under the
-// protocol's 65,535). A 1000-point batch is one row; only one-entry runs (analytics, one user
-// per item) come in such numbers.
-const POSTGRES_ROWS_PER_STATEMENT = 1000;
-const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payload, entry_count, event_times, payload_length)';
 // Entries a query reading runs back fetches at most (in whole rows, estimated from the
 // rows read so far): pages of thousand-entry runs stay a few rows, pages of one-entry
 // rows (analytics, one user per item) grow to thousands of rows rather than 64.
@@ -127,6 +120,8 @@ export class IngestLogRepository {
    */
   private readonly lastIdOfKind = new Map<IngestKind, number>();
   private anyKindThrough: number | undefined;
+  /** Postgres: its appends (ingest-log.postgres.ts). */
+  private readonly postgresAppends: PostgresLogAppends | undefined;
 
   /** `config`: its memory budget sizes the window of recent entries (without one, the default budget's). */
   constructor(
@@ -134,6 +129,7 @@ export class IngestLogRepository {
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
   ) {
     this.postgres = isPostgres(db);
+    if (this.postgres) this.postgresAppends = new PostgresLogAppends(db);
     const connection = rawSqliteOf(db);
     if (connection) {
       const insert = (rows: number) => connection.prepare(`insert into ingest_log ${INSERT_COLUMNS} values ${Array(rows).fill(`(${Array(COLUMNS).fill('?').join(', ')})`).join(', ')}`);
@@ -160,7 +156,7 @@ export class IngestLogRepository {
     const runs = runsOf(entries);
     // The hottest write of the service gets a fast path per store. SQLite: two statements
     // prepared once (64 rows, 1 row), run on the connection that holds Kysely's open
-    // transaction. Postgres: one unnest() insert with array parameters.
+    // transaction. Postgres: multi-row VALUES under the append lock (ingest-log.postgres.ts).
     if (this.sqlite) {
       const { insertOne, insertMany, parameters, lastAssignedId } = this.sqlite;
       // This connection is the only writer and holds the write lock: no other id can come between.
@@ -183,22 +179,23 @@ export class IngestLogRepository {
       }
       return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
     }
-    if (!this.postgres) throw new Error('IngestLogRepository needs a store opened by openDatabase()');
-    // One round trip takes the append lock and reserves the whole id range: the lock makes this
-    // the only use of the sequence until commit (the materialised CTE is read, taking the lock,
-    // before setval runs).
-    const reserved = await sql<{ last: number }>`
-      with locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY}))
-      select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${entries.length - 1}) as last
-      from locked`.execute(trx);
-    const firstId = Number(reserved.rows[0]!.last) - entries.length + 1;
-    // Rows as VALUES with one parameter per column: the unnest() of array parameters this
-    // replaced made pg quote every payload into an array literal and the server parse it back,
-    // 94 ms against 27 ms for a commit of five 1000-entry runs on this machine.
-    for (let next = 0; next < runs.length; next += POSTGRES_ROWS_PER_STATEMENT) {
-      const rows = runs.slice(next, next + POSTGRES_ROWS_PER_STATEMENT).map((run) => sql`(${sql.join(runRow(entries, payloads, run, firstId, receivedAt))})`);
-      await sql`insert into ingest_log ${sql.raw(INSERT_COLUMNS)} values ${sql.join(rows)}`.execute(trx);
-    }
+    if (!this.postgresAppends) throw new Error('IngestLogRepository needs a store opened by openDatabase()');
+    const firstId = await this.postgresAppends.appendInTransaction(trx, runs.map((run) => runRow(entries, payloads, run, 0, receivedAt)), entries.length);
+    return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
+  }
+
+  /**
+   * Appends entries in a transaction of their own, durably committed when this resolves (ingest's
+   * group commit). On Postgres the append lock is held for one statement and its commit, not
+   * across round trips (PostgresLogAppends.appendCommitted). Pass the result to committed().
+   */
+  async appendCommitted(entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
+    if (entries.length === 0) return undefined;
+    const runs = runsOf(entries);
+    // SQLite, or more rows than one statement takes: a transaction around append().
+    if (!this.postgresAppends || runs.length > POSTGRES_ROWS_PER_STATEMENT) return this.db.transaction().execute((trx) => this.append(trx, entries, receivedAt));
+    const payloads = entries.map((entry) => entry.json ?? JSON.stringify(entry.item));
+    const firstId = await this.postgresAppends.appendCommitted(runs.map((run) => runRow(entries, payloads, run, 0, receivedAt)), entries.length);
     return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
   }
 

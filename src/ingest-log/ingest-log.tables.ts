@@ -38,8 +38,16 @@ export interface ConsumerPositionTable {
   updated_at: number;
 }
 
+/** Which replica runs an apply consumer on a shared store, until when (ApplyLease). */
+export interface ConsumerLeaseTable {
+  consumer: string;
+  owner: string;
+  expires_at: number;
+}
+
 /** The ingest log's tables (migrations in ./migrations). */
 export interface IngestLogTables {
   ingest_log: IngestLogTable;
   consumer_positions: ConsumerPositionTable;
+  consumer_leases: ConsumerLeaseTable;
 }

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import type { Db, Tx } from '../storage/database.js';
-import { DATABASE } from '../storage/database.provider.js';
+import { DATABASE, isPostgres } from '../storage/database.provider.js';
+import { ApplyLease } from './apply.lease.js';
 import { APPLY_LINGER_MS, ApplyMode, type DerivedStateConsumer } from './apply.mode.js';
 import { ConsumerPositionsRepository } from './consumer-positions.repository.js';
 import { ConsumerRuntime, realTimeSleeper } from './consumer-runtime.js';
@@ -42,7 +45,8 @@ export class IngestLogSignal {
 /**
  * Hosts the *apply* consumers (SLA, anomalies, analytics): one ConsumerRuntime in apply mode per
  * registered DerivedStateConsumer (apply.mode.ts), woken by commits of its kinds after a 50 ms
- * linger and polling every second for other replicas' commits. Started once every module has
+ * linger and polling every second for other replicas' commits. On Postgres each consumer runs on
+ * the replica that holds its lease (apply.lease.ts); the others poll for the lease. Started once every module has
  * registered its consumers; stopped at shutdown, after the batch in flight.
  */
 @Injectable()
@@ -51,6 +55,10 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   private readonly runtimes = new Map<DerivedStateConsumer, { runtime: ConsumerRuntime; mode: ApplyMode }>();
   private started = false;
   private stopped = false;
+  /** Several replicas may share the store (Postgres): each apply consumer runs where its lease is held. */
+  private readonly shared: boolean;
+  /** This process, as the holder of apply consumers' leases. */
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     @Inject(DATABASE) private readonly db: Db,
@@ -59,7 +67,9 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
     private readonly registry: ConsumerRegistry,
     private readonly signal: IngestLogSignal,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.shared = isPostgres(db);
+  }
 
   async register(consumer: DerivedStateConsumer): Promise<void> {
     await this.positions.ensure(consumer.name, this.clock.now());
@@ -71,7 +81,8 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
       sleeper: realTimeSleeper,
       signal: this.signal,
     });
-    const mode = new ApplyMode(consumer, runtime, { db: this.db, positions: this.positions, log: this.log, clock: this.clock, logger: this.logger });
+    const lease = this.shared ? new ApplyLease(consumer.name, this.owner, this.positions, this.clock) : null;
+    const mode = new ApplyMode(consumer, runtime, { db: this.db, positions: this.positions, log: this.log, clock: this.clock, logger: this.logger, lease });
     this.runtimes.set(consumer, { runtime, mode });
     if (this.started) runtime.start(mode);
   }
@@ -112,5 +123,6 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await Promise.all([...this.runtimes.values()].map(({ runtime }) => runtime.stop()));
+    await Promise.all([...this.runtimes.values()].map(({ mode }) => mode.release()));
   }
 }

@@ -3,24 +3,22 @@ import { describe, test } from 'node:test';
 import { Clock } from '../common/clock.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
-import type { Db } from '../storage/database.js';
 import type { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
 import type { NewLogEntry } from '../ingest-log/log-entry.js';
 import { IngestLogSignal } from '../ingest-log/log-consumers.js';
 import { GroupCommitter } from './group-committer.js';
 
-/** A store whose transactions commit whatever was appended, counting entries. */
+/** A log whose appends commit whatever was appended, counting entries. */
 function committer(): { committer: GroupCommitter; committed: () => number } {
   let committed = 0;
-  const db = { transaction: () => ({ execute: <T>(work: (trx: unknown) => Promise<T>) => work({}) }) } as unknown as Db;
   const log = {
-    append: (_trx: unknown, entries: readonly NewLogEntry[]) => {
+    appendCommitted: (entries: readonly NewLogEntry[]) => {
       committed += entries.length;
       return Promise.resolve(undefined);
     },
     committed: () => undefined,
   } as unknown as IngestLogRepository;
-  return { committer: new GroupCommitter(db, log, new IngestLogSignal(), new VigilMetrics(), new Clock()), committed: () => committed };
+  return { committer: new GroupCommitter(log, new IngestLogSignal(), new VigilMetrics(), new Clock()), committed: () => committed };
 }
 
 const entries = (count: number): NewLogEntry[] => Array.from({ length: count }, () => ({ kind: 'metric', eventTime: 0, userId: null, item: { name: 'm', value: 1, type: 'gauge', timestamp: 0, tags: {} } }));

@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { requestContext } from '../common/request-context.js';
 import { HttpExceptionWithHeaders } from '../common/error.filter.js';
 import { VigilMetrics } from '../common/vigil.metrics.js';
-import type { Db } from '../storage/database.js';
 import type { IngestKind } from '../ingest-log/ingest-log.items.js';
-import { DATABASE } from '../storage/database.provider.js';
 import { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
 import { type NewLogEntry } from '../ingest-log/log-entry.js';
 import { IngestLogSignal } from '../ingest-log/log-consumers.js';
@@ -51,7 +49,6 @@ export class GroupCommitter {
   private readonly logger = new Logger('GroupCommitter');
 
   constructor(
-    @Inject(DATABASE) private readonly db: Db,
     private readonly log: IngestLogRepository,
     private readonly signal: IngestLogSignal,
     private readonly metrics: VigilMetrics,
@@ -89,7 +86,7 @@ export class GroupCommitter {
       this.waitingEntries = 0;
       const started = performance.now();
       try {
-        const appended = await this.db.transaction().execute((trx) => this.log.append(trx, entriesOf(group), this.clock.now()));
+        const appended = await this.log.appendCommitted(entriesOf(group), this.clock.now());
         this.log.committed(appended);
         this.metrics.commitDuration.observe((performance.now() - started) / 1000);
         this.metrics.commitEntries.observe(count);

@@ -1,5 +1,5 @@
 import type { BenchOptions, BenchRow, BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, peakResidentMebibytes, round, startBareFastify, startVigil, waitForConsumers, type LoadResult, metricsBody, median } from './bench-support.js';
+import { BENCH_KEY, load, peakResidentMebibytes, processCpuSeconds, round, startBareFastify, startVigil, waitForConsumers, type LoadResult, metricsBody, median } from './bench-support.js';
 
 const SECONDS = 5;
 
@@ -42,6 +42,27 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
     vigilLogBatch: [],
   };
   const batchRounds = new Map<number, BatchRounds>(BATCH_CONNECTIONS.map((connections) => [connections, { bare: [], vigil: [], previous: [] }]));
+  /**
+   * Per batch round: the server's CPU µs a point from the start of the load until its consumers had
+   * applied everything (what it defers past the load is counted too, unlike the load's own figure).
+   */
+  const untilAppliedMicroseconds = new Map<string, number[]>();
+  const loadUntilApplied = async (server: { url: string; process: { pid?: number } }, key: string, connections: number, options: { headers?: Record<string, string>; serverPid?: number }) => {
+    const cpuBefore = processCpuSeconds(server.process.pid);
+    const result = await load(server.url, '/ingest/metrics', batch, { connections, seconds: SECONDS, ...options });
+    const caughtUp = await waitForConsumers(server.url);
+    const cpuAfter = processCpuSeconds(server.process.pid);
+    if (cpuBefore !== undefined && cpuAfter !== undefined && result.requestsPerSecond > 0) {
+      const list = untilAppliedMicroseconds.get(`${key}/${connections}`) ?? [];
+      list.push(((cpuAfter - cpuBefore) * 1e6) / (result.requestsPerSecond * 1000 * SECONDS));
+      untilAppliedMicroseconds.set(`${key}/${connections}`, list);
+    }
+    return { result, caughtUp };
+  };
+  const untilApplied = (key: string, connections: number) => {
+    const list = untilAppliedMicroseconds.get(`${key}/${connections}`);
+    return list === undefined ? '' : `; ${round(median(list), 1)} µs a point until its consumers had applied the round`;
+  };
   /** Per batch round at 10 connections: how long the consumers took, after the load stopped, to apply all of it. */
   const catchUpSeconds: number[] = [];
   let sustainedRound: { result: LoadResult; catchUpSeconds: number } | undefined;
@@ -56,13 +77,10 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
       for (const connections of BATCH_CONNECTIONS) {
         const batches = batchRounds.get(connections)!;
         batches.bare.push(await load(bare.url, '/ingest/metrics', batch, { connections, seconds: SECONDS, ...bareOptions }));
-        batches.vigil.push(await load(vigil.url, '/ingest/metrics', batch, { connections, seconds: SECONDS, ...vigilOptions }));
-        const caughtUp = await waitForConsumers(vigil.url);
-        if (connections === BATCH_CONNECTIONS[0]) catchUpSeconds.push(caughtUp);
-        if (previous) {
-          batches.previous.push(await load(previous.url, '/ingest/metrics', batch, { connections, seconds: SECONDS, ...previousOptions }));
-          await waitForConsumers(previous.url);
-        }
+        const vigilRound = await loadUntilApplied(vigil, 'vigil', connections, vigilOptions);
+        batches.vigil.push(vigilRound.result);
+        if (connections === BATCH_CONNECTIONS[0]) catchUpSeconds.push(vigilRound.caughtUp);
+        if (previous) batches.previous.push((await loadUntilApplied(previous, 'previous', connections, previousOptions)).result);
       }
       rounds.vigilLogBatch.push(await load(vigil.url, '/ingest/logs', logBatch, { connections: 10, seconds: SECONDS, ...vigilOptions }));
     }
@@ -116,7 +134,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
           value: round(batches.previous!.requestsPerSecond * 1000, 0),
           unit: 'points/s',
           ratio: round(batches.previous!.requestsPerSecond / batches.bare.requestsPerSecond),
-          note: `this build / previous: ${round(batches.vigil.requestsPerSecond / batches.previous!.requestsPerSecond)}${cpu(batches.previous!, 1000, 'point')}`,
+          note: `this build / previous: ${round(batches.vigil.requestsPerSecond / batches.previous!.requestsPerSecond)}${cpu(batches.previous!, 1000, 'point')}${untilApplied('previous', connections)}`,
         };
       }),
     ];
@@ -132,7 +150,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
           unit: 'points/s',
           ratio: round(batches.vigil.requestsPerSecond / batches.bare.requestsPerSecond),
           target: 'ratio ≥ 0.25',
-          note: `p99 ${batches.vigil.p99Ms} ms${cpu(batches.vigil, 1000, 'point')}; anomaly detection and re-exposition of every point share the process${failures(batches.vigil)}`,
+          note: `p99 ${batches.vigil.p99Ms} ms${cpu(batches.vigil, 1000, 'point')}${untilApplied('vigil', connections)}; anomaly detection and re-exposition of every point share the process${failures(batches.vigil)}`,
         },
       ];
     });

@@ -77,7 +77,14 @@ interface BatchInFlight {
 export class AnomalyDetectionConsumer implements DerivedStateConsumer {
   readonly name = ANOMALY_CONSUMER;
   readonly kinds = ANOMALY_KINDS;
-  readonly batchSize = 5000;
+  /**
+   * A batch's cost on the event loop is mostly per round trip (its read, the thread's answer, its
+   * transaction), not per point: at 5,000 the consumer applied about half of what 1000-point batch
+   * ingest appended, fell out of the window of recent entries within a second and then read every
+   * entry back from the store (parsing its JSON again). At 20,000 it keeps up (lag under 0.6 s).
+   * Its transaction writes per series, not per point; the batch holds at most ~4 MiB of items.
+   */
+  readonly batchSize = 20_000;
 
   private readonly settings: DetectorSettings;
   private readonly policy: DetectionPolicy;

@@ -31,8 +31,17 @@ const sortedTagNames = new KeyOrderMemo((names) => names.sort());
  */
 export function seriesIdentity(source: SeriesSource, metric: string, tags: Tags): string[] {
   if (source === 'request') return ['r', tags['service'] ?? ''];
-  const identity = ['m', metric];
-  for (const name of sortedTagNames.of(tags)) identity.push(name, tags[name]!);
+  // Sized once: growing ['m', metric] by push copied its elements into a new, larger store
+  // (~300 bytes of garbage a point under 1000-point batches, the anomaly consumer's largest).
+  const names = sortedTagNames.of(tags);
+  const identity = new Array<string>(2 + 2 * names.length);
+  identity[0] = 'm';
+  identity[1] = metric;
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index]!;
+    identity[2 + 2 * index] = name;
+    identity[3 + 2 * index] = tags[name]!;
+  }
   return identity;
 }
 

@@ -8,7 +8,7 @@ import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
 import type { IngestOutcome } from './ingest.types.js';
 import { BatchPosition, userIdOf, validateItem } from './ingest.validation.js';
-import { itemJson } from './item-json.js';
+import { itemsJson } from './item-json.js';
 
 const MAX_REPORTED_ERRORS = 100;
 
@@ -23,11 +23,23 @@ export interface IngestOptions {
    * such as Elasticsearch's bulk API; the batch is bounded by VIGIL_MAX_BATCH anyway).
    */
   everyError?: boolean;
+  /**
+   * The raw items are the caller's to give away: freshly decoded values that it neither keeps
+   * nor changes afterwards (a parsed JSON body). An item already in stored form is then stored
+   * and shared with the consumers as it is, not copied. Not for items an intake keeps or reuses.
+   */
+  ownedItems?: boolean;
 }
 
-/** The log entry of a validated item of `kind`. */
-function newEntry<Kind extends IngestKind>(kind: Kind, item: ItemByKind[Kind]): NewLogEntry<Kind> {
-  return { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: itemJson(kind, item) };
+/** The log entries of validated items of `kind`, with their JSON (written for the whole batch at once). */
+function newEntries<Kind extends IngestKind>(kind: Kind, items: ReadonlyArray<ItemByKind[Kind]>): NewLogEntry[] {
+  const texts = itemsJson(kind, items);
+  const entries: NewLogEntry[] = new Array<NewLogEntry>(items.length);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]!;
+    entries[index] = { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: texts[index] } as NewLogEntry;
+  }
+  return entries;
 }
 
 /**
@@ -63,13 +75,12 @@ export class IngestService {
     const now = this.clock.now();
     const bounds = { now, oldest: this.hooks.oldestAccepted(kind, now) };
     const items: Array<ItemByKind[typeof kind]> = [];
-    const entries: NewLogEntry[] = [];
     const errors: IngestOutcome['errors'] = [];
     let rejected = 0;
     const position = new BatchPosition(batchName);
     for (let index = 0; index < rawItems.length; index++) {
       position.index = index;
-      const verdict = validateItem(kind, rawItems[index], position, bounds);
+      const verdict = validateItem(kind, rawItems[index], position, bounds, options.ownedItems === true);
       if ('error' in verdict) {
         if (options.upToFirstInvalid) {
           // The items after it are not looked at, and count as rejected with it.
@@ -82,13 +93,12 @@ export class IngestService {
         continue;
       }
       items.push(verdict.item);
-      entries.push(newEntry(kind, verdict.item));
     }
     if (items.length === 0) {
       this.metrics.ingestedItems.inc({ kind, outcome: 'rejected' }, rejected);
       return { accepted: 0, rejected, errors };
     }
-    await this.committer.append(entries);
+    await this.committer.append(newEntries(kind, items));
     this.metrics.ingestedItems.inc({ kind, outcome: 'accepted' }, items.length);
     if (rejected > 0) this.metrics.ingestedItems.inc({ kind, outcome: 'rejected' }, rejected);
     this.hooks.committed(kind, items);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { itemJson, METRIC_FAST_PATH } from './item-json.js';
+import { itemJson, itemsJson, METRIC_FAST_PATH } from './item-json.js';
 import { keyStringProblem } from '../common/key-string.js';
 import { validateItem } from './ingest.validation.js';
 
@@ -53,4 +53,27 @@ test('other kinds are written by JSON.stringify', () => {
   const verdict = validateItem('log', { message: 'a "quoted" line', level: 'warn', timestamp: 1767225600007, attributes: { nested: { depth: [1, 2] } } }, 'logs[0]', { now: NOW });
   assert.ok('item' in verdict);
   assert.equal(itemJson('log', verdict.item), JSON.stringify(verdict.item));
+});
+
+test('a batch of validated metric items is written item by item exactly as JSON.stringify writes each', () => {
+  const boundaryLike = fc.constantFrom('},{"name":', '"},{"name":"', '}\n{', ',');
+  const tagValue = fc.oneof(awkwardString, boundaryLike);
+  const batchItem = fc.record(
+    {
+      name: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.:-]{0,12}$/),
+      value: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()),
+      type: fc.constantFrom('gauge', 'count', 'distribution'),
+      timestamp: fc.integer({ min: 946_684_800_000, max: NOW }),
+      tags: fc.dictionary(fc.oneof(awkwardString, boundaryLike).filter((key) => key.length > 0), tagValue, { maxKeys: 4 }),
+      unit: awkwardString,
+    },
+    { requiredKeys: ['name', 'value'] },
+  );
+  fc.assert(
+    fc.property(fc.array(batchItem, { minLength: 0, maxLength: 12 }), (raws) => {
+      const items = raws.map((raw) => validateItem('metric', raw, 'metrics[0]', { now: NOW })).flatMap((verdict) => ('item' in verdict ? [verdict.item] : []));
+      assert.deepEqual(itemsJson('metric', items), items.map((item) => JSON.stringify(item)));
+    }),
+    { numRuns: 3_000 },
+  );
 });

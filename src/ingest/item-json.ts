@@ -45,3 +45,39 @@ export const METRIC_FAST_PATH = storedOrder(ITEM_SHAPES.metric).map((name) => `$
 export function itemJson<Kind extends IngestKind>(kind: Kind, item: ItemByKind[Kind]): string {
   return kind === 'metric' && METRIC_FAST_PATH ? metricJson(item as MetricItem) : JSON.stringify(item);
 }
+
+/** Where one metric item ends and the next begins in JSON.stringify's text of an array of them. */
+const METRIC_BOUNDARY = '},{"name":';
+
+/**
+ * The JSON of each validated item of `items`, as itemJson writes it. For metrics: one
+ * JSON.stringify of the whole array, cut at the items' boundaries into slices of that one text
+ * (V8 keeps a slice as a reference into it, not a copy). Per item, metricJson's template built
+ * a tree of a dozen short strings (~0.9 KB of garbage a point, the largest allocation of a
+ * 1000-point batch); this allocates the array's text and a small slice a point.
+ *
+ * The boundaries are exact: every stored metric item starts with its name (stored order,
+ * METRIC_FAST_PATH), tags hold strings only and a histogram numbers, and inside a JSON string
+ * a quote is escaped, so `},{"name":` occurs in the text between two items and nowhere else.
+ * Should the count of boundaries ever differ, each item is written on its own.
+ */
+export function itemsJson<Kind extends IngestKind>(kind: Kind, items: ReadonlyArray<ItemByKind[Kind]>): string[] {
+  const texts: string[] = new Array<string>(items.length);
+  if (kind === 'metric' && METRIC_FAST_PATH && items.length > 1) {
+    const text = JSON.stringify(items);
+    let from = 1;
+    let index = 0;
+    for (; index < items.length - 1; index++) {
+      const boundary = text.indexOf(METRIC_BOUNDARY, from);
+      if (boundary === -1) break;
+      texts[index] = text.slice(from, boundary + 1);
+      from = boundary + 2;
+    }
+    if (index === items.length - 1 && text.indexOf(METRIC_BOUNDARY, from) === -1) {
+      texts[index] = text.slice(from, text.length - 1);
+      return texts;
+    }
+  }
+  for (let index = 0; index < items.length; index++) texts[index] = itemJson(kind, items[index]!);
+  return texts;
+}

@@ -49,7 +49,8 @@ export class IngestController {
   private async take(endpoint: JsonEndpoint, body: unknown): Promise<JsonIngestResult> {
     const rawItems = decodeJsonBatch(endpoint, body, this.config.http.maxBatch);
     const { field, kind } = JSON_ENDPOINTS[endpoint];
-    return jsonAnswer(await this.ingest.ingestItems(kind, rawItems, field));
+    // The parsed body is this request's alone: items already in stored form are kept as they are.
+    return jsonAnswer(await this.ingest.ingestItems(kind, rawItems, field, { ownedItems: true }));
   }
 
   @Post('metrics')

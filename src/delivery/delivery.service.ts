@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock.js';
+import { newLeaseOwner } from '../common/lease-owner.js';
 import { UserErasure } from '../common/user-erasure.js';
 import { secretsOf, type AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -47,7 +46,7 @@ export interface DeadLetterListing {
 export class DeliveryService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Delivery');
   private readonly queues = new Map<string, DestinationQueue>();
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly owner = newLeaseOwner();
   /** A test may shorten the real-time grace given to in-flight requests at shutdown. */
   shutdownGraceMs: number;
 

@@ -19,6 +19,11 @@ export const INSERT_COLUMNS = '(id, kind, received_at, event_time, user_id, payl
  */
 export const POSTGRES_ROWS_PER_STATEMENT = 1000;
 const APPEND_LOCK_KEY = 7_021_977;
+/** A CTE `locked` that takes the append lock (materialised: read once, before what reads it). */
+const APPEND_LOCK = sql`locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY}))`;
+/** Reserves `count` ids after the lock is taken (it reads `locked`); selects `last`, the range's last id. */
+const reserveIds = (count: number) =>
+  sql<{ last: number }>`select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${count - 1}) as last from locked`;
 
 /**
  * A row's values in INSERT_COLUMNS order, its id counted from 0: the index in the append of the
@@ -37,10 +42,7 @@ export class PostgresLogAppends {
     // One round trip takes the append lock and reserves the whole id range: the lock makes this
     // the only use of the sequence until commit (the materialised CTE is read, taking the lock,
     // before setval runs).
-    const reserved = await sql<{ last: number }>`
-      with locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY}))
-      select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${count - 1}) as last
-      from locked`.execute(trx);
+    const reserved = await sql<{ last: number }>`with ${APPEND_LOCK} ${reserveIds(count)}`.execute(trx);
     const firstId = Number(reserved.rows[0]!.last) - count + 1;
     // Rows as VALUES with one parameter per column: the unnest() of array parameters this
     // replaced made pg quote every payload into an array literal and the server parse it back,
@@ -73,10 +75,7 @@ export class PostgresLogAppends {
     const last = sql`(select last from reserved)`;
     const values = rows.map(([id, ...columns]) => sql`(${last} - ${count - 1 - id}, ${sql.join(columns)})`);
     const inserted = await sql<{ id: number }>`
-      with locked as materialized (select pg_advisory_xact_lock(${APPEND_LOCK_KEY})),
-      reserved as materialized (
-        select setval(pg_get_serial_sequence('ingest_log', 'id'), nextval(pg_get_serial_sequence('ingest_log', 'id')) + ${count - 1}) as last
-        from locked)
+      with ${APPEND_LOCK}, reserved as materialized (${reserveIds(count)})
       insert into ingest_log ${sql.raw(INSERT_COLUMNS)} values ${sql.join(values)}
       returning id`.execute(this.db);
     let lastId = 0;

@@ -8,7 +8,7 @@ import type { IngestLogTables } from './ingest-log.tables.js';
 import type { LogEntry, NewLogEntry } from './log-entry.js';
 import { forEachEntryOf, pushEntriesOfRun, type StoredRun } from './stored-run.read.js';
 import { RecentEntries } from './recent-entries.js';
-import { INSERT_COLUMNS, POSTGRES_ROWS_PER_STATEMENT, PostgresLogAppends } from './ingest-log.postgres.js';
+import { INSERT_COLUMNS, POSTGRES_ROWS_PER_STATEMENT, PostgresLogAppends, type RowValues } from './ingest-log.postgres.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf } from '../config/memory-budget.js';
@@ -84,6 +84,16 @@ function runRow(entries: readonly NewLogEntry[], payloads: readonly string[], ru
   return [firstId + run.end - 1, first.kind, receivedAt, first.eventTime, first.userId, payload, count, eventTimes, payloadLength] as const;
 }
 
+/** The stored JSON of each entry: the text ingest wrote for it, else its item's. */
+function payloadsOf(entries: readonly NewLogEntry[]): string[] {
+  return entries.map((entry) => entry.json ?? JSON.stringify(entry.item));
+}
+
+/** The rows of `runs` with ids counted from 0, as PostgresLogAppends takes them. */
+function postgresRows(entries: readonly NewLogEntry[], payloads: readonly string[], runs: readonly Run[], receivedAt: number): RowValues[] {
+  return runs.map((run) => runRow(entries, payloads, run, 0, receivedAt));
+}
+
 @Injectable()
 export class IngestLogRepository {
   private readonly postgres: boolean;
@@ -139,7 +149,7 @@ export class IngestLogRepository {
    */
   async append(trx: Tx<IngestLogTables>, entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
     if (entries.length === 0) return undefined;
-    const payloads = entries.map((entry) => entry.json ?? JSON.stringify(entry.item));
+    const payloads = payloadsOf(entries);
     const runs = runsOf(entries);
     // The hottest write of the service gets a fast path per store. SQLite: two statements
     // prepared once (64 rows, 1 row), run on the connection that holds Kysely's open
@@ -167,7 +177,7 @@ export class IngestLogRepository {
       return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
     }
     if (!this.postgresAppends) throw new Error('IngestLogRepository needs a store opened by openDatabase()');
-    const firstId = await this.postgresAppends.appendInTransaction(trx, runs.map((run) => runRow(entries, payloads, run, 0, receivedAt)), entries.length);
+    const firstId = await this.postgresAppends.appendInTransaction(trx, postgresRows(entries, payloads, runs, receivedAt), entries.length);
     return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
   }
 
@@ -178,11 +188,13 @@ export class IngestLogRepository {
    */
   async appendCommitted(entries: readonly NewLogEntry[], receivedAt: number): Promise<AppendedEntries | undefined> {
     if (entries.length === 0) return undefined;
-    const runs = runsOf(entries);
     // SQLite, or more rows than one statement takes: a transaction around append().
-    if (!this.postgresAppends || runs.length > POSTGRES_ROWS_PER_STATEMENT) return this.db.transaction().execute((trx) => this.append(trx, entries, receivedAt));
-    const payloads = entries.map((entry) => entry.json ?? JSON.stringify(entry.item));
-    const firstId = await this.postgresAppends.appendCommitted(runs.map((run) => runRow(entries, payloads, run, 0, receivedAt)), entries.length);
+    const inTransaction = () => this.db.transaction().execute((trx) => this.append(trx, entries, receivedAt));
+    if (!this.postgresAppends) return inTransaction();
+    const runs = runsOf(entries);
+    if (runs.length > POSTGRES_ROWS_PER_STATEMENT) return inTransaction();
+    const payloads = payloadsOf(entries);
+    const firstId = await this.postgresAppends.appendCommitted(postgresRows(entries, payloads, runs, receivedAt), entries.length);
     return { firstId, entries, payloads, receivedAt, generation: this.recent.generation };
   }
 

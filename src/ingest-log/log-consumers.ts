@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { newLeaseOwner } from '../common/lease-owner.js';
 import type { Db, Tx } from '../storage/database.js';
 import { DATABASE, isPostgres } from '../storage/database.provider.js';
 import { ApplyLease } from './apply.lease.js';
@@ -58,7 +57,7 @@ export class DerivedStateRunner implements BeforeApplicationShutdown {
   /** Several replicas may share the store (Postgres): each apply consumer runs where its lease is held. */
   private readonly shared: boolean;
   /** This process, as the holder of apply consumers' leases. */
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly owner = newLeaseOwner();
 
   constructor(
     @Inject(DATABASE) private readonly db: Db,

@@ -298,8 +298,10 @@ export class SeriesDetector {
     } else if (detector.forest) {
       detector.forest.member = ForestMember.restore(tuning.forest, undefined, state.n);
     }
-    if (detector.novelty) detector.novelty = NoveltyMember.restore(tuning.novelty, state.novelty);
-    if (detector.novelty) detector.companions = companionTunings(tuning).map((companion, index) => NoveltyMember.restore(companion, state.companions?.[index]));
+    if (detector.novelty) {
+      detector.novelty = NoveltyMember.restore(tuning.novelty, state.novelty);
+      detector.companions = companionTunings(tuning).map((companion, index) => NoveltyMember.restore(companion, state.companions?.[index]));
+    }
     return detector;
   }
 }

@@ -22,9 +22,9 @@ function unit(text: string): number {
  * Moves the test's clock on (backoff and flush waits are measured on it) until
  * `done()` holds, or fails after `realMs` of real time.
  */
-async function driveUntil(clock: ManualClock, done: () => boolean, realMs: number): Promise<void> {
+async function driveUntil(clock: ManualClock, done: () => boolean | Promise<boolean>, realMs: number): Promise<void> {
   const deadline = Date.now() + realMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) return;
     clock.advance(1_000);
     await delay(25);
@@ -101,9 +101,17 @@ for (const { name, make } of BOTH_DATABASES) {
       const hecMessages = () => new Set(hec.events.map((event) => (event['event'] as { message: string }).message));
       // Every log can be in place while a retry of a batch already delivered (after a lost answer
       // or a lost lease) is still due: wait for the injected faults as well, which such a retry takes.
+      // The refused logs' dead letters are committed after Elasticsearch answers: wait for them too.
+      const elasticsearchDeadLetters = async () =>
+        Number((await getJson(`${vigil.url}/admin/dead-letters?destination=elasticsearch`, { authorization: `Bearer ${ADMIN_KEY}` })).body['total']);
       await driveUntil(
         clock,
-        () => elasticsearch.documentCount >= expectedInElasticsearch && hecMessages().size >= TOTAL && elasticsearch.requestFaults.length === 0 && hec.faults.length === 0,
+        async () =>
+          elasticsearch.documentCount >= expectedInElasticsearch &&
+          hecMessages().size >= TOTAL &&
+          elasticsearch.requestFaults.length === 0 &&
+          hec.faults.length === 0 &&
+          (await elasticsearchDeadLetters()) >= refused.size,
         90_000,
       );
 

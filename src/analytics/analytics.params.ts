@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { parseLimit as parseLimitWithin, parseTimeRange, singleParameter } from '../common/query-params.js';
-import type { TimeRange } from './analytics-queries.repository.js';
+import type { TimeRange } from './analytics-funnel.statements.js';
 
 /**
  * Parsing of the analytics query parameters. Every problem answers 400 with a

@@ -1,7 +1,8 @@
 import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { UserErasure } from '../common/user-erasure.js';
 import { AnalyticsIdentitiesRepository } from './analytics-identities.repository.js';
-import { AnalyticsQueriesRepository, type TimeRange } from './analytics-queries.repository.js';
+import type { TimeRange } from './analytics-funnel.statements.js';
+import { AnalyticsQueriesRepository } from './analytics-queries.repository.js';
 import { AnalyticsStoreRepository, DAY_MS } from './analytics-store.repository.js';
 import { ANALYTICS_CONSUMER } from './analytics.consumer.js';
 import type { FunnelMode, RetentionInterval } from './analytics.params.js';

@@ -35,7 +35,7 @@ export interface DeadLetterFilter {
 // Rows per insert: 11 bound parameters a row stays under both stores' parameter limits.
 const ROWS_PER_STATEMENT = 1000;
 
-/** Dead letters, queue leases and the delivery consumers' first positions. */
+/** Dead letters and the delivery consumers' first positions. */
 @Injectable()
 export class DeliveryRepository {
   constructor(@Inject(DATABASE) readonly db: Db<DeliveryTables>) {}
@@ -155,29 +155,6 @@ export class DeliveryRepository {
   async deleteUser(executor: Executor<DeliveryTables>, userId: string): Promise<number> {
     const result = await executor.deleteFrom('delivery_dead_letters').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);
-  }
-
-  /**
-   * Takes or renews the destination's lease for `owner` until `expiresAt`.
-   * True when `owner` holds it: it was free, expired, or already ours.
-   */
-  async acquireLease(destination: string, owner: string, now: number, expiresAt: number, executor: Executor<DeliveryTables> = this.db): Promise<boolean> {
-    await executor
-      .insertInto('delivery_leases')
-      .values({ destination, owner, expires_at: expiresAt })
-      .onConflict((conflict) => conflict.column('destination').doNothing())
-      .execute();
-    const result = await executor
-      .updateTable('delivery_leases')
-      .set({ owner, expires_at: expiresAt })
-      .where('destination', '=', destination)
-      .where((eb) => eb.or([eb('owner', '=', owner), eb('expires_at', '<', now)]))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  async releaseLease(destination: string, owner: string): Promise<void> {
-    await this.db.deleteFrom('delivery_leases').where('destination', '=', destination).where('owner', '=', owner).execute();
   }
 }
 

@@ -26,15 +26,7 @@ export interface DeadLetterTable {
   replay_requested: Generated<number>;
 }
 
-/** The replica that runs a destination's queue until expires_at (renewed while it works). */
-export interface DeliveryLeaseTable {
-  destination: string;
-  owner: string;
-  expires_at: number;
-}
-
 /** Kysely table types owned by the delivery module (filled in by its migration). */
 export interface DeliveryTables {
   delivery_dead_letters: DeadLetterTable;
-  delivery_leases: DeliveryLeaseTable;
 }

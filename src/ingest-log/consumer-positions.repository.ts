@@ -44,10 +44,12 @@ export class ConsumerPositionsRepository {
 
   /**
    * Takes or renews the consumer's lease for `owner` until `expiresAt`, in one statement: true when
-   * `owner` holds it (it was free, expired at `now`, or already `owner`'s).
+   * `owner` holds it (it was free, expired at `now`, or already `owner`'s). Apply consumers hold
+   * theirs through ApplyLease, destinations' queues through queueLease (renewed inside their
+   * commits: `executor`).
    */
-  async acquireLease(consumer: string, owner: string, now: number, expiresAt: number): Promise<boolean> {
-    const held = await this.db
+  async acquireLease(consumer: string, owner: string, now: number, expiresAt: number, executor: Executor<IngestLogTables> = this.db): Promise<boolean> {
+    const held = await executor
       .insertInto('consumer_leases')
       .values({ consumer, owner, expires_at: expiresAt })
       .onConflict((conflict) =>

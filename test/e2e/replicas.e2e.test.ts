@@ -168,12 +168,12 @@ describe('replicas on one Postgres', { skip: POSTGRES_AVAILABLE ? false : 'no Po
       // consumers and the destination queues all have work in flight.
       await waitFor('load under way', () => ledger.totalAcknowledged >= LOAD_BEFORE_KILL && elasticsearch.stats.itemsReceived > 0 && datadog.distributions.length > 0, 120_000);
       // The replica that holds the Elasticsearch queue's lease: its death is the one a destination has to survive.
-      const { rows: leases } = await client.query<{ destination: string; owner: string }>('select destination, owner from delivery_leases');
-      const holder = leases.find((lease) => lease.destination === 'elasticsearch')?.owner ?? '';
+      const { rows: leases } = await client.query<{ consumer: string; owner: string }>('select consumer, owner from consumer_leases');
+      const holder = leases.find((lease) => lease.consumer === 'delivery:elasticsearch')?.owner ?? '';
       const victimIndex = replicas.findIndex((replica) => holder.includes(`:${replica.process.pid}:`));
       assert.ok(victimIndex >= 0, `the Elasticsearch lease is held by a replica: ${JSON.stringify(leases)}`);
       const victim = replicas[victimIndex]!;
-      const leasesOfVictim = leases.filter((lease) => lease.owner.includes(`:${victim.process.pid}:`)).map((lease) => lease.destination);
+      const leasesOfVictim = leases.filter((lease) => lease.owner.includes(`:${victim.process.pid}:`)).map((lease) => lease.consumer);
 
       targets[victimIndex]!.alive = false;
       const killedAt = Date.now();

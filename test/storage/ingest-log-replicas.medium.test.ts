@@ -13,6 +13,7 @@ import { ConsumerRuntime, realTimeSleeper } from '../../src/ingest-log/consumer-
 import { IngestLogRepository } from '../../src/ingest-log/ingest-log.repository.js';
 import { IngestLogSignal } from '../../src/ingest-log/log-consumers.js';
 import type { LogEntry } from '../../src/ingest-log/log-entry.js';
+import { queueLease } from '../../src/delivery/queue/queue.lease.js';
 import type { TestDb as Db } from '../support/all-tables.js';
 import type { Db as RunnerDb } from '../../src/storage/database.js';
 import { POSTGRES_AVAILABLE, postgresDatabase, type TestDatabase } from '../support/databases.js';
@@ -215,5 +216,43 @@ describe('ingest log replicas on Postgres', { skip: !POSTGRES_AVAILABLE && 'no P
     assert.equal(clock.now() - started, APPLY_LEASE_TTL_MS * 2.5);
     assert.deepEqual(slow.applied, Array.from({ length: 20 }, (_, index) => index + 1));
     assert.deepEqual(await b.step(), { waitMs: APPLY_POLL_INTERVAL_MS, wakeable: false }, 'A renewed its lease between batches');
+  });
+
+  test("a destination queue's lease is its consumer's row of consumer_leases: one owner at a time, renewed inside a commit, taken after expiry or release", async () => {
+    const positions = new ConsumerPositionsRepository(db);
+    const ttlMs = 8_000;
+    const a = queueLease('fake-vendor', ttlMs, { positions, clock, owner: 'replica-a' });
+    const b = queueLease('fake-vendor', ttlMs, { positions, clock, owner: 'replica-b' });
+    const otherQueue = queueLease('other-vendor', ttlMs, { positions, clock, owner: 'replica-b' });
+    const holder = async (consumer: string) =>
+      (await db.selectFrom('consumer_leases').select(['owner', 'expires_at']).where('consumer', '=', consumer).executeTakeFirst()) ?? null;
+
+    assert.equal(await a.acquire(), true);
+    assert.equal(await b.acquire(), false, 'held by A');
+    assert.equal(await otherQueue.acquire(), true, "another destination's queue has a lease of its own");
+    assert.deepEqual(await holder('delivery:fake-vendor'), { owner: 'replica-a', expires_at: clock.now() + ttlMs });
+
+    // A renews inside its commit; a rolled-back commit leaves the earlier expiry.
+    clock.advance(ttlMs - 1);
+    const renewedAt = clock.now();
+    await assert.rejects(
+      runnerDb.transaction().execute(async (trx) => {
+        assert.equal(await a.acquire(trx), true);
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    assert.equal(Number((await holder('delivery:fake-vendor'))?.expires_at), renewedAt - (ttlMs - 1) + ttlMs);
+    await runnerDb.transaction().execute(async (trx) => assert.equal(await a.acquire(trx), true));
+    assert.equal(Number((await holder('delivery:fake-vendor'))?.expires_at), renewedAt + ttlMs);
+
+    clock.advance(ttlMs);
+    assert.equal(await b.acquire(), false, 'not yet expired: the lease runs until its expiry, inclusive');
+    clock.advance(1);
+    assert.equal(await b.acquire(), true, "A stopped renewing: B takes the queue");
+    assert.equal(await a.acquire(), false);
+    await b.release();
+    assert.equal(await holder('delivery:fake-vendor'), null);
+    assert.equal(await a.acquire(), true, 'a released lease is taken at once');
   });
 });

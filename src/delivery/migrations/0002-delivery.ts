@@ -8,7 +8,8 @@ import { columnTypes } from '../../storage/sql-types.js';
  * invalid, too large alone, older than it accepts). Each row belongs to exactly
  * one destination, so a replay goes back to that destination only.
  * `delivery_leases`: which replica currently runs a destination's queue (on a
- * shared Postgres store several replicas start every queue; one sends).
+ * shared Postgres store several replicas start every queue; one sends); dropped by
+ * 0014 (the queues' leases are rows of `consumer_leases`).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const types = columnTypes(db);

@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import { columnTypes } from '../../storage/sql-types.js';
 
 /**
- * `consumer_leases`: which replica runs an *apply* consumer (SLA, anomalies, analytics) on a shared
- * Postgres store (see ApplyLease). SQLite has one process and never writes it.
+ * `consumer_leases`: which replica runs a consumer on a shared Postgres store: an *apply* consumer
+ * (SLA, anomalies, analytics; see ApplyLease) and, since 0014, a destination's queue (queueLease).
+ * SQLite has one process and never writes it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const types = columnTypes(db);

@@ -1,34 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
 import { UserErasure } from '../../src/common/user-erasure.js';
-import type { INestApplicationContext } from '@nestjs/common';
-import { storageContext, valueAppender } from '../support/ingest-log-context.js';
+import { ingestLogSuite } from '../support/ingest-log-context.js';
 import { INGEST_LOG_RUN_ENTRIES, IngestLogRepository } from '../../src/ingest-log/ingest-log.repository.js';
 import { DATABASE } from '../../src/storage/database.provider.js';
 import type { TestDb as Db } from '../support/all-tables.js';
 import type { IngestKind } from '../../src/ingest-log/ingest-log.items.js';
-import { BOTH_DATABASES, type TestDatabase } from '../support/databases.js';
+import { BOTH_DATABASES } from '../support/databases.js';
 import { looseEntries, storedEntries } from '../support/stored-entries.js';
 
 for (const { name, make } of BOTH_DATABASES) {
   describe(`ingest log on ${name}`, () => {
-    let database: TestDatabase;
-    let context: INestApplicationContext;
     const clock = new ManualClock(Date.UTC(2026, 5, 1));
-    before(async () => {
-      database = await make();
-      context = await storageContext(database.url, clock);
-    });
-    after(async () => {
-      await context.close();
-      await database.drop();
-    });
-
-    const append = (values: number[], kind?: 'metric' | 'log', userId?: string | null) => valueAppender(context, clock)(values, kind, userId);
+    const suite = ingestLogSuite(make, clock);
+    const { append } = suite;
 
     test('lastIdReceivedBefore finds the boundary by binary search', async () => {
-      const log = context.get(IngestLogRepository);
+      const log = suite.context.get(IngestLogRepository);
       const start = clock.now();
       for (let step = 0; step < 9; step++) {
         await append([step]);
@@ -44,16 +33,16 @@ for (const { name, make } of BOTH_DATABASES) {
     test('erasure removes exactly the entries naming the user', async () => {
       await append([1, 2], 'log', 'user-a');
       await append([3], 'log', 'user-b');
-      const db = context.get<Db>(DATABASE);
-      const deleted = await db.transaction().execute((trx) => context.get(UserErasure).eraseAll(trx, 'user-a'));
+      const db = suite.context.get<Db>(DATABASE);
+      const deleted = await db.transaction().execute((trx) => suite.context.get(UserErasure).eraseAll(trx, 'user-a'));
       assert.equal(deleted['ingest_log'], 2);
       const remaining = await db.selectFrom('ingest_log').select('user_id').where('user_id', 'is not', null).execute();
       assert.deepEqual(remaining.map((row) => row.user_id), ['user-b']);
     });
 
     test('an append stores every entry in order, in one row per run of one kind and one user, whatever its size', async () => {
-      const log = context.get(IngestLogRepository);
-      const db = context.get<Db>(DATABASE);
+      const log = suite.context.get(IngestLogRepository);
+      const db = suite.context.get<Db>(DATABASE);
       // [entries, a run's length]: kind and user change every `run` entries; 1 makes every entry a row.
       for (const [size, run] of [[1, 1], [63, 1], [64, 1], [65, 1], [129, 1], [200, 7], [2_500, 2_500], [3_000, 1_500]] as const) {
         const before = await log.highestId();
@@ -83,8 +72,8 @@ for (const { name, make } of BOTH_DATABASES) {
     });
 
     test('store reads of one-entry rows (one user per item) return every entry in range, at any limit', async () => {
-      const log = context.get(IngestLogRepository);
-      const db = context.get<Db>(DATABASE);
+      const log = suite.context.get(IngestLogRepository);
+      const db = suite.context.get<Db>(DATABASE);
       const before = await log.highestId();
       const entries = Array.from({ length: 3_000 }, (_, index) => ({ kind: 'log' as const, eventTime: clock.now(), userId: `one-entry-user-${index}`, item: { index } }));
       await db.transaction().execute((trx) => log.append(trx, looseEntries(entries), clock.now()));
@@ -98,8 +87,8 @@ for (const { name, make } of BOTH_DATABASES) {
     });
 
     test('counts and sizes of entries in a range agree with the entries, also where a range cuts a run', async () => {
-      const log = context.get(IngestLogRepository);
-      const db = context.get<Db>(DATABASE);
+      const log = suite.context.get(IngestLogRepository);
+      const db = suite.context.get<Db>(DATABASE);
       const before = await log.highestId();
       const entries = Array.from({ length: 2_300 }, (_, index) => ({
         kind: index < 2_100 ? ('request' as const) : ('event' as const),
@@ -134,8 +123,8 @@ for (const { name, make } of BOTH_DATABASES) {
     });
 
     test('reads of recently committed entries match the store, across uncommitted-to-memory appends and erasure', async () => {
-      const log = context.get(IngestLogRepository);
-      const db = context.get<Db>(DATABASE);
+      const log = suite.context.get(IngestLogRepository);
+      const db = suite.context.get<Db>(DATABASE);
       const fromStore = async (after: number, upTo: number, kinds: readonly ('metric' | 'log')[], limit: number) =>
         (await storedEntries(db, kinds))
           .filter((entry) => entry.id > after && entry.id <= upTo)
@@ -168,7 +157,7 @@ for (const { name, make } of BOTH_DATABASES) {
         assert.deepEqual(await log.readAfter(db, after, upTo, kinds, limit), await fromStore(after, upTo, kinds, limit), `${after - start}..${upTo - start}`);
       }
       const beforeErasure = await log.readAfter(db, start + 100, start + 150, ['metric', 'log'], 1000);
-      await db.transaction().execute((trx) => context.get(UserErasure).eraseAll(trx, 'user-r'));
+      await db.transaction().execute((trx) => suite.context.get(UserErasure).eraseAll(trx, 'user-r'));
       const afterErasure = await log.readAfter(db, start + 75, end, ['metric', 'log'], 1000);
       assert.equal(afterErasure.length, 30);
       assert.deepEqual(afterErasure, await fromStore(start + 75, end, ['metric', 'log'], 1000));
@@ -180,7 +169,7 @@ for (const { name, make } of BOTH_DATABASES) {
     });
 
     test('two repositories appending to one store (replicas) each read exactly what the store holds, across rollbacks and an erasure by the other', async () => {
-      const db = context.get<Db>(DATABASE);
+      const db = suite.context.get<Db>(DATABASE);
       const replicaA = new IngestLogRepository(db);
       const replicaB = new IngestLogRepository(db);
       const start = await replicaA.highestId();
@@ -235,7 +224,7 @@ for (const { name, make } of BOTH_DATABASES) {
     });
 
     test('a read of kinds absent from its range answers as the store, also for entries appended before the repository started', async () => {
-      const db = context.get<Db>(DATABASE);
+      const db = suite.context.get<Db>(DATABASE);
       // A new repository over the same store: as after a restart, it has appended nothing yet.
       const log = new IngestLogRepository(db);
       const fromStore = async (after: number, upTo: number, kinds: ReadonlyArray<'metric' | 'log'>) =>

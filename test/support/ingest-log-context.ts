@@ -1,4 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { after, before } from 'node:test';
 import { NestFactory } from '@nestjs/core';
 import { Global, Module } from '@nestjs/common';
 import { ManualClock, Clock } from '../../src/common/clock.js';
@@ -12,6 +13,7 @@ import { IngestLogRepository } from '../../src/ingest-log/ingest-log.repository.
 import { DATABASE } from '../../src/storage/database.provider.js';
 import type { TestDb as Db } from './all-tables.js';
 import { looseEntries } from './stored-entries.js';
+import type { TestDatabase } from './databases.js';
 
 /** The ingest log's medium tests: storage and the ingest log on `url`, with a manual clock and a 7-day retention. */
 export async function storageContext(url: string, clock: ManualClock): Promise<INestApplicationContext> {
@@ -37,5 +39,28 @@ export function valueAppender(context: INestApplicationContext, clock: ManualClo
         clock.now(),
       ),
     );
+  };
+}
+
+/**
+ * Inside a describe: a new database from `make` and its storage context for the suite's tests
+ * (`context` is set once the suite's before hook ran), closed and dropped after them.
+ */
+export function ingestLogSuite(make: () => Promise<TestDatabase>, clock: ManualClock) {
+  let database: TestDatabase;
+  let context: INestApplicationContext;
+  before(async () => {
+    database = await make();
+    context = await storageContext(database.url, clock);
+  });
+  after(async () => {
+    await context.close();
+    await database.drop();
+  });
+  return {
+    get context(): INestApplicationContext {
+      return context;
+    },
+    append: (values: number[], kind?: 'metric' | 'log', userId?: string | null) => valueAppender(context, clock)(values, kind, userId),
   };
 }

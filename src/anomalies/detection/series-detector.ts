@@ -46,8 +46,9 @@
  * ~2,500 numbers. As stored JSON at most ~32 KB (every value at full double precision); 17 KB at most
  * on the NAB DEV series. In memory ~13 KB of typed arrays. The novelty method adds at most ~6.5 KB per member as
  * stored (64 categories of 32 weights, two characters each; tested at its widest), three members: at
- * most ~52 KB in all (the provisional member lives only while the three train and hold no categories); 29.5 KB at most on NAB DEV (the members' part at most 14.1 KB); ~17 KiB of heap a
- * series (memory-budget.ts). The forest methods add the forest member
+ * most ~52 KB in all (the provisional member lives only while the three train and hold no categories);
+ * 29.5 KB at most on NAB DEV (the members' part at most 14.1 KB); ~17 KiB of heap a
+ * series, ~22 KiB in its first 500 points (memory-budget.ts). The forest methods add the forest member
  * (2 x 256 x 4 + 16 integers of at most 5 characters, ~12.5 KB as JSON) and its two likelihoods (~10 KB):
  * at most ~55 KB as stored, 34 KB at most on NAB DEV; in memory also the forest (16 trees of at most
  * 511 nodes, which keep their training rows: ~100-200 KB; it is rebuilt from the stored sample on restore).
@@ -98,8 +99,8 @@ export interface DetectorTuning {
   suppressPoints: number;
   /**
    * A likelihood tail below epsilon counts (is an exceedance) only at a point at least this many robust
-   * sigmas (z) from its expected value, or at the end of a run of likelihoodRunPoints points each at
-   * least zFire sigmas away (a sustained shift). 0: every such tail counts.
+   * sigmas (z) from its expected value, or at the end of a run of likelihoodRun.points points each at
+   * least likelihoodRun.z sigmas away (a sustained shift). Either 0: every such tail counts.
    */
   likelihoodMinZ: number;
   likelihoodRun: { points: number; z: number };
@@ -161,7 +162,7 @@ export interface SeriesDetectorState {
   likelihood: AnomalyLikelihoodState;
   spike: AnomalyLikelihoodState;
   suppressUntil: number;
-  /** Consecutive points, up to the last one, at least zFire sigmas away (absent in snapshots taken before it: 0). */
+  /** Consecutive points, up to the last one, at least likelihoodRun.z sigmas away (absent in snapshots taken before it: 0). */
   deviantRun?: number;
   /** Absent under the likelihood method (and in snapshots taken before the forest came back). */
   forest?: { member: ForestMemberState; likelihood: AnomalyLikelihoodState; spike: AnomalyLikelihoodState };

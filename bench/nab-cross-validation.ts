@@ -8,7 +8,7 @@
  *    best NAB standard score on that fold alone; that parameter set is then scored on the other fold.
  *    The two out-of-fold halves are summed into one cross-validated score of the whole set, reported
  *    beside the full-set score of the grid's best point (tuned on everything) and of TUNING.
- * The forest methods search a smaller grid (FOREST_GRID), the novelty method the two of NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
+ * The forest methods search a smaller grid (FOREST_GRID), the novelty method the three of NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -74,29 +74,73 @@ const FOREST_GRID: Array<{ name: string; points: GridPoint[] }> = [
   },
 ];
 
-function noveltyPoint(epsilon: number, vigilanceScale: number, maskSteps: number, companionScaleOffsets: readonly number[]): GridPoint {
+interface NoveltyKnobs {
+  epsilon: number;
+  vigilanceScale?: number;
+  maskSteps: number;
+  companionScaleOffsets?: readonly number[];
+  provisionalTrainPoints?: number;
+  likelihoodMinZ?: number;
+}
+
+/** A grid point: TUNING with these knobs (the rest at TUNING's values). */
+function noveltyPoint(knobs: NoveltyKnobs): GridPoint {
+  const {
+    epsilon,
+    vigilanceScale = TUNING.novelty.vigilanceScale,
+    maskSteps,
+    companionScaleOffsets = TUNING.companionScaleOffsets,
+    provisionalTrainPoints = TUNING.provisionalTrainPoints,
+    likelihoodMinZ = TUNING.likelihoodMinZ,
+  } = knobs;
   return {
-    name: `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}, companion offsets [${companionScaleOffsets.join(', ')}]`,
-    tuning: { ...TUNING, epsilon: withEpsilon(epsilon), novelty: { ...TUNING.novelty, vigilanceScale, maskSteps }, companionScaleOffsets },
+    name:
+      `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}, companion offsets [${companionScaleOffsets.join(', ')}], ` +
+      `provisional ${provisionalTrainPoints}, likelihood min z ${likelihoodMinZ}`,
+    tuning: {
+      ...TUNING,
+      epsilon: withEpsilon(epsilon),
+      novelty: { ...TUNING.novelty, vigilanceScale, maskSteps },
+      companionScaleOffsets,
+      provisionalTrainPoints,
+      likelihoodMinZ,
+    },
   };
 }
+
+const EPSILONS = [3e-5, 1e-5, 3e-6];
+const SCALES = [0.75, 0.8, 0.85];
+const MASKS = [200, 600, 1000];
 
 /**
  * The novelty method's grids: the likelihood's threshold x the vigilance scale x the novelty mask (27 points,
  * the companion members at TUNING's offsets from the scale); the same x the companions: none, one at +0.08,
- * TUNING's two (81 points).
+ * TUNING's two (81 points); the threshold x the mask x the likelihood's minimum z {0 (off), 6, 10, 14} x the
+ * provisional member: none (0) or TUNING's (72 points).
  */
 const NOVELTY_GRID: Array<{ name: string; points: GridPoint[] }> = [
   {
     name: 'epsilon x vigilance scale x mask steps',
-    points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
-      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].map((mask) => noveltyPoint(epsilon, scale, mask, TUNING.companionScaleOffsets))),
-    ),
+    points: EPSILONS.flatMap((epsilon) => SCALES.flatMap((vigilanceScale) => MASKS.map((maskSteps) => noveltyPoint({ epsilon, vigilanceScale, maskSteps })))),
   },
   {
     name: 'epsilon x vigilance scale x mask steps x companions',
-    points: [3e-5, 1e-5, 3e-6].flatMap((epsilon) =>
-      [0.75, 0.8, 0.85].flatMap((scale) => [50, 100, 200].flatMap((mask) => [[], [0.08], TUNING.companionScaleOffsets].map((offsets) => noveltyPoint(epsilon, scale, mask, offsets)))),
+    points: EPSILONS.flatMap((epsilon) =>
+      SCALES.flatMap((vigilanceScale) =>
+        MASKS.flatMap((maskSteps) =>
+          [[], [0.08], TUNING.companionScaleOffsets].map((companionScaleOffsets) => noveltyPoint({ epsilon, vigilanceScale, maskSteps, companionScaleOffsets })),
+        ),
+      ),
+    ),
+  },
+  {
+    name: 'epsilon x mask steps x likelihood min z x provisional member',
+    points: EPSILONS.flatMap((epsilon) =>
+      MASKS.flatMap((maskSteps) =>
+        [0, 6, 10, 14].flatMap((likelihoodMinZ) =>
+          [0, TUNING.provisionalTrainPoints].map((provisionalTrainPoints) => noveltyPoint({ epsilon, maskSteps, likelihoodMinZ, provisionalTrainPoints })),
+        ),
+      ),
     ),
   },
 ];

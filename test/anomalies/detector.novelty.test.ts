@@ -4,7 +4,10 @@
  * window; a restart continues bit for bit; the stored state stays within its stated bound (weights as
  * two base-64 digits; older snapshots with integer arrays still restore). The companion members (other
  * vigilances) find the first window of machine_temperature_system_failure, which the member alone misses;
- * a snapshot taken before the companions existed restores with fresh companions.
+ * a snapshot taken before the companions existed restores with fresh companions. The provisional member
+ * (trained on the first 150 points) finds the first window of speed_7578, which ends before the members'
+ * training does; it lives only until then, restarts continue bit for bit across its life, and a snapshot
+ * taken before it existed restores with a fresh one.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +46,19 @@ function anomalousRows(method: DetectorMethod, series = travelTime, tuning: Dete
   });
 }
 
+const speed = parseSeriesCsv(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/nab/data/realTraffic/speed_7578.csv'), 'utf8'));
+/** Its first label window ("2015-09-11 15:34:00" to "2015-09-11 17:54:00"), as rows. */
+const SPEED_FIRST_WINDOW = [303, 331] as const;
+
+/** Every verdict of the default detector on `values`, restarted (snapshot -> JSON -> restore) before each row of `restartAt`. */
+function verdicts(series: typeof speed, restartAt: number[] = []): string[] {
+  let detector = SeriesDetector.create({ sensitivity: 'medium' });
+  return series.values.map((value, row) => {
+    if (restartAt.includes(row)) detector = SeriesDetector.restore({ sensitivity: 'medium' }, JSON.parse(JSON.stringify(detector.snapshot())) as SeriesDetectorState)!;
+    return JSON.stringify(detector.observe(series.times[row]!, value));
+  });
+}
+
 describe('adaptive-resonance novelty member', () => {
   test('TravelTime_451: the likelihood alone misses the labelled window; the novelty method finds it through a novel window', () => {
     const inWindow = (row: number): boolean => row >= WINDOW[0] && row <= WINDOW[1];
@@ -62,6 +78,44 @@ describe('adaptive-resonance novelty member', () => {
     const found = anomalousRows('novelty', machineTemperature).filter(inWindow);
     assert.equal(found.length, 1, JSON.stringify(found));
     assert.ok(found[0]!.methods.includes('novelty') && !found[0]!.methods.includes('likelihood'), JSON.stringify(found));
+  });
+
+  test('speed_7578: the provisional member finds the first labelled window, which ends before the members finish training', () => {
+    const [start, end] = SPEED_FIRST_WINDOW;
+    assert.equal(speed.labels[start], '2015-09-11 15:34:00');
+    assert.equal(speed.labels[end], '2015-09-11 17:54:00');
+    assert.ok(end < TUNING.novelty.trainPoints && start > TUNING.provisionalTrainPoints);
+    const inWindow = ({ row }: { row: number }): boolean => row >= start && row <= end;
+    assert.deepEqual(anomalousRows('novelty', speed, { ...TUNING, provisionalTrainPoints: 0 }).filter(inWindow), []);
+    const found = anomalousRows('novelty', speed).filter(inWindow);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.deepEqual(found[0]!.methods.filter((method) => method === 'novelty' || method === 'likelihood'), ['novelty']);
+  });
+
+  test('the provisional member is stored only while the members train; restarts across its life continue bit for bit', () => {
+    const detector = SeriesDetector.create({ sensitivity: 'medium' });
+    const stored: Array<number | undefined> = [];
+    for (let row = 0; row < 600; row++) {
+      detector.observe(speed.times[row]!, speed.values[row]!);
+      stored.push(detector.snapshot().provisional?.seen);
+    }
+    // present, with every point seen so far, up to the members' last training point; absent after
+    const last = TUNING.novelty.trainPoints - 2;
+    assert.deepEqual(stored.slice(0, last + 1), Array.from({ length: last + 1 }, (_unused, row) => row + 1));
+    assert.deepEqual(stored.slice(last + 1), Array.from({ length: 600 - last - 1 }, () => undefined));
+    const straight = verdicts(speed);
+    assert.deepEqual(verdicts(speed, [100, 149, 150, 151, 318, 319, 498, 499, 500]), straight);
+  });
+
+  test('a snapshot without the provisional member (taken before it existed) restores: it starts anew while the members train', () => {
+    const detector = SeriesDetector.create({ sensitivity: 'medium' });
+    for (let row = 0; row < 200; row++) detector.observe(speed.times[row]!, speed.values[row]!);
+    const { provisional, ...older } = JSON.parse(JSON.stringify(detector.snapshot())) as SeriesDetectorState;
+    assert.equal(provisional!.seen, 200);
+    const restored = SeriesDetector.restore({ sensitivity: 'medium' }, older as SeriesDetectorState)!;
+    assert.equal(restored.snapshot().provisional!.seen, 0);
+    for (let row = 200; row < 520; row++) restored.observe(speed.times[row]!, speed.values[row]!);
+    assert.equal(restored.snapshot().provisional, undefined);
   });
 
   test('a snapshot without the companions (taken before they existed) restores: the member continues, the companions start anew', () => {

@@ -64,6 +64,47 @@ describe('synthetic changes (seeded, 5-minute points, change at point 3000)', ()
   });
 });
 
+/** The robust z of values[row] against the BASELINE_WINDOW (128) values before it: |x - median| / (1.4826 MAD). */
+function robustZ(values: readonly number[], row: number): number {
+  const middle = (sorted: number[]): number => (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
+  const window = values.slice(row - 128, row);
+  const median = middle([...window].sort((a, b) => a - b));
+  const mad = middle(window.map((value) => Math.abs(value - median)).sort((a, b) => a - b));
+  return Math.abs(values[row]! - median) / (1.4826 * mad);
+}
+
+describe('the likelihood counts at points far from their expected value (likelihoodMinZ, likelihoodRun)', () => {
+  const likelihood = { sensitivity: 'medium' as const, method: 'likelihood' as const };
+  const ungated = { ...TUNING, likelihoodMinZ: 0 };
+
+  test('a burst of 3 points at +7 sigma: the tail crosses epsilon, but no point is 10 sigma away and the run is short: not reported', () => {
+    const s = synthetic({ n: 4000, seed: 11, modify: (i, b, e) => b + e + (i >= CHANGE && i < CHANGE + 3 ? 7 : 0) });
+    for (let row = CHANGE; row < CHANGE + 3; row++) {
+      const z = robustZ(s.values, row);
+      assert.ok(z > TUNING.likelihoodRun.z && z < TUNING.likelihoodMinZ - 0.5, `z ${z} at ${row}`);
+    }
+    assert.ok(TUNING.likelihoodRun.points > 3);
+    assert.deepEqual(indices(runSeries(s, likelihood, { tuning: ungated })), [CHANGE + 1]);
+    assert.deepEqual(indices(runSeries(s, likelihood)), []);
+  });
+
+  test('a spike past 10 sigma is reported with or without the gate', () => {
+    const s = synthetic({ n: 4000, seed: 11, modify: (i, b, e) => b + e + (i === CHANGE ? 12 : 0) });
+    assert.ok(robustZ(s.values, CHANGE) > TUNING.likelihoodMinZ + 0.5);
+    assert.deepEqual(indices(runSeries(s, likelihood)), [CHANGE]);
+    assert.deepEqual(indices(runSeries(s, likelihood, { tuning: ungated })), [CHANGE]);
+  });
+
+  test('a sustained shift of +6 sigma (below 10 sigma) is reported once a run of points 3 sigma away is long enough, as without the gate', () => {
+    const s = synthetic({ n: 4000, seed: 11, modify: (i, b, e) => b + e + (i >= CHANGE && i < CHANGE + 30 ? 6 : 0) });
+    const found = indices(runSeries(s, likelihood));
+    assert.deepEqual(found, indices(runSeries(s, likelihood, { tuning: ungated })));
+    assert.equal(found.length, 1, `anomalies at ${found}`);
+    assert.ok(found[0]! >= CHANGE + TUNING.likelihoodRun.points - 1 && found[0]! < CHANGE + 16, `anomaly at ${found[0]}`);
+    for (let row = CHANGE; row <= found[0]!; row++) assert.ok(robustZ(s.values, row) < TUNING.likelihoodMinZ, `z at ${row}`);
+  });
+});
+
 describe('false-alarm bound', () => {
   test('stationary Gaussian noise: at most 1 anomaly per 10,000 points (50,000 points, medium)', () => {
     const rng = new SeededRandom(20240601);

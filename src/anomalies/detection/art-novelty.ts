@@ -27,7 +27,7 @@
  * and 8 scalars. With the shipped tuning (64 categories, 8-window): 2,048 + 64 integers; the weights are
  * stored as two base-64 digits each (4,096 characters at most), so at most ~6.5 KB as stored JSON
  * (~13 KB when they were stored as a JSON array of integers, as snapshots before the third session of
- * issue 23 hold them: still restored); ~6 KB of typed arrays in memory.
+ * issue 23 hold them: still restored); ~6 KB of typed arrays in memory once trained (a member in training holds no category arrays).
  */
 export interface NoveltyTuning {
   step: number;
@@ -97,8 +97,9 @@ export class NoveltyMember {
   private lastNovel = -1e9;
   private vigilance: number;
   private readonly width: number;
-  private weights: Int16Array;
-  private lastUsed: Float64Array;
+  /** Empty until training ends (allocateCategories): a member in training holds no category arrays. */
+  private weights = new Int16Array(0);
+  private lastUsed = new Float64Array(0);
   private count = 0;
   private readonly features: Int16Array;
   /** How many of recentLevels have each level (derived: rebuilt on restore), for their median. */
@@ -110,8 +111,6 @@ export class NoveltyMember {
   constructor(private readonly tuning: NoveltyTuning) {
     this.vigilance = tuning.initialVigilance;
     this.width = 4 * tuning.window;
-    this.weights = new Int16Array(tuning.maxCategories * this.width);
-    this.lastUsed = new Float64Array(tuning.maxCategories);
     this.features = new Int16Array(this.width);
     this.levelCounts = new Int32Array(tuning.levels + 1);
     this.shape = new Float64Array(tuning.window);
@@ -273,10 +272,18 @@ export class NoveltyMember {
     return bestSimilarity;
   }
 
+  /** The category arrays at their full size (once, when training ends or a member with categories is restored). */
+  private allocateCategories(): void {
+    if (this.lastUsed.length > 0) return;
+    this.weights = new Int16Array(this.tuning.maxCategories * this.width);
+    this.lastUsed = new Float64Array(this.tuning.maxCategories);
+  }
+
   /** Ends training: sets the vigilance from the training windows, then learns them at that vigilance. */
   private finishTraining(): void {
     const T = this.tuning;
     this.trained = true;
+    this.allocateCategories();
     const levels = this.trainingLevels;
     this.trainingLevels = [];
     const replay = (measure: boolean): number[] => {
@@ -340,6 +347,7 @@ export class NoveltyMember {
     member.vigilance = state.vigilance;
     const categories = typeof state.categories === 'string' ? decodeWeights(state.categories) : state.categories;
     member.count = Math.min(tuning.maxCategories, Math.floor(categories.length / member.width), state.lastUsed.length);
+    if (member.trained || member.count > 0) member.allocateCategories();
     member.weights.set(categories.slice(0, member.count * member.width));
     member.lastUsed.set(state.lastUsed.slice(0, member.count));
     return member;

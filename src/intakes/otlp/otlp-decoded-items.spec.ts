@@ -6,7 +6,7 @@ import { decodeMetrics } from './otlp-metrics.decode.js';
 import { decodeTraces } from './otlp-traces.decode.js';
 import { OTLP_SIGNALS } from './otlp.proto.js';
 import { pointTags } from './otlp.tags.js';
-import { millisField, nanosBetween, nanosToMillis } from './otlp.values.js';
+import { millisField, nanosBetween, nanosToMillis, tagValue } from './otlp.values.js';
 
 /** protobufjs's own Long class (the `long` package), as decode makes it for fixed64 fields. */
 const Long = protobuf.util.Long as unknown as { fromString(text: string, unsigned: boolean): object };
@@ -64,6 +64,18 @@ describe('OTLP times without BigInts', () => {
 });
 
 describe('OTLP tags and items', () => {
+  test('tagValue of 64-bit integers equals the BigInt route, 32-bit ones included, signed and unsigned', () => {
+    const random = generator(13);
+    const SignedLong = protobuf.util.Long as unknown as { fromString(text: string, unsigned: boolean): object };
+    const values = [0n, 1n, 200n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, -1n, -200n, -(2n ** 31n), -(2n ** 31n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)];
+    for (let index = 0; index < 5_000; index++) values.push(BigInt(Math.floor((random() - 0.5) * 2 ** (1 + (index % 63)))));
+    for (const integer of values) {
+      const attribute = { intValue: SignedLong.fromString(integer.toString(), false) };
+      assert.equal(tagValue(attribute), integer.toString(), `value ${integer}`);
+    }
+    assert.equal(values.length, 5_013);
+  });
+
   test('pointTags: the resource tags and the point attributes in key order, duplicates and non-scalars left out, the cap kept', () => {
     const attribute = (key: string, value: Record<string, unknown>) => ({ key, value });
     const point = {

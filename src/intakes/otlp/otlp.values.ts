@@ -250,7 +250,12 @@ export function tagValue(value: unknown): string | undefined {
   if (!isNode(value)) return undefined;
   if (has(value, 'stringValue')) return stringField(value, 'stringValue').slice(0, OTLP_VALUE_LIMITS.tagValueLength);
   if (has(value, 'boolValue')) return String(boolField(value, 'boolValue'));
-  if (has(value, 'intValue')) return int64Field(value, 'intValue').toString();
+  if (has(value, 'intValue')) {
+    // A Long within 32 bits (an HTTP status, a port) is written as its low word, as the BigInt would be.
+    const integer = value['intValue'];
+    if (isLong(integer) && Number.isInteger(integer.low) && (integer.high === 0 ? integer.low >= 0 : integer.high === -1 && integer.low < 0)) return String(integer.low);
+    return int64Field(value, 'intValue').toString();
+  }
   if (has(value, 'doubleValue')) return String(doubleField(value, 'doubleValue'));
   return undefined;
 }

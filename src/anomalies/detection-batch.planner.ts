@@ -2,7 +2,7 @@ import type { LogEntry } from '../ingest-log/log-entry.js';
 import type { NewAnomaly, SeriesSnapshotRow } from './anomaly-store.repository.js';
 import type { ObserveRequest, ObserveResult } from './detection/series-detector-set.js';
 import { PointsToObserve } from './points-to-observe.request.js';
-import { pointOf } from './series-identity.js';
+import { pointOf, SeriesPointReader } from './series-identity.js';
 import { detectorsToLoad, type ModelledSeries, type SeriesModels } from './series-models.js';
 import { creationRow, newSeries, snapshotRows } from './series-snapshot.mapper.js';
 
@@ -76,11 +76,12 @@ export function planBatch(models: SeriesModels, entries: LogEntry[], now: number
   const pointsOverCapBefore = models.pointsOverCap;
   const dataTimeBefore = models.dataTime;
   const evictedIds: string[] = [];
+  const reader = new SeriesPointReader();
   for (const entry of entries) {
-    const point = pointOf(entry);
+    const point = reader.read(entry);
     if (!point) continue;
     if (point.timestamp > models.dataTime) models.dataTime = point.timestamp;
-    let series = models.find(point.identity);
+    let series = models.find(point.identity, point.identityLength);
     if (typeof series === 'string') {
       if (models.series.size >= policy.maxSeries) {
         const idlest = models.idlest(policy.idleMs);
@@ -92,7 +93,8 @@ export function planBatch(models: SeriesModels, entries: LogEntry[], now: number
         models.evict(idlest);
         evictedIds.push(idlest.id);
       }
-      series = newSeries(models, point, series, entry.id - 1, policy.muted);
+      // The new series keeps its point's identity: pointOf's, not the reader's reused one.
+      series = newSeries(models, pointOf(entry)!, series, entry.id - 1, policy.muted);
       created.push(series);
     }
     touched.add(series);

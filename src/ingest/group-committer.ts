@@ -7,7 +7,6 @@ import type { IngestKind } from '../ingest-log/ingest-log.items.js';
 import { IngestLogRepository } from '../ingest-log/ingest-log.repository.js';
 import { type NewLogEntry } from '../ingest-log/log-entry.js';
 import { IngestLogSignal } from '../ingest-log/log-consumers.js';
-import { writeEntriesJson } from './item-json.js';
 
 interface Waiting {
   entries: NewLogEntry[];
@@ -87,8 +86,6 @@ export class GroupCommitter {
       this.waitingEntries = 0;
       const started = performance.now();
       try {
-        // Each request's JSON is written now, not when it arrived: it lives only through this append.
-        for (const waiting of group) writeEntriesJson(waiting.entries);
         const appended = await this.log.appendCommitted(entriesOf(group), this.clock.now());
         this.log.committed(appended);
         this.metrics.commitDuration.observe((performance.now() - started) / 1000);

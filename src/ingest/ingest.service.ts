@@ -8,6 +8,7 @@ import { GroupCommitter } from './group-committer.js';
 import { IngestHooks } from './ingest-hooks.js';
 import type { IngestOutcome } from './ingest.types.js';
 import { BatchPosition, userIdOf, validateItem } from './ingest.validation.js';
+import { itemsJson } from './item-json.js';
 
 const MAX_REPORTED_ERRORS = 100;
 
@@ -30,16 +31,13 @@ export interface IngestOptions {
   ownedItems?: boolean;
 }
 
-/**
- * The log entries of validated items of `kind`. Their JSON is written by the group commit, for the
- * whole request at once, right before the append (writeEntriesJson): written here, it waited with
- * the request for its commit and lived long enough to be copied out of the young generation.
- */
+/** The log entries of validated items of `kind`, with their JSON (written for the whole batch at once). */
 function newEntries<Kind extends IngestKind>(kind: Kind, items: ReadonlyArray<ItemByKind[Kind]>): NewLogEntry[] {
+  const texts = itemsJson(kind, items);
   const entries: NewLogEntry[] = new Array<NewLogEntry>(items.length);
   for (let index = 0; index < items.length; index++) {
     const item = items[index]!;
-    entries[index] = { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: undefined } as NewLogEntry;
+    entries[index] = { kind, eventTime: item.timestamp, userId: userIdOf(kind, item), item, json: texts[index] } as NewLogEntry;
   }
   return entries;
 }

@@ -1,6 +1,5 @@
 import { ITEM_SHAPES, type IngestKind, type ItemByKind, type MetricItem, type Tags } from '../ingest-log/ingest-log.items.js';
 import { storedOrder } from '../ingest-log/item-schema.js';
-import type { NewLogEntry } from '../ingest-log/log-entry.js';
 
 // Characters JSON.stringify writes as escapes; a string without them is written as is.
 // Surrogates are listed whole: a lone one is escaped, a pair is not, and either way the
@@ -81,22 +80,4 @@ export function itemsJson<Kind extends IngestKind>(kind: Kind, items: ReadonlyAr
   }
   for (let index = 0; index < items.length; index++) texts[index] = itemJson(kind, items[index]!);
   return texts;
-}
-
-/**
- * Writes the JSON of a request's entries (all of one kind: one itemsJson for them) into those
- * without it; entries of mixed kinds are left to the append (JSON.stringify per item). The group
- * commit calls this right before its append, so the text lives only as long as the append.
- */
-export function writeEntriesJson(entries: readonly NewLogEntry[]): void {
-  if (entries.length === 0 || entries[0]!.json !== undefined) return;
-  const kind = entries[0]!.kind;
-  const items = new Array<ItemByKind[IngestKind]>(entries.length);
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index]!;
-    if (entry.kind !== kind) return;
-    items[index] = entry.item;
-  }
-  const texts = itemsJson(kind, items);
-  for (let index = 0; index < entries.length; index++) entries[index]!.json = texts[index];
 }

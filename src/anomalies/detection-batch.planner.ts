@@ -2,7 +2,7 @@ import type { LogEntry } from '../ingest-log/log-entry.js';
 import type { NewAnomaly, SeriesSnapshotRow } from './anomaly-store.repository.js';
 import type { ObserveRequest, ObserveResult } from './detection/series-detector-set.js';
 import { PointsToObserve } from './points-to-observe.request.js';
-import { pointOf, SeriesPointReader } from './series-identity.js';
+import { pointOf } from './series-identity.js';
 import { detectorsToLoad, type ModelledSeries, type SeriesModels } from './series-models.js';
 import { creationRow, newSeries, snapshotRows } from './series-snapshot.mapper.js';
 
@@ -76,12 +76,11 @@ export function planBatch(models: SeriesModels, entries: LogEntry[], now: number
   const pointsOverCapBefore = models.pointsOverCap;
   const dataTimeBefore = models.dataTime;
   const evictedIds: string[] = [];
-  const reader = new SeriesPointReader();
   for (const entry of entries) {
-    const point = reader.read(entry);
+    const point = pointOf(entry);
     if (!point) continue;
     if (point.timestamp > models.dataTime) models.dataTime = point.timestamp;
-    let series = models.find(point.identity, point.identityLength);
+    let series = models.find(point.identity);
     if (typeof series === 'string') {
       if (models.series.size >= policy.maxSeries) {
         const idlest = models.idlest(policy.idleMs);
@@ -93,8 +92,7 @@ export function planBatch(models: SeriesModels, entries: LogEntry[], now: number
         models.evict(idlest);
         evictedIds.push(idlest.id);
       }
-      // The new series keeps its point's identity: pointOf's, not the reader's reused one.
-      series = newSeries(models, pointOf(entry)!, series, entry.id - 1, policy.muted);
+      series = newSeries(models, point, series, entry.id - 1, policy.muted);
       created.push(series);
     }
     touched.add(series);

@@ -49,9 +49,9 @@ export function seriesIdentity(source: SeriesSource, metric: string, tags: Tags)
  * The identity as text, `m\0<metric>\0<tag>=<value>...` or `r\0<service>`: a series' id is its
  * hash. Identities that differ only in where a tag's `=` falls have one text, so they are one series.
  */
-export function identityText(identity: readonly string[], length = identity.length): string {
+export function identityText(identity: readonly string[]): string {
   let text = `${identity[0]}\u0000${identity[1]}`;
-  for (let index = 2; index < length; index += 2) text += `\u0000${identity[index]}=${identity[index + 1]}`;
+  for (let index = 2; index < identity.length; index += 2) text += `\u0000${identity[index]}=${identity[index + 1]}`;
   return text;
 }
 
@@ -78,69 +78,4 @@ export function pointOf(entry: LogEntry): SeriesPoint | null {
     };
   }
   return null;
-}
-
-/** A point read by SeriesPointReader: its identity is the first `identityLength` parts of `identity`. */
-export interface ReusedSeriesPoint extends SeriesPoint {
-  identityLength: number;
-}
-
-/** The most identity parts a point has: source, metric, and a name and value per tag (ingest's limit is 32 tags). */
-const MAX_IDENTITY_PARTS = 2 + 2 * 64;
-
-/**
- * pointOf without a new object a point: each read fills one point and one identity array, both
- * reused, valid until the next read (a consumer that keeps a point, such as a new series keeping
- * its identity, takes pointOf's instead). Under 1000-point batches pointOf's point and identity
- * were ~160 bytes of garbage a point, the anomaly consumer's largest allocation.
- */
-export class SeriesPointReader {
-  private readonly point: ReusedSeriesPoint = {
-    identity: new Array<string>(MAX_IDENTITY_PARTS).fill(''),
-    identityLength: 0,
-    source: 'metric',
-    metric: '',
-    tags: {},
-    timestamp: 0,
-    value: 0,
-  };
-
-  /** The entry's point as pointOf gives it (null alike), in the reused point. */
-  read(entry: LogEntry): ReusedSeriesPoint | null {
-    const point = this.point;
-    const identity = point.identity;
-    if (entry.kind === 'metric') {
-      const item: Partial<MetricItem> | null = entry.payload;
-      if (!item || typeof item.name !== 'string' || typeof item.value !== 'number') return null;
-      const tags = item.tags ?? {};
-      const names = sortedTagNames.of(tags);
-      if (2 + 2 * names.length > MAX_IDENTITY_PARTS) return this.copied(pointOf(entry));
-      identity[0] = 'm';
-      identity[1] = item.name;
-      for (let index = 0; index < names.length; index++) {
-        const name = names[index]!;
-        identity[2 + 2 * index] = name;
-        identity[3 + 2 * index] = tags[name]!;
-      }
-      point.identityLength = 2 + 2 * names.length;
-      point.source = 'metric';
-      point.metric = item.name;
-      point.tags = tags;
-      point.value = item.value;
-    } else if (entry.kind === 'request') {
-      const item: Partial<RequestItem> | null = entry.payload;
-      if (!item || typeof item.service !== 'string' || typeof item.durationMs !== 'number') return null;
-      // Request points are few (one per request item): pointOf's own tags object is kept with the point.
-      return this.copied(pointOf(entry));
-    } else {
-      return null;
-    }
-    point.timestamp = entry.eventTime;
-    return point;
-  }
-
-  /** pointOf's point as a ReusedSeriesPoint (its identity its own, not the reused one). */
-  private copied(point: SeriesPoint | null): ReusedSeriesPoint | null {
-    return point === null ? null : { ...point, identityLength: point.identity.length };
-  }
 }

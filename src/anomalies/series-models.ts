@@ -94,14 +94,11 @@ export class SeriesModels {
     return this.wasRetired;
   }
 
-  /**
-   * The series of these identity parts (the first `length` of them); when there is none, the
-   * identity's text (the key it would have).
-   */
-  find(identity: readonly string[], length = identity.length): ModelledSeries | string {
-    const series = this.byIdentity.get(identity, length);
+  /** The series of these identity parts; when there is none, the identity's text (the key it would have). */
+  find(identity: string[]): ModelledSeries | string {
+    const series = this.byIdentity.get(identity);
     if (series) return series;
-    const key = identityText(identity, length);
+    const key = identityText(identity);
     return this.series.get(key) ?? key;
   }
 

@@ -106,7 +106,9 @@ export class OtlpIntakeService {
     const maxBatch = this.config.http.maxBatch;
     for (let start = 0; start < items.length; start += maxBatch) {
       const batch = items.slice(start, start + maxBatch);
-      const outcome = await this.ingest.ingestItems(KIND_OF_SIGNAL[signal], batch, BATCH_NAME[signal]);
+      // Every item is made by the decoders for this export and kept by nothing else (a cumulative
+      // point's pending item is copied by deltaItem, never ingested itself): ingest may store them as they are.
+      const outcome = await this.ingest.ingestItems(KIND_OF_SIGNAL[signal], batch, BATCH_NAME[signal], { ownedItems: true });
       accepted += outcome.accepted;
       rejected += outcome.rejected;
       for (const problem of outcome.errors) if (problems.length < MAX_PROBLEMS) problems.push(problem.message.replace(/^[a-zA-Z]+\[(\d+)\]/, (_all, index: string) => `${BATCH_NAME[signal]}[${start + Number(index)}]`));

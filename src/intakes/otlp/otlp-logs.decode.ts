@@ -1,6 +1,6 @@
 import { DecodedExport } from './otlp.batch.js';
 import { resourceTags } from './otlp.tags.js';
-import { anyValue, attributesObject, attributesOf, child, has, idField, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
+import { anyValue, attributesObject, attributesOf, child, has, idField, intField, list, millisField, OtlpShapeError, stringField } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
 type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -55,7 +55,7 @@ export function decodeLogs(request: Node): DecodedExport {
 function logOf(service: string | undefined, record: Node): Record<string, unknown> {
   const body = has(record, 'body') ? anyValue(record['body']) : null;
   const message = typeof body === 'string' ? body : body === null ? stringField(record, 'eventName') : JSON.stringify(body);
-  const time = nanosToMillis(int64Field(record, 'timeUnixNano')) ?? nanosToMillis(int64Field(record, 'observedTimeUnixNano'));
+  const time = millisField(record, 'timeUnixNano') ?? millisField(record, 'observedTimeUnixNano');
   const item: Record<string, unknown> = {
     message,
     level: levelOf(intField(record, 'severityNumber'), stringField(record, 'severityText')),

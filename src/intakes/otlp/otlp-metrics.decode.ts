@@ -3,7 +3,7 @@ import type { HistogramData } from '../../ingest-log/ingest-log.items.js';
 import { exponentialHistogram, explicitHistogram } from './otlp-histograms.decode.js';
 import { DecodedExport } from './otlp.batch.js';
 import { pointTags, resourceTags } from './otlp.tags.js';
-import { boolField, child, doubleField, has, int64Field, intField, list, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
+import { boolField, child, doubleField, has, int64Field, intField, list, millisField, nanosToMillis, OtlpShapeError, stringField } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
 
@@ -151,14 +151,13 @@ function numberPoints(
       continue;
     }
     const tags = pointTags(base, point);
-    const timeNanos = int64Field(point, 'timeUnixNano');
-    const item: Record<string, unknown> = { name, value, type: as === 'cumulative' ? 'count' : as, timestamp: nanosToMillis(timeNanos), tags };
+    const item: Record<string, unknown> = { name, value, type: as === 'cumulative' ? 'count' : as, timestamp: millisField(point, 'timeUnixNano'), tags };
     if (unit.length > 0) item['unit'] = unit;
     if (as !== 'cumulative') {
       decoded.items.push(item);
       continue;
     }
     const series = `${name}\u0000${unit}\u0000${JSON.stringify(tags)}`;
-    decoded.cumulative.push({ point: { series, startNanos: int64Field(point, 'startTimeUnixNano'), timeNanos, values: [value] }, item });
+    decoded.cumulative.push({ point: { series, startNanos: int64Field(point, 'startTimeUnixNano'), timeNanos: int64Field(point, 'timeUnixNano'), values: [value] }, item });
   }
 }

@@ -1,6 +1,6 @@
 import { DecodedExport } from './otlp.batch.js';
 import { resourceTags } from './otlp.tags.js';
-import { attributesOf, attributeString, child, int64Field, intField, list, nanosToMillis, stringField } from './otlp.values.js';
+import { attributesOf, attributeString, child, intField, list, millisField, nanosBetween, stringField } from './otlp.values.js';
 
 type Node = Record<string, unknown>;
 
@@ -52,10 +52,9 @@ export function decodeTraces(request: Node): DecodedTraces {
 }
 
 function requestOf(service: string, span: Node, attributes: readonly Node[]): Record<string, unknown> | string {
-  const start = int64Field(span, 'startTimeUnixNano');
-  const end = int64Field(span, 'endTimeUnixNano');
+  const { startSet, nanos } = nanosBetween(span, 'startTimeUnixNano', 'endTimeUnixNano');
   const name = stringField(span, 'name');
-  if (start === 0n || end < start) return `span "${name.slice(0, 100)}" has no valid start and end time`;
+  if (!startSet || nanos < 0) return `span "${name.slice(0, 100)}" has no valid start and end time`;
   const route = attributeString(attributes, 'http.route');
   const method = attributeString(attributes, 'http.request.method') ?? attributeString(attributes, 'http.method');
   const operation = route === undefined ? name : method === undefined ? route : `${method} ${route}`;
@@ -64,9 +63,9 @@ function requestOf(service: string, span: Node, attributes: readonly Node[]): Re
   const failed = intField(child(span, 'status') ?? {}, 'code') === STATUS_ERROR;
   const item: Record<string, unknown> = {
     service,
-    durationMs: Number(end - start) / 1e6,
+    durationMs: nanos / 1e6,
     success: !failed,
-    timestamp: nanosToMillis(end),
+    timestamp: millisField(span, 'endTimeUnixNano'),
   };
   if (operation.length > 0) item['operation'] = operation;
   if (statusCode !== undefined && Number.isInteger(statusCode) && (!failed || statusCode >= 500)) item['statusCode'] = statusCode;

@@ -39,27 +39,52 @@ export function resourceTags(holder: Node | undefined, what: 'resource' | 'scope
  * identity whatever order the attributes arrive in. Non-scalar attributes are skipped.
  */
 export function pointTags(base: Readonly<Record<string, string>>, point: Node): Record<string, string> {
-  // Keys and values are gathered in arrays and the object is made once, in key order: adding
-  // keys one by one to a copy of `base`, then sorting, cost ~15 µs a point (measured on
-  // 1000-point exports; this way, under 1 µs).
-  const keys: string[] = [];
-  const values: string[] = [];
-  for (const key in base) {
-    keys.push(key);
-    values.push(base[key]!);
+  // Keys and values are gathered in two scratch arrays kept in key order by insertion (a point has
+  // a few tags), then the object is made once, in key order: adding keys one by one to a copy of
+  // `base`, then sorting, cost ~15 µs a point (measured on 1000-point exports); arrays and an
+  // index sort made anew per point were a third of the intake's garbage a point.
+  const keys = SCRATCH_KEYS;
+  const values = SCRATCH_VALUES;
+  let count = 0;
+  try {
+    for (const key in base) count = insertSorted(keys, values, count, key, base[key]!);
+    const attributes = attributesOf(point, 'data point');
+    for (let index = 0; index < attributes.length && count < MAX_TAGS; index++) {
+      const attribute = attributes[index]!;
+      const key = stringField(attribute, 'key');
+      if (key.length === 0 || key === '__proto__' || indexOfKey(keys, count, key) !== -1) continue;
+      const value = tagValue(attribute['value']);
+      if (value === undefined) continue;
+      count = insertSorted(keys, values, count, key, value);
+    }
+    const tags: Record<string, string> = {};
+    for (let index = 0; index < count; index++) tags[keys[index]!] = values[index]!;
+    return tags;
+  } finally {
+    // The scratch arrays hold no point's strings between calls.
+    keys.fill(undefined, 0, count);
+    values.fill(undefined, 0, count);
   }
-  const attributes = attributesOf(point, 'data point');
-  for (let index = 0; index < attributes.length && keys.length < MAX_TAGS; index++) {
-    const attribute = attributes[index]!;
-    const key = stringField(attribute, 'key');
-    if (key.length === 0 || key === '__proto__' || keys.includes(key)) continue;
-    const value = tagValue(attribute['value']);
-    if (value === undefined) continue;
-    keys.push(key);
-    values.push(value);
+}
+
+/** pointTags' scratch arrays (MAX_TAGS long; it is synchronous, so one pair serves every call). */
+const SCRATCH_KEYS: Array<string | undefined> = new Array<string | undefined>(MAX_TAGS).fill(undefined);
+const SCRATCH_VALUES: Array<string | undefined> = new Array<string | undefined>(MAX_TAGS).fill(undefined);
+
+function indexOfKey(keys: ReadonlyArray<string | undefined>, count: number, key: string): number {
+  for (let index = 0; index < count; index++) if (keys[index] === key) return index;
+  return -1;
+}
+
+/** Inserts `key` (not yet held) and its value into the first `count` entries, kept in key order; the new count. */
+function insertSorted(keys: Array<string | undefined>, values: Array<string | undefined>, count: number, key: string, value: string): number {
+  let at = count;
+  while (at > 0 && keys[at - 1]! > key) {
+    keys[at] = keys[at - 1];
+    values[at] = values[at - 1];
+    at--;
   }
-  const order = keys.map((_, index) => index).sort((left, right) => (keys[left]! < keys[right]! ? -1 : 1));
-  const tags: Record<string, string> = {};
-  for (const index of order) tags[keys[index]!] = values[index]!;
-  return tags;
+  keys[at] = key;
+  values[at] = value;
+  return count + 1;
 }

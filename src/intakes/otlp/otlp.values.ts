@@ -138,6 +138,48 @@ export function nanosToMillis(nanos: bigint): number | undefined {
   return nanos === 0n ? undefined : Number(nanos / 1_000_000n);
 }
 
+/** High words (2^32 ns, ~4.3 s) at most this far apart: under 2^52 ns (~52 days), exact in a double. */
+const MAX_FAST_HIGH_WORD_DIFFERENCE = 2 ** 20 - 1;
+
+/**
+ * The nanoseconds from `startField` to `endField` of `node` (negative when the end is earlier), and
+ * whether the start is set (not 0): exactly what the BigInts of int64Field give, without them
+ * for two protobufjs `Long`s under ~52 days apart (their difference is exact in a
+ * double); otherwise through int64Field.
+ */
+export function nanosBetween(node: Node, startField: string, endField: string): { startSet: boolean; nanos: number } {
+  const start = node[startField];
+  const end = node[endField];
+  if (isLong(start) && isLong(end) && start.high >= 0 && end.high >= 0 && Math.abs(end.high - start.high) <= MAX_FAST_HIGH_WORD_DIFFERENCE) {
+    return { startSet: start.high !== 0 || start.low !== 0, nanos: (end.high - start.high) * 4_294_967_296 + ((end.low >>> 0) - (start.low >>> 0)) };
+  }
+  const startNanos = int64Field(node, startField);
+  return { startSet: startNanos !== 0n, nanos: Number(int64Field(node, endField) - startNanos) };
+}
+
+/** 2^32 = 4294 × 10^6 + 967296: how a Long's high word splits into milliseconds and a nanosecond remainder. */
+const HIGH_WORD_MILLIS = 4294;
+const HIGH_WORD_REMAINDER_NANOS = 967_296;
+
+/**
+ * A 64-bit nanosecond time field as whole epoch milliseconds, exactly nanosToMillis(int64Field(…))
+ * (undefined when absent or 0). A protobufjs `Long` whose high word is below 2^31 (every time
+ * before the year 2262) is converted in doubles, exactly: high × 967,296 + low stays below 2^53,
+ * and the remainder taken off first makes the division exact. That is what every protobuf data
+ * point and span carries; the BigInt route cost four BigInts of garbage a time field (spans
+ * have two). Anything else (JSON strings and numbers, the high bit set) takes the BigInt route.
+ */
+export function millisField(node: Node, field: string): number | undefined {
+  const value = node[field];
+  if (isLong(value) && value.high >= 0 && Number.isInteger(value.high) && Number.isInteger(value.low)) {
+    const rest = value.high * HIGH_WORD_REMAINDER_NANOS + (value.low >>> 0);
+    const remainder = rest % 1_000_000;
+    const millis = value.high * HIGH_WORD_MILLIS + (rest - remainder) / 1_000_000;
+    return millis === 0 && rest === 0 ? undefined : millis;
+  }
+  return nanosToMillis(int64Field(node, field));
+}
+
 const HEX_ID = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** A trace or span id in lowercase hex; undefined when empty or all zeros (the "invalid" id). */
@@ -208,7 +250,12 @@ export function tagValue(value: unknown): string | undefined {
   if (!isNode(value)) return undefined;
   if (has(value, 'stringValue')) return stringField(value, 'stringValue').slice(0, OTLP_VALUE_LIMITS.tagValueLength);
   if (has(value, 'boolValue')) return String(boolField(value, 'boolValue'));
-  if (has(value, 'intValue')) return int64Field(value, 'intValue').toString();
+  if (has(value, 'intValue')) {
+    // A Long within 32 bits (an HTTP status, a port) is written as its low word, as the BigInt would be.
+    const integer = value['intValue'];
+    if (isLong(integer) && Number.isInteger(integer.low) && (integer.high === 0 ? integer.low >= 0 : integer.high === -1 && integer.low < 0)) return String(integer.low);
+    return int64Field(value, 'intValue').toString();
+  }
   if (has(value, 'doubleValue')) return String(doubleField(value, 'doubleValue'));
   return undefined;
 }

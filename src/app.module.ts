@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { MemoryParts } from './common/memory-parts.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module.js';
@@ -40,6 +41,8 @@ export class AppModule {
       { provide: Clock, useValue: overrides.clock ?? new Clock() },
       // The one Prometheus registry: every feature registers its vigil_* metrics on it.
       VigilMetrics,
+      // Sizes of the memory budget's parts, measured by the modules that own them (for /metrics).
+      MemoryParts,
       HttpObservers,
       UserErasure,
       {

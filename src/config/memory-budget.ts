@@ -44,6 +44,8 @@ export interface MemoryBudget {
   recentEntriesBytes: number;
   /** Body bytes all requests in flight may hold together (the default of VIGIL_MAX_BODY_BYTES_IN_FLIGHT). */
   bodyBytesInFlight: number;
+  /** SQLite's page cache on the main connection (its `cache_size`), in bytes; native memory, outside V8's heap. */
+  sqlitePageCacheBytes: number;
   /** The detection worker thread's resourceLimits, in MiB. */
   detectionWorker: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
 }
@@ -76,6 +78,7 @@ export function memoryBudgetOf(mebibytes: number): MemoryBudget {
     oldSpaceMebibytes: Math.floor((mebibytes * 45) / 100),
     recentEntriesBytes: Math.floor((mebibytes * MIB) / 32),
     bodyBytesInFlight: Math.floor((mebibytes * MIB) / 16),
+    sqlitePageCacheBytes: Math.floor((mebibytes * MIB) / 12),
     detectionWorker: { maxOldGenerationSizeMb: Math.floor(mebibytes / 8), maxYoungGenerationSizeMb: Math.min(16, Math.floor(mebibytes / 48)) },
   };
 }

@@ -13,7 +13,7 @@ describe('memory shares on /metrics', () => {
       recent_entries: 12_582_912,
       request_bodies: 25_165_824,
       detection_worker: 56 * MIB,
-      sqlite_page_cache: 32 * MIB,
+      sqlite_page_cache: 64 * MIB,
     });
   });
 
@@ -30,8 +30,8 @@ describe('memory shares on /metrics', () => {
       recent_entries: 33_554_432,
       request_bodies: 10_000_000,
       detection_worker: (128 + 16) * MIB,
-      // 1024 MiB / 12, rounded down to a byte.
-      sqlite_page_cache: 89_478_485,
+      // 1024 MiB / 6, rounded down to a byte.
+      sqlite_page_cache: 178_956_970,
     });
   });
 });

@@ -90,13 +90,13 @@ describe('SQLite statement cache', () => {
 });
 
 describe('SQLite page cache', () => {
-  test("the main connection's page cache is the memory budget's share (cache_size in KiB), 32 MiB at the default budget", async () => {
+  test("the main connection's page cache is the memory budget's share (cache_size in KiB), 64 MiB at the default budget", async () => {
     const sized = openDatabase({ url: 'sqlite::memory:', dialect: 'sqlite', sqlitePath: ':memory:', sqliteCacheBytes: 3 * 1024 * 1024 + 512 });
     const byDefault = openDatabase(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database);
     try {
       // 3 MiB and a half KiB: whole KiB, rounded down.
       assert.equal(rawSqliteOf(sized)!.pragma('cache_size', { simple: true }), -3072);
-      assert.equal(rawSqliteOf(byDefault)!.pragma('cache_size', { simple: true }), -32 * 1024);
+      assert.equal(rawSqliteOf(byDefault)!.pragma('cache_size', { simple: true }), -64 * 1024);
     } finally {
       await sized.destroy();
       await byDefault.destroy();

@@ -1,5 +1,4 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { MemoryParts } from './common/memory-parts.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module.js';
@@ -7,6 +6,7 @@ import { AnomaliesModule } from './anomalies/anomalies.module.js';
 import { ApiKeyRing } from './common/api-keys.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
+import { MemoryParts } from './common/memory-parts.js';
 import { UserErasure } from './common/user-erasure.js';
 import { VigilLogger } from './common/vigil-logger.js';
 import { VigilMetrics } from './common/vigil.metrics.js';

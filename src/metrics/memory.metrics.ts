@@ -29,8 +29,9 @@ export function memorySharesOf(config: AppConfig): Record<string, number> {
  * The memory budget and its parts on /metrics: `vigil_memory_budget_bytes`, each part's share
  * (`vigil_memory_share_bytes{part}`) and its size at the scrape (`vigil_memory_part_bytes{part}`):
  * the main thread's young and old generations as V8 has them committed, the window of recent
- * ingest-log entries (its estimate, inside the old generation) and the request bodies in flight.
- * The detection worker's heap is bounded by its resourceLimits and shown by its share only.
+ * ingest-log entries (its estimate, inside the old generation), the request bodies in flight, and
+ * the parts other modules measure (MemoryParts: the detection worker's heap and external bytes as
+ * of its last reply). SQLite's page cache shows its share only: better-sqlite3 does not report it.
  */
 @Injectable()
 export class MemoryMetrics {

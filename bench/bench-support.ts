@@ -153,6 +153,25 @@ export function peakResidentMebibytes(pid: number | undefined): number | undefin
   }
 }
 
+const MEMORY_PART = /^vigil_memory_part_bytes\{part="([^"]+)"\} (\S+)$/gm;
+
+/**
+ * Resident memory of a process now (VmRSS) and, from its /metrics, the size of each part of its
+ * memory budget (vigil_memory_part_bytes), in MiB; what a build does not expose is left out.
+ */
+export async function memoryPartsMebibytes(url: string, pid: number | undefined): Promise<Record<string, number>> {
+  const parts: Record<string, number> = {};
+  try {
+    const kibibytes = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    if (kibibytes !== undefined) parts['resident'] = Number(kibibytes) / 1024;
+  } catch {
+    // not Linux, or the process is gone
+  }
+  const exposition = await (await fetch(`${url}/metrics`)).text();
+  for (const [, part, bytes] of exposition.matchAll(MEMORY_PART)) parts[part!] = Number(bytes) / 1024 / 1024;
+  return parts;
+}
+
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;

@@ -1,5 +1,5 @@
 import type { BenchOptions, BenchRow, BenchSection } from './bench-section.js';
-import { BENCH_KEY, load, peakResidentMebibytes, processCpuSeconds, round, startBareFastify, startVigil, waitForConsumers, type LoadResult, metricsBody, median } from './bench-support.js';
+import { BENCH_KEY, load, memoryPartsMebibytes, peakResidentMebibytes, processCpuSeconds, round, startBareFastify, startVigil, waitForConsumers, type LoadResult, metricsBody, median } from './bench-support.js';
 
 const SECONDS = 5;
 
@@ -66,6 +66,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
   /** Per batch round at 10 connections: how long the consumers took, after the load stopped, to apply all of it. */
   const catchUpSeconds: number[] = [];
   let sustainedRound: { result: LoadResult; catchUpSeconds: number } | undefined;
+  let afterSustained: Record<string, number> = {};
   let peakMebibytes: { bare: number | undefined; vigil: number | undefined; previous: number | undefined } = { bare: undefined, vigil: undefined, previous: undefined };
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -85,6 +86,8 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
       rounds.vigilLogBatch.push(await load(vigil.url, '/ingest/logs', logBatch, { connections: 10, seconds: SECONDS, ...vigilOptions }));
     }
     const sustained = await load(vigil.url, '/ingest/metrics', batch, { connections: 10, seconds: SUSTAINED_SECONDS, ...vigilOptions });
+    // Sampled as the load stops, before the consumers catch up: where the resident memory is.
+    afterSustained = await memoryPartsMebibytes(vigil.url, vigil.process.pid);
     sustainedRound = { result: sustained, catchUpSeconds: await waitForConsumers(vigil.url) };
     if (previous) {
       await load(previous.url, '/ingest/metrics', batch, { connections: 10, seconds: SUSTAINED_SECONDS, ...previousOptions });
@@ -115,6 +118,10 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
   const vigilLogBatch = summary(rounds.vigilLogBatch);
   // Points of the round over the time from its start until every consumer had applied them.
   const sustained = median(batchRounds.get(BATCH_CONNECTIONS[0])!.vigil.map((result, index) => (result.requestsPerSecond * 1000 * SECONDS) / (SECONDS + catchUpSeconds[index]!)));
+  const memoryParts = (parts: Record<string, number>) => {
+    const entries = Object.entries(parts);
+    return entries.length === 0 ? '' : `; as the ${SUSTAINED_SECONDS} s round stopped, MiB: ${entries.map(([part, mebibytes]) => `${part} ${round(mebibytes, 0)}`).join(', ')}`;
+  };
   const failures = (result: { failures: number }) => (result.failures > 0 ? `; ${result.failures} non-2xx or errors` : '');
   const previousRows = (): BenchRow[] => {
     if (!previous) return [];
@@ -197,7 +204,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchSection> {
             unit: 'MiB',
             ratio: round(peakMebibytes.vigil / peakMebibytes.bare),
             target: '≤ 384 MiB (the default VIGIL_MEMORY_BUDGET_MB)',
-            note: `bare Fastify ${round(peakMebibytes.bare, 0)} MiB${peakMebibytes.previous === undefined ? '' : `; previous build ${round(peakMebibytes.previous, 0)} MiB`}; each build runs with the Node flags of its npm run start:prod`,
+            note: `bare Fastify ${round(peakMebibytes.bare, 0)} MiB${peakMebibytes.previous === undefined ? '' : `; previous build ${round(peakMebibytes.previous, 0)} MiB`}; each build runs with the Node flags of its npm run start:prod${memoryParts(afterSustained)}`,
           }]
         : []),
     ],

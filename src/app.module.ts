@@ -6,6 +6,7 @@ import { AnomaliesModule } from './anomalies/anomalies.module.js';
 import { ApiKeyRing } from './common/api-keys.js';
 import { Clock } from './common/clock.js';
 import { HttpObservers } from './common/http-observers.js';
+import { MemoryParts } from './common/memory-parts.js';
 import { UserErasure } from './common/user-erasure.js';
 import { VigilLogger } from './common/vigil-logger.js';
 import { VigilMetrics } from './common/vigil.metrics.js';
@@ -40,6 +41,8 @@ export class AppModule {
       { provide: Clock, useValue: overrides.clock ?? new Clock() },
       // The one Prometheus registry: every feature registers its vigil_* metrics on it.
       VigilMetrics,
+      // Sizes of the memory budget's parts, measured by the modules that own them (for /metrics).
+      MemoryParts,
       HttpObservers,
       UserErasure,
       {

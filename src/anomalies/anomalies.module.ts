@@ -1,5 +1,6 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { MemoryParts } from '../common/memory-parts.js';
 import { ConsumerPositionsRepository } from '../ingest-log/consumer-positions.repository.js';
 import { ConsumerRegistry, DerivedStateRunner } from '../ingest-log/log-consumers.js';
 import { AnomalyAnnouncer } from './anomaly.announcer.js';
@@ -43,6 +44,8 @@ export class AnomaliesModule implements OnModuleInit {
     private readonly registry: ConsumerRegistry,
     private readonly metrics: AnomaliesMetrics,
     private readonly clock: Clock,
+    private readonly thread: DetectionThread,
+    private readonly memoryParts: MemoryParts,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -54,6 +57,11 @@ export class AnomaliesModule implements OnModuleInit {
       modelledSeries: () => this.consumer.modelledSeries,
       seriesOverCap: () => this.consumer.seriesOverCap,
       pointsOverCap: () => this.consumer.totalPointsOverCap,
+    });
+    // As of the thread's last reply: its heap plus the typed arrays it holds outside that heap.
+    this.memoryParts.register('detection_worker', () => {
+      const memory = this.thread.memory;
+      return memory === undefined ? undefined : memory.heapBytes + memory.externalBytes;
     });
   }
 }

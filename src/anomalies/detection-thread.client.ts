@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { DEFAULT_MEMORY_BUDGET_MEBIBYTES, memoryBudgetOf } from '../config/memory-budget.js';
 import type { DetectorSettings } from './detection/series-detector.js';
 import type { ObserveRequest, ObserveResult } from './detection/series-detector-set.js';
-import type { DetectionThreadReply, DetectionThreadRequest } from './detection/series-detector-set.worker.js';
+import type { DetectionThreadMemory, DetectionThreadReply, DetectionThreadRequest } from './detection/series-detector-set.worker.js';
 
 interface Pending {
   resolve: (result: unknown) => void;
@@ -37,6 +37,8 @@ export class DetectionThread {
   private closed = false;
   private readonly lostListeners: Array<() => void> = [];
   private readonly resourceLimits: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
+  /** The running thread's memory as of its last reply (undefined before one, and once the thread is lost). */
+  memory: DetectionThreadMemory | undefined;
 
   /** `config`: its memory budget bounds the thread's heap (without one, the default budget's share). */
   constructor(@Optional() @Inject(APP_CONFIG) config?: AppConfig) {
@@ -48,7 +50,8 @@ export class DetectionThread {
   }
 
   observe(request: ObserveRequest): Promise<ObserveResult> {
-    // Copied, not transferred: the caller reads the points again with the result.
+    // Copied, not transferred: the caller reads the points again with the result. The thread
+    // transfers its copies back with the reply, so they are freed here (series-detector-set.worker.ts).
     return this.request('observe', request) as Promise<ObserveResult>;
   }
 
@@ -66,6 +69,7 @@ export class DetectionThread {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
+    this.memory = undefined;
     if (worker) await worker.terminate();
     this.failPending(new Error('the detection thread was closed'));
   }
@@ -85,6 +89,7 @@ export class DetectionThread {
   private start(): Worker {
     const worker = new Worker(new URL('./detection/series-detector-set.worker.js', import.meta.url), { resourceLimits: this.resourceLimits });
     worker.on('message', (reply: DetectionThreadReply) => {
+      if (this.worker === worker) this.memory = reply.memory;
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
@@ -95,6 +100,7 @@ export class DetectionThread {
     const lost = (reason: string): void => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.memory = undefined;
       if (!this.closed) this.logger.error(`The detection thread stopped (${reason}); the anomaly models are reloaded from the store`);
       this.failPending(new Error(`the detection thread stopped (${reason})`));
       if (!this.closed) for (const listener of this.lostListeners) listener();

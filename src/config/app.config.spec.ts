@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     assert.equal(config.http.port, 8080);
     assert.equal(config.http.host, '127.0.0.1');
     assert.equal(config.auth.protectedMode, true);
-    assert.deepEqual(config.database, { url: 'sqlite:./data/vigil.db', dialect: 'sqlite', sqlitePath: './data/vigil.db' });
+    assert.deepEqual(config.database, { url: 'sqlite:./data/vigil.db', dialect: 'sqlite', sqlitePath: './data/vigil.db', sqliteCacheBytes: 64 * 1024 * 1024 });
     assert.equal(config.http.maxBodyBytes, 5_242_880);
     assert.equal(config.http.maxBatch, 10_000);
     assert.equal(config.environment, 'production');

@@ -46,7 +46,8 @@ export interface AppConfig {
     protectedMode: boolean;
   };
   rateLimit: { maxPerWindow: number; windowSeconds: number };
-  database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath?: string };
+  /** `sqliteCacheBytes`: SQLite's page cache, the memory budget's share (unused on Postgres). */
+  database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath?: string; sqliteCacheBytes: number };
   logLevel: string;
   environment: string;
   retention: { ingestLogDays: number; analyticsDays: number };
@@ -202,6 +203,7 @@ export function loadConfig(environment: Record<string, string | undefined>): App
       url: databaseUrl,
       dialect,
       sqlitePath: dialect === 'sqlite' ? databaseUrl.slice('sqlite:'.length) : undefined,
+      sqliteCacheBytes: memory.sqlitePageCacheBytes,
     },
     logLevel: env.LOG_LEVEL ?? 'info',
     environment: env.ENVIRONMENT ?? 'production',

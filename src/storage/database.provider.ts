@@ -104,9 +104,10 @@ export function openDatabase(config: AppConfig['database']): Db {
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
-    // 64 MiB page cache (the default is 2 MiB): analytics and rollup indexes are
-    // updated in random key order, which thrashes a small cache.
-    database.pragma('cache_size = -65536');
+    // The page cache is the memory budget's share (src/config/memory-budget.ts; SQLite's default
+    // is 2 MiB): analytics and rollup indexes are updated in random key order, which thrashes a
+    // small cache. A negative cache_size is in KiB. It is native memory, outside V8's heap.
+    database.pragma(`cache_size = -${Math.floor(config.sqliteCacheBytes / 1024)}`);
     database.pragma('temp_store = MEMORY');
     const db = new Kysely({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
     sqliteHandles.set(db, database);

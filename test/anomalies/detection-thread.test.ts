@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { DetectionThread } from '../../src/anomalies/detection-thread.client.js';
 import { parseSeriesCsv } from '../../src/anomalies/detection/backtest.js';
 import { SeriesDetector, TUNING } from '../../src/anomalies/detection/series-detector.js';
-import { startApp, type RunningApp } from '../support/app.js';
+import { getJson, startApp, type RunningApp } from '../support/app.js';
 import { captureNestLogs } from '../support/nest-logs.js';
 import { KEYS, ingestMetrics, report } from './anomalies-http.js';
 import { STEP_MS, T0 } from './synthetic.js';
@@ -57,6 +57,40 @@ describe('DetectionThread', () => {
   });
   }
 
+  test("the thread's memory outside its heap stays within one request's arrays, however many requests it answers", async () => {
+    const own = new DetectionThread();
+    try {
+      await own.reset(medium);
+      const series = 10;
+      const points = 20_000;
+      // Per point: an Int32 handle, a Float64 timestamp and a Float64 value; the result's flags are one byte a point.
+      const requestBytes = points * (4 + 8 + 8) + points;
+      // As the thread answers its first request: what Node itself holds outside the heap (~3 MB), and that request's arrays.
+      let first = 0;
+      let largest = 0;
+      for (let request = 0; request < 40; request++) {
+        await own.observe({
+          load: request === 0 ? Array.from({ length: series }, (_unused, handle) => ({ handle, state: null })) : [],
+          handles: Int32Array.from({ length: points }, (_unused, index) => index % series),
+          timestamps: Float64Array.from({ length: points }, (_unused, index) => T0 + (request * points + index) * STEP_MS),
+          values: Float64Array.from({ length: points }, (_unused, index) => 100 + (index % 17)),
+          snapshot: [],
+        });
+        if (request === 0) first = own.memory!.externalBytes;
+        largest = Math.max(largest, own.memory!.externalBytes);
+        // Its heap stays within its resourceLimits (48 + 8 MiB at the default budget).
+        assert.ok(own.memory!.heapBytes <= 56 * 1024 * 1024, `heap ${own.memory!.heapBytes}`);
+      }
+      // 40 requests sent 40 × 420,000 bytes; the thread holds the current request's arrays only.
+      // Kept until its collector ran, they grew by a request each (16 MB here; up to V8's 64 MiB trigger under load).
+      assert.ok(first > requestBytes, `first ${first}`);
+      assert.ok(largest <= first + requestBytes, `external ${largest} bytes against ${first} after the first request`);
+    } finally {
+      await own.close();
+    }
+    assert.equal(own.memory, undefined);
+  });
+
   test('a handle the thread does not hold is refused, so a caller that lost track must reload', async () => {
     await thread.reset(medium);
     const request = { load: [], handles: Int32Array.of(7), timestamps: Float64Array.of(T0), values: Float64Array.of(1), snapshot: [] };
@@ -96,5 +130,17 @@ describe('models_trained through the app', () => {
     await ingestMetrics(vigil, [point(TUNING.warmupPoints - 1)]);
     assert.equal((await report(vigil)).models_trained, 1);
     assert.equal((await report(vigil)).total_points_processed, TUNING.warmupPoints);
+  });
+
+  test('/metrics shows the detection thread\'s memory as of its last reply, within its share, and the SQLite page cache\'s share', async () => {
+    await ingestMetrics(vigil, [{ name: 'measure.me', value: 1, timestamp: T0 }]);
+    await vigil.settle();
+    const text = (await getJson(`${vigil.url}/metrics`)).text;
+    const line = (name: string, part: string) => Number(new RegExp(`^${name}\\{part="${part}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const worker = line('vigil_memory_part_bytes', 'detection_worker');
+    // Node's own buffers outside the heap alone are ~3 MB; the share is 48 + 8 MiB at the default budget.
+    assert.ok(worker > 1024 * 1024 && worker <= line('vigil_memory_share_bytes', 'detection_worker'), `detection_worker ${worker}`);
+    assert.equal(line('vigil_memory_share_bytes', 'detection_worker'), 56 * 1024 * 1024);
+    assert.equal(line('vigil_memory_share_bytes', 'sqlite_page_cache'), 64 * 1024 * 1024);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
+import { loadConfig } from '../../src/config/app.config.js';
 import type { Db } from '../../src/storage/database.js';
 import { openDatabase, rawSqliteOf, withStatementCache } from '../../src/storage/database.provider.js';
 
@@ -10,7 +11,7 @@ import { openDatabase, rawSqliteOf, withStatementCache } from '../../src/storage
  * and closes the store after.
  */
 async function withCountingStore(use: (db: Db, compiled: readonly string[]) => Promise<void>): Promise<void> {
-  const db = openDatabase({ url: 'sqlite::memory:', dialect: 'sqlite', sqlitePath: ':memory:' });
+  const db = openDatabase({ url: 'sqlite::memory:', dialect: 'sqlite', sqlitePath: ':memory:', sqliteCacheBytes: 2 * 1024 * 1024 });
   const connection = rawSqliteOf(db)!;
   const compile = connection.prepare.bind(connection);
   const compiled: string[] = [];
@@ -84,6 +85,21 @@ describe('SQLite statement cache', () => {
       assert.equal(cache.prepare(text), first, 'once done, the cached statement is handed out again');
     } finally {
       connection.close();
+    }
+  });
+});
+
+describe('SQLite page cache', () => {
+  test("the main connection's page cache is the memory budget's share (cache_size in KiB), 64 MiB at the default budget", async () => {
+    const sized = openDatabase({ url: 'sqlite::memory:', dialect: 'sqlite', sqlitePath: ':memory:', sqliteCacheBytes: 3 * 1024 * 1024 + 512 });
+    const byDefault = openDatabase(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database);
+    try {
+      // 3 MiB and a half KiB: whole KiB, rounded down.
+      assert.equal(rawSqliteOf(sized)!.pragma('cache_size', { simple: true }), -3072);
+      assert.equal(rawSqliteOf(byDefault)!.pragma('cache_size', { simple: true }), -64 * 1024);
+    } finally {
+      await sized.destroy();
+      await byDefault.destroy();
     }
   });
 });

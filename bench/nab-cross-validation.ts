@@ -8,7 +8,7 @@
  *    best NAB standard score on that fold alone; that parameter set is then scored on the other fold.
  *    The two out-of-fold halves are summed into one cross-validated score of the whole set, reported
  *    beside the full-set score of the grid's best point (tuned on everything) and of TUNING.
- * The forest methods search a smaller grid (FOREST_GRID), the novelty method the three of NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
+ * The forest methods search a smaller grid (FOREST_GRID), the novelty method the four of NOVELTY_GRID. Measures, never asserts. A few minutes on a shared 2-core machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -81,6 +81,7 @@ interface NoveltyKnobs {
   companionScaleOffsets?: readonly number[];
   provisionalTrainPoints?: number;
   likelihoodMinZ?: number;
+  likelihoodRun?: DetectorTuning['likelihoodRun'];
 }
 
 /** A grid point: TUNING with these knobs (the rest at TUNING's values). */
@@ -92,11 +93,12 @@ function noveltyPoint(knobs: NoveltyKnobs): GridPoint {
     companionScaleOffsets = TUNING.companionScaleOffsets,
     provisionalTrainPoints = TUNING.provisionalTrainPoints,
     likelihoodMinZ = TUNING.likelihoodMinZ,
+    likelihoodRun = TUNING.likelihoodRun,
   } = knobs;
   return {
     name:
       `epsilon ${epsilon}, vigilance scale ${vigilanceScale}, mask ${maskSteps}, companion offsets [${companionScaleOffsets.join(', ')}], ` +
-      `provisional ${provisionalTrainPoints}, likelihood min z ${likelihoodMinZ}`,
+      `provisional ${provisionalTrainPoints}, likelihood min z ${likelihoodMinZ}, run ${likelihoodRun.points} points at z ${likelihoodRun.z}`,
     tuning: {
       ...TUNING,
       epsilon: withEpsilon(epsilon),
@@ -104,6 +106,7 @@ function noveltyPoint(knobs: NoveltyKnobs): GridPoint {
       companionScaleOffsets,
       provisionalTrainPoints,
       likelihoodMinZ,
+      likelihoodRun,
     },
   };
 }
@@ -116,7 +119,9 @@ const MASKS = [200, 600, 1000];
  * The novelty method's grids: the likelihood's threshold x the vigilance scale x the novelty mask (27 points,
  * the companion members at TUNING's offsets from the scale); the same x the companions: none, one at +0.08,
  * TUNING's two (81 points); the threshold x the mask x the likelihood's minimum z {0 (off), 6, 10, 14} x the
- * provisional member: none (0) or TUNING's (72 points).
+ * provisional member: none (0) or TUNING's (72 points); the threshold x the mask {600, 1000} x the run rule's
+ * length {8, 10} x its z {3, 3.25, 3.5} (36 points: runs kept short enough that a +6 sigma shift is reported
+ * where it is without the gate, test/anomalies/detector.synthetic.test.ts).
  */
 const NOVELTY_GRID: Array<{ name: string; points: GridPoint[] }> = [
   {
@@ -140,6 +145,14 @@ const NOVELTY_GRID: Array<{ name: string; points: GridPoint[] }> = [
         [0, 6, 10, 14].flatMap((likelihoodMinZ) =>
           [0, TUNING.provisionalTrainPoints].map((provisionalTrainPoints) => noveltyPoint({ epsilon, maskSteps, likelihoodMinZ, provisionalTrainPoints })),
         ),
+      ),
+    ),
+  },
+  {
+    name: 'epsilon x mask steps x run rule points x run rule z',
+    points: EPSILONS.flatMap((epsilon) =>
+      [600, 1000].flatMap((maskSteps) =>
+        [8, 10].flatMap((points) => [3, 3.25, 3.5].map((z) => noveltyPoint({ epsilon, maskSteps, likelihoodRun: { points, z } }))),
       ),
     ),
   },

@@ -95,7 +95,7 @@ describe('the likelihood counts at points far from their expected value (likelih
     assert.deepEqual(indices(runSeries(s, likelihood, { tuning: ungated })), [CHANGE]);
   });
 
-  test('a sustained shift of +6 sigma (below 10 sigma) is reported once a run of points 3 sigma away is long enough, as without the gate', () => {
+  test('a sustained shift of +6 sigma (below 10 sigma) is reported once a run of points likelihoodRun.z sigmas away is long enough, as without the gate', () => {
     const s = synthetic({ n: 4000, seed: 11, modify: (i, b, e) => b + e + (i >= CHANGE && i < CHANGE + 30 ? 6 : 0) });
     const found = indices(runSeries(s, likelihood));
     assert.deepEqual(found, indices(runSeries(s, likelihood, { tuning: ungated })));

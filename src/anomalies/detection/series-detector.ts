@@ -20,7 +20,7 @@
  *     alone fires only when 1,000 times less probable than the threshold.
  *  2c. Under the 'novelty' method (the default; art-novelty.ts): an adaptive-resonance member clusters
  *     windows of 8 downsampled levels (every 4 points, placed in the range of the first 500 points) and
- *     reports a window no category resonates with, after 600 downsampled steps without one. A report
+ *     reports a window no category resonates with, after 1,000 downsampled steps without one. A report
  *     whose novelty (1 - similarity) exceeds noveltyThreshold (low 0.45, medium 0.3, high 0.2) is an
  *     exceedance like a likelihood tail below epsilon; its verdict's score is at least 0.5 + novelty / 2.
  *     Companion members see the same values at other vigilances (scale + each companionScaleOffsets,
@@ -30,8 +30,8 @@
  *     trained on the first provisionalTrainPoints (150) reports windows whose novelty exceeds the
  *     threshold by provisionalNoveltyMargin (it has seen little); it is dropped when they finish.
  *  3. A likelihood exceedance: tail < epsilon (low 1e-7, medium 1e-5, high 1e-4) at a point with
- *     z >= likelihoodMinZ (10), or at the end of a run of likelihoodRun.points (8) points each with
- *     z >= likelihoodRun.z (3): a tail crossing on a stretch of moderately unusual points, with no point
+ *     z >= likelihoodMinZ (10), or at the end of a run of likelihoodRun.points (10) points each with
+ *     z >= likelihoodRun.z (3.25): a tail crossing on a stretch of moderately unusual points, with no point
  *     far out, was a false alarm on most of NAB DEV (BENCHMARKS.md, fourth session). A point is
  *     anomalous on an exceedance (likelihood or novelty) past the warm-up (150 points), unless an
  *     exceedance happened within the last `suppressPoints` points (one incident, one anomaly: the
@@ -131,7 +131,7 @@ export const TUNING: Readonly<DetectorTuning> = {
   likelihood: { shortWindow: 16, longWindow: 1000, minSigma: 0.06, minHistory: 100 },
   suppressPoints: 100,
   likelihoodMinZ: 10,
-  likelihoodRun: { points: 8, z: 3 },
+  likelihoodRun: { points: 10, z: 3.25 },
   spikeFactor: 1e-2,
   epsilon: { low: 1e-7, medium: 1e-5, high: 1e-4 },
   zFire: 4,
@@ -146,7 +146,7 @@ export const TUNING: Readonly<DetectorTuning> = {
     maxCategories: 64,
     initialVigilance: 0.8,
     vigilanceScale: 0.8,
-    maskSteps: 600,
+    maskSteps: 1000,
   },
   noveltyThreshold: { low: 0.45, medium: 0.3, high: 0.2 },
   companionScaleOffsets: [0.08, -0.04],

@@ -16,7 +16,7 @@ import { looseEntries } from './stored-entries.js';
 import type { TestDatabase } from './databases.js';
 
 /** The ingest log's medium tests: storage and the ingest log on `url`, with a manual clock and a 7-day retention. */
-export async function storageContext(url: string, clock: ManualClock): Promise<INestApplicationContext> {
+async function storageContext(url: string, clock: ManualClock): Promise<INestApplicationContext> {
   @Global()
   @Module({
     imports: [ConfigModule.forRoot(loadConfig({ DATABASE_URL: url, VIGIL_RETENTION_DAYS: '7' })), StorageModule.forRoot(APP_MIGRATIONS), IngestLogModule],
@@ -29,7 +29,7 @@ export async function storageContext(url: string, clock: ManualClock): Promise<I
 }
 
 /** Appends `values` as one transaction of `kind` entries ({ name: 'm', value }) at the clock's time. */
-export function valueAppender(context: INestApplicationContext, clock: ManualClock) {
+function valueAppender(context: INestApplicationContext, clock: ManualClock) {
   return async (values: number[], kind: 'metric' | 'log' = 'metric', userId: string | null = null): Promise<void> => {
     const db = context.get<Db>(DATABASE);
     await db.transaction().execute((trx) =>

@@ -138,6 +138,11 @@ export function nanosToMillis(nanos: bigint): number | undefined {
   return nanos === 0n ? undefined : Number(nanos / 1_000_000n);
 }
 
+/** A protobufjs `Long` of whole 32-bit words with the high bit clear: what the double routes below take. */
+function isNonNegativeLong(value: unknown): value is LongLike {
+  return isLong(value) && value.high >= 0 && Number.isInteger(value.high) && Number.isInteger(value.low);
+}
+
 /** High words (2^32 ns, ~4.3 s) at most this far apart: under 2^52 ns (~52 days), exact in a double. */
 const MAX_FAST_HIGH_WORD_DIFFERENCE = 2 ** 20 - 1;
 
@@ -150,7 +155,7 @@ const MAX_FAST_HIGH_WORD_DIFFERENCE = 2 ** 20 - 1;
 export function nanosBetween(node: Node, startField: string, endField: string): { startSet: boolean; nanos: number } {
   const start = node[startField];
   const end = node[endField];
-  if (isLong(start) && isLong(end) && start.high >= 0 && end.high >= 0 && Math.abs(end.high - start.high) <= MAX_FAST_HIGH_WORD_DIFFERENCE) {
+  if (isNonNegativeLong(start) && isNonNegativeLong(end) && Math.abs(end.high - start.high) <= MAX_FAST_HIGH_WORD_DIFFERENCE) {
     return { startSet: start.high !== 0 || start.low !== 0, nanos: (end.high - start.high) * 4_294_967_296 + ((end.low >>> 0) - (start.low >>> 0)) };
   }
   const startNanos = int64Field(node, startField);
@@ -171,7 +176,7 @@ const HIGH_WORD_REMAINDER_NANOS = 967_296;
  */
 export function millisField(node: Node, field: string): number | undefined {
   const value = node[field];
-  if (isLong(value) && value.high >= 0 && Number.isInteger(value.high) && Number.isInteger(value.low)) {
+  if (isNonNegativeLong(value)) {
     const rest = value.high * HIGH_WORD_REMAINDER_NANOS + (value.low >>> 0);
     const remainder = rest % 1_000_000;
     const millis = value.high * HIGH_WORD_MILLIS + (rest - remainder) / 1_000_000;

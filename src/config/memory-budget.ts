@@ -27,8 +27,8 @@
  * collected heap freed only at V8's external-memory trigger.
  * The window of recent entries is budget / 16 (24 MiB, ~126,000 small metric items at the default):
  * at budget / 32 the anomaly consumer, which trails ingest by one detection round trip, fell out of
- * it under 1000-point batches and read its entries back from the store (~11 % of the request
- * thread, a third of its allocation); at budget / 8 the larger live old generation made each full
+ * it under 1000-point batches and read its entries back from the store (7 % of the request
+ * thread's time, a fifth of the process's allocation); at budget / 8 the larger live old generation made each full
  * collection dearer than the reads it saved (measured in BENCHMARKS.md, request path session).
  *
  * The page cache keeps the 64 MiB it had at the default budget: a 32 MiB one (budget / 12) cut
@@ -47,9 +47,10 @@ const MIB = 1024 * 1024;
 /**
  * How far V8 lets the old generation grow past what the last full collection kept before it
  * collects again (`--heap-growing-percent`): 200 % (three times the live size), still within
- * `--max-old-space-size`. Below 256 MiB of old space V8 grows it by only 30 % on its own, so
- * under 1000-point batches (the recent-entry window promoted ~14 MB between collections) it ran a
- * full collection about once a second, each costing its helper threads ~300 ms of marking.
+ * `--max-old-space-size`. Below 256 MiB of old space V8 grows it by at most 30 % on its own, so
+ * under 1000-point batches (~13 MB promoted between collections, mostly the items the window of
+ * recent entries keeps) it ran a full collection about once a second, each costing its helper
+ * threads ~300 ms of marking.
  */
 export const OLD_GENERATION_GROWING_PERCENT = 200;
 

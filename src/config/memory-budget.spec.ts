@@ -19,31 +19,31 @@ describe('memory budget', () => {
     for (const raw of ['512MB', '-512', '0x200', '384.5', '1e3', 'lots']) assert.deepEqual(parseMemoryBudget(raw), whole, raw);
   });
 
-  test('the shares of the default budget: 16 MiB semi-spaces, 172 MiB old generation, 12 MiB window, 24 MiB of bodies, a 64 MiB SQLite page cache, a 48 + 8 MiB worker', () => {
+  test('the shares of the default budget: 16 MiB semi-spaces, 172 MiB old generation, 24 MiB window, 24 MiB of bodies, a 64 MiB SQLite page cache, a 48 + 8 MiB worker', () => {
     assert.deepEqual(memoryBudgetOf(384), {
       totalBytes: 402_653_184,
       semiSpaceMebibytes: 16,
       oldSpaceMebibytes: 172,
-      recentEntriesBytes: 12_582_912,
+      recentEntriesBytes: 25_165_824,
       bodyBytesInFlight: 25_165_824,
       sqlitePageCacheBytes: 64 * MIB,
       detectionWorker: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
     });
-    assert.deepEqual(nodeFlagsOf(memoryBudgetOf(384)), ['--max-semi-space-size=16', '--max-old-space-size=172']);
+    assert.deepEqual(nodeFlagsOf(memoryBudgetOf(384)), ['--max-semi-space-size=16', '--max-old-space-size=172', '--heap-growing-percent=200']);
   });
 
   test('shares scale with the budget, the semi-space within 4–64 MiB and the worker young generation up to 16 MiB', () => {
     const smallest = memoryBudgetOf(256);
     assert.equal(smallest.semiSpaceMebibytes, 10);
     assert.equal(smallest.oldSpaceMebibytes, 115);
-    assert.equal(smallest.recentEntriesBytes, 8 * MIB);
+    assert.equal(smallest.recentEntriesBytes, 16 * MIB);
     assert.equal(smallest.bodyBytesInFlight, 16 * MIB);
     assert.equal(smallest.sqlitePageCacheBytes, 44_739_242);
     assert.deepEqual(smallest.detectionWorker, { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 5 });
     const large = memoryBudgetOf(4096);
     assert.equal(large.semiSpaceMebibytes, 64);
     assert.equal(large.oldSpaceMebibytes, 1843);
-    assert.equal(large.recentEntriesBytes, 128 * MIB);
+    assert.equal(large.recentEntriesBytes, 256 * MIB);
     assert.equal(large.bodyBytesInFlight, 256 * MIB);
     assert.equal(large.sqlitePageCacheBytes, 715_827_882);
     assert.deepEqual(large.detectionWorker, { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 16 });

@@ -15,7 +15,7 @@
  * | runtime (Node's code and data, loaded modules, thread stacks, the WAL checkpoint thread, allocator slack) | what is left: not bounded, ~85 MiB | — |
  * | main heap, young generation | 3 × semi-space, semi-space = budget / 24 (4–64 MiB) | `--max-semi-space-size` (start script) |
  * | main heap, old generation | 45 % of the budget | `--max-old-space-size` (start script) |
- * |   of which: recent ingest-log entries | budget / 32 | RecentEntries' byte estimate |
+ * |   of which: recent ingest-log entries | budget / 16 | RecentEntries' byte estimate |
  * |   of which: request bodies in flight | budget / 16 | RequestBodyAdmission (503 past it) |
  * | SQLite's page cache (main connection; native) | budget / 6 | `pragma cache_size` |
  * | detection worker thread's heap | budget / 8 old, budget / 48 young (at most 16 MiB) | the Worker's resourceLimits |
@@ -25,6 +25,12 @@
  * the page cache, then a fixed 64 MiB, filled the main thread's arena as the file grew past it,
  * and the detection thread's arena held up to 64 MiB of copied point arrays, which its rarely
  * collected heap freed only at V8's external-memory trigger.
+ * The window of recent entries is budget / 16 (24 MiB, ~126,000 small metric items at the default):
+ * at budget / 32 the anomaly consumer, which trails ingest by one detection round trip, fell out of
+ * it under 1000-point batches and read its entries back from the store (7 % of the request
+ * thread's time, a fifth of the process's allocation); at budget / 8 the larger live old generation made each full
+ * collection dearer than the reads it saved (measured in BENCHMARKS.md, request path session).
+ *
  * The page cache keeps the 64 MiB it had at the default budget: a 32 MiB one (budget / 12) cut
  * the peak by ~45 MiB but batches ran at 0.91× in an alternated A/B (7.7 against 7.1 µs a point),
  * since the consumers' indexes are updated in random key order.
@@ -37,6 +43,16 @@
  */
 
 const MIB = 1024 * 1024;
+
+/**
+ * How far V8 lets the old generation grow past what the last full collection kept before it
+ * collects again (`--heap-growing-percent`): 200 % (three times the live size), still within
+ * `--max-old-space-size`. Below 256 MiB of old space V8 grows it by at most 30 % on its own, so
+ * under 1000-point batches (~13 MB promoted between collections, mostly the items the window of
+ * recent entries keeps) it ran a full collection about once a second, each costing its helper
+ * threads ~300 ms of marking.
+ */
+export const OLD_GENERATION_GROWING_PERCENT = 200;
 
 /** VIGIL_MEMORY_BUDGET_MB when unset. */
 export const DEFAULT_MEMORY_BUDGET_MEBIBYTES = 384;
@@ -87,7 +103,7 @@ export function memoryBudgetOf(mebibytes: number): MemoryBudget {
     totalBytes: mebibytes * MIB,
     semiSpaceMebibytes: Math.min(64, Math.max(4, Math.floor(mebibytes / 24))),
     oldSpaceMebibytes: Math.floor((mebibytes * 45) / 100),
-    recentEntriesBytes: Math.floor((mebibytes * MIB) / 32),
+    recentEntriesBytes: Math.floor((mebibytes * MIB) / 16),
     bodyBytesInFlight: Math.floor((mebibytes * MIB) / 16),
     sqlitePageCacheBytes: Math.floor((mebibytes * MIB) / 6),
     detectionWorker: { maxOldGenerationSizeMb: Math.floor(mebibytes / 8), maxYoungGenerationSizeMb: Math.min(16, Math.floor(mebibytes / 48)) },
@@ -115,5 +131,5 @@ export function parseMemoryBudget(raw: string | undefined): { mebibytes: number 
  * `node $(node dist/src/config/memory-flags.js) dist/src/main.js`).
  */
 export function nodeFlagsOf(budget: MemoryBudget): string[] {
-  return [`--max-semi-space-size=${budget.semiSpaceMebibytes}`, `--max-old-space-size=${budget.oldSpaceMebibytes}`];
+  return [`--max-semi-space-size=${budget.semiSpaceMebibytes}`, `--max-old-space-size=${budget.oldSpaceMebibytes}`, `--heap-growing-percent=${OLD_GENERATION_GROWING_PERCENT}`];
 }

@@ -39,8 +39,8 @@ const COLUMNS = 9;
 // rows (analytics, one user per item) grow to thousands of rows rather than 64.
 const MAX_ENTRIES_PER_PAGE = 5000;
 // The newest entries are kept in memory (RecentEntries) for consumers that keep up or trail by
-// a burst, within the memory budget's share (src/config/memory-budget.ts: an eighth, 48 MiB and
-// ~250,000 small metric items at the default). It was 500,000 entries (~100 MiB of heap) before
+// a burst, within the memory budget's share (src/config/memory-budget.ts: a sixteenth, 24 MiB and
+// ~126,000 small metric items at the default). It was 500,000 entries (~100 MiB of heap) before
 // the budget; at 100,000 the anomaly consumer fell out of the window within a second of 1000-point
 // batch load, and reading its entries back from the store took a fifth of the request thread.
 

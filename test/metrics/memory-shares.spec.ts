@@ -10,7 +10,7 @@ describe('memory shares on /metrics', () => {
     assert.deepEqual(memorySharesOf(loadConfig({})), {
       young_generation: 48 * MIB,
       old_generation: 172 * MIB,
-      recent_entries: 12_582_912,
+      recent_entries: 25_165_824,
       request_bodies: 25_165_824,
       detection_worker: 56 * MIB,
       sqlite_page_cache: 64 * MIB,
@@ -27,7 +27,7 @@ describe('memory shares on /metrics', () => {
     assert.deepEqual(memorySharesOf(loadConfig({ VIGIL_MEMORY_BUDGET_MB: '1024', VIGIL_MAX_BODY_BYTES_IN_FLIGHT: '10000000' })), {
       young_generation: 3 * 42 * MIB,
       old_generation: 460 * MIB,
-      recent_entries: 33_554_432,
+      recent_entries: 67_108_864,
       request_bodies: 10_000_000,
       detection_worker: (128 + 16) * MIB,
       // 1024 MiB / 6, rounded down to a byte.

@@ -87,7 +87,7 @@ export class NoveltyFrontEnd {
     const T = this.tuning;
     this.seen++;
     this.replayMean = null;
-    this.finishedLevels = [];
+    if (this.finishedLevels.length > 0) this.finishedLevels = [];
     if (!this.trained) {
       if (value < this.low) this.low = value;
       if (value > this.high) this.high = value;

@@ -83,8 +83,12 @@ export class SortedWindow {
     // Where x goes once `removed` is out: before it the array is unchanged, after it shifted down by one.
     let at = this.lowerBound(x, n);
     if (at > removed) at--;
+    // Short moves element by element, long ones by copyWithin (a call's overhead, then a memmove).
     if (at < removed) {
-      for (let i = removed; i > at; i--) a[i] = a[i - 1]!;
+      if (removed - at > 16) a.copyWithin(at + 1, at, removed);
+      else for (let i = removed; i > at; i--) a[i] = a[i - 1]!;
+    } else if (at - removed > 16) {
+      a.copyWithin(removed, removed + 1, at + 1);
     } else {
       for (let i = removed; i < at; i++) a[i] = a[i + 1]!;
     }

@@ -89,6 +89,8 @@ export class NoveltyMember {
   private sizes = new Int32Array(0);
   private lastUsed = new Float64Array(0);
   private count = 0;
+  /** The category that learnt last (derived, not stored: -1 after a restore), tried first by present(). */
+  private hint = -1;
 
   constructor(private readonly tuning: NoveltyTuning) {
     this.vigilance = tuning.initialVigilance;
@@ -121,25 +123,39 @@ export class NoveltyMember {
       this.finishTraining(front.finishedLevels);
       return 0;
     }
-    const similarity = this.present(front.features, true);
+    const similarity = this.present(front.features);
     if (similarity >= this.vigilance) return 0;
     const reported = front.steps - this.lastNovel > this.tuning.maskSteps;
     this.lastNovel = front.steps;
     return reported ? Math.max(1e-6, 1 - similarity) : 0;
   }
 
-  /** Best similarity of features `x` to a category; learns when `learn` (resonance or a new category). */
-  private present(x: Int16Array, learn: boolean): number {
+  /**
+   * Best similarity of features `x` to a category, and learns (resonance or a new category). The
+   * category that learnt last is tried first (consecutive windows share all but one level, so it is
+   * often the best): the others then need a higher bound to be looked at. The result is the original
+   * scan's: the highest similarity, at the lowest category among equal ones (a tie with the hint is
+   * decided by the index), and none when all are 0.
+   */
+  private present(x: Int16Array): number {
     const { width } = this;
     const w = this.weights;
-    const sizes = this.sizes;
     const half = width >> 1;
     const current = half - 1;
     const currentFeature = x[current]!;
     const currentComplement = x[width - 1]!;
+    const hint = this.hint < this.count ? this.hint : -1;
     let best = -1;
     let bestSimilarity = 0;
+    if (hint >= 0) {
+      const similarity = this.similarityTo(x, hint);
+      if (similarity > 0) {
+        best = hint;
+        bestSimilarity = similarity;
+      }
+    }
     for (let category = 0; category < this.count; category++) {
+      if (category === hint) continue;
       const base = category * width;
       // The level's match bounds the similarity (the features' match is at most 1): skip what cannot win.
       const currentWeight = w[base + current]!;
@@ -148,22 +164,15 @@ export class NoveltyMember {
       const levelOverlap = Math.min(currentFeature, currentWeight) + Math.min(currentComplement, complementWeight);
       const levelSimilarity = levelWeight > 0 ? levelOverlap / levelWeight : 1;
       const bound = levelSimilarity * levelSimilarity;
-      if (bound <= bestSimilarity) continue;
-      let overlap = 0;
-      for (let i = 0; i < width; i++) {
-        const weight = w[base + i]!;
-        const feature = x[i]!;
-        overlap += feature < weight ? feature : weight;
-      }
-      const featureSimilarity = overlap / (sizes[category]! || 1);
-      const similarity = featureSimilarity ** 3 * bound;
-      if (similarity > bestSimilarity) {
+      if (bound < bestSimilarity || (bound === bestSimilarity && category > best)) continue;
+      const similarity = this.featureSimilarity(x, category) ** 3 * bound;
+      if (similarity > bestSimilarity || (similarity === bestSimilarity && category < best)) {
         bestSimilarity = similarity;
         best = category;
       }
     }
-    if (!learn) return bestSimilarity;
     const steps = this.front.steps;
+    const sizes = this.sizes;
     if (best >= 0 && bestSimilarity >= this.vigilance) {
       const base = best * width;
       let size = sizes[best]!;
@@ -177,6 +186,7 @@ export class NoveltyMember {
       }
       sizes[best] = size;
       this.lastUsed[best] = steps;
+      this.hint = best;
     } else {
       let slot = this.count;
       if (slot >= this.tuning.maxCategories) {
@@ -188,8 +198,36 @@ export class NoveltyMember {
       w.set(x, slot * width);
       sizes[slot] = sizeOf(x, 0, width);
       this.lastUsed[slot] = steps;
+      this.hint = slot;
     }
     return bestSimilarity;
+  }
+
+  /** The similarity of features `x` to `category` (as present() computes it). */
+  private similarityTo(x: Int16Array, category: number): number {
+    const width = this.width;
+    const w = this.weights;
+    const base = category * width;
+    const current = (width >> 1) - 1;
+    const levelWeight = w[base + current]! + w[base + width - 1]!;
+    const levelOverlap = Math.min(x[current]!, w[base + current]!) + Math.min(x[width - 1]!, w[base + width - 1]!);
+    const levelSimilarity = levelWeight > 0 ? levelOverlap / levelWeight : 1;
+    const bound = levelSimilarity * levelSimilarity;
+    return this.featureSimilarity(x, category) ** 3 * bound;
+  }
+
+  /** |min(x, w)| / |w| of `category`'s weights w. */
+  private featureSimilarity(x: Int16Array, category: number): number {
+    const width = this.width;
+    const w = this.weights;
+    const base = category * width;
+    let overlap = 0;
+    for (let i = 0; i < width; i++) {
+      const weight = w[base + i]!;
+      const feature = x[i]!;
+      overlap += feature < weight ? feature : weight;
+    }
+    return overlap / (this.sizes[category]! || 1);
   }
 
   /** The category arrays at their full size (once, when training ends or a member with categories is restored). */
@@ -214,7 +252,7 @@ export class NoveltyMember {
       this.count = 0;
       for (let end = T.window; end <= levels.length; end++) {
         front.encode(levels, end - T.window);
-        const similarity = this.present(front.features, true);
+        const similarity = this.present(front.features);
         if (measure) similarities.push(similarity);
       }
       return similarities;

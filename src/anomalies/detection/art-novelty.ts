@@ -223,9 +223,9 @@ export class NoveltyMember {
     const base = category * width;
     let overlap = 0;
     for (let i = 0; i < width; i++) {
-      const weight = w[base + i]!;
-      const feature = x[i]!;
-      overlap += feature < weight ? feature : weight;
+      // min(feature, weight) without a branch (unpredictable here): both are integers within 16 bits.
+      const difference = x[i]! - w[base + i]!;
+      overlap += w[base + i]! + (difference & (difference >> 31));
     }
     return overlap / (this.sizes[category]! || 1);
   }

@@ -149,6 +149,45 @@ describe('adaptive-resonance novelty member', () => {
     assert.deepEqual(reports(extreme, [501, 777]), straight);
   });
 
+  test('members differing only in vigilance share one front end: every report and snapshot equals that of members on their own', () => {
+    const tunings = [0, 0.08, -0.04].map((offset) => ({ ...TUNING.novelty, vigilanceScale: TUNING.novelty.vigilanceScale + offset }));
+    const alone = tunings.map((tuning) => new NoveltyMember(tuning));
+    let shared = tunings.map((tuning) => new NoveltyMember(tuning));
+    assert.deepEqual(shared.slice(1).map((member) => member.shareFrontEnd(shared[0]!)), [true, true]);
+    const values = machineTemperature.values.slice(0, 4000);
+    const snapshots = (members: NoveltyMember[]) => JSON.stringify(members.map((member) => member.snapshot()));
+    let reported = 0;
+    values.forEach((value, row) => {
+      // The sharing members observe in turn, the first in a different place each point (any order is fine).
+      const order = [row % 3, (row + 1) % 3, (row + 2) % 3];
+      const sharedReports: number[] = [];
+      for (const index of order) sharedReports[index] = shared[index]!.observe(value);
+      assert.deepEqual(sharedReports, alone.map((member) => member.observe(value)), `row ${row}`);
+      reported += sharedReports.filter((report) => report > 0).length;
+      if ([3, 498, 499, 500, 501, 1999, 3999].includes(row)) {
+        assert.equal(snapshots(shared), snapshots(alone), `row ${row}`);
+        // Restored members share again (the same state), and continue as the others.
+        shared = tunings.map((tuning, index) => NoveltyMember.restore(tuning, JSON.parse(JSON.stringify(shared[index]!.snapshot())) as NoveltyMemberState));
+        assert.deepEqual(shared.slice(1).map((member) => member.shareFrontEnd(shared[0]!)), [true, true]);
+      }
+    });
+    assert.ok(reported > 0, 'the comparison covers reports');
+  });
+
+  test('a member shares no front end with a different state or front tuning, and may not skip a point of a shared one', () => {
+    const leader = new NoveltyMember(TUNING.novelty);
+    const behind = new NoveltyMember({ ...TUNING.novelty, vigilanceScale: 0.9 });
+    leader.observe(1);
+    assert.equal(behind.shareFrontEnd(leader), false);
+    assert.equal(new NoveltyMember({ ...TUNING.novelty, step: 2 }).shareFrontEnd(new NoveltyMember(TUNING.novelty)), false);
+    const follower = new NoveltyMember({ ...TUNING.novelty, vigilanceScale: 0.9 });
+    const first = new NoveltyMember(TUNING.novelty);
+    assert.equal(follower.shareFrontEnd(first), true);
+    first.observe(1);
+    first.observe(2);
+    assert.throws(() => follower.observe(1), /skipped a point/);
+  });
+
   test('weights as two base-64 digits: every weight 0..1000 round-trips; an older snapshot with integer arrays restores to the same member', () => {
     const weights = Array.from({ length: 1001 }, (_unused, weight) => weight);
     const text = encodeWeights(weights);

@@ -19,6 +19,8 @@
  *     made (the least recently used is replaced beyond `maxCategories`). The vigilance is set once, at
  *     the end of training: the mean best similarity over the second half of the training windows
  *     (clustered at `initialVigilance`) times `vigilanceScale`.
+ *  Steps 1 to 3 are the front end (art-novelty-front.ts), which members differing only in vigilance
+ *  share: the companions compute them once with the member (shareFrontEnd).
  *  5. A novel window is reported (observe() returns 1 - similarity) unless another novel window came
  *     within `maskSteps` downsampled steps before it (one report per novel stretch); otherwise 0.
  *
@@ -29,6 +31,8 @@
  * (~13 KB when they were stored as a JSON array of integers, as snapshots before the third session of
  * issue 23 hold them: still restored); ~6 KB of typed arrays in memory once trained (a member in training holds no category arrays).
  */
+import { FrontEvent, NoveltyFrontEnd, type FrontEndState } from './art-novelty-front.js';
+
 export interface NoveltyTuning {
   step: number;
   window: number;
@@ -42,18 +46,8 @@ export interface NoveltyTuning {
   maskSteps: number;
 }
 
-export interface NoveltyMemberState {
-  seen: number;
-  block: number[];
-  average: number | null;
-  low: number | null;
-  high: number | null;
-  trained: boolean;
-  /** Levels (integers 0..levels, after snapping) during training; emptied when training ends. */
-  trainingLevels: number[];
-  recentLevels: number[];
-  window: number[];
-  steps: number;
+/** The front end's fields (FrontEndState: seen, block, average, low, high, trained, trainingLevels, recentLevels, window, steps), then the member's. */
+export interface NoveltyMemberState extends FrontEndState {
   lastNovel: number;
   vigilance: number;
   /**
@@ -64,7 +58,6 @@ export interface NoveltyMemberState {
   lastUsed: number[];
 }
 
-const UNIT = 1000;
 /** The digits of the stored weights (UNIT < 64 x 64: two digits a weight). */
 const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -81,183 +74,119 @@ export function decodeWeights(text: string): number[] {
   for (let i = 0; i < weights.length; i++) weights[i] = (Math.max(0, DIGITS.indexOf(text[2 * i]!)) << 6) | Math.max(0, DIGITS.indexOf(text[2 * i + 1]!));
   return weights;
 }
-const MEDIAN_LEVELS = 64;
 
 export class NoveltyMember {
-  private seen = 0;
-  private block: number[] = [];
-  private average: number | null = null;
-  private low = Infinity;
-  private high = -Infinity;
-  private trained = false;
-  private trainingLevels: number[] = [];
-  private recentLevels: number[] = [];
-  private window: number[] = [];
-  private steps = 0;
+  /** Steps 1 to 3 (art-novelty-front.ts): this member's own, or shared with members that differ only in vigilance. */
+  private front: NoveltyFrontEnd;
+  /** Points this member has observed (its front end's `seen` once it has observed the current point). */
+  private consumed = 0;
   private lastNovel = -1e9;
   private vigilance: number;
   private readonly width: number;
   /** Empty until training ends (allocateCategories): a member in training holds no category arrays. */
   private weights = new Int16Array(0);
+  /** Per category, the sum of its weights (derived: rebuilt on restore). */
+  private sizes = new Int32Array(0);
   private lastUsed = new Float64Array(0);
   private count = 0;
-  private readonly features: Int16Array;
-  /** How many of recentLevels have each level (derived: rebuilt on restore), for their median. */
-  private readonly levelCounts: Int32Array;
-  /** Scratch for encode(). */
-  private readonly shape: Float64Array;
-  private readonly next: Float64Array;
+  /** The category that learnt last (derived, not stored: -1 after a restore), tried first by present(). */
+  private hint = -1;
 
   constructor(private readonly tuning: NoveltyTuning) {
     this.vigilance = tuning.initialVigilance;
     this.width = 4 * tuning.window;
-    this.features = new Int16Array(this.width);
-    this.levelCounts = new Int32Array(tuning.levels + 1);
-    this.shape = new Float64Array(tuning.window);
-    this.next = new Float64Array(tuning.window);
+    this.front = new NoveltyFrontEnd(tuning);
+  }
+
+  /**
+   * Shares `leader`'s front end from now on when this member's would always equal it (the same front
+   * tuning, the same state). Contract: members that share a front end observe the same points, each
+   * once a point, in any order. Returns whether it shares.
+   */
+  shareFrontEnd(leader: NoveltyMember): boolean {
+    if (leader.front === this.front) return true;
+    if (!leader.front.sameTuning(this.tuning) || this.consumed !== leader.consumed || leader.consumed !== leader.front.seen) return false;
+    if (JSON.stringify(this.front.snapshot()) !== JSON.stringify(leader.front.snapshot())) return false;
+    this.front = leader.front;
+    return true;
   }
 
   /** Adds a value; returns the novelty (1 - similarity, > 0) of a reported novel window, else 0. */
   observe(value: number): number {
-    const T = this.tuning;
-    this.seen++;
-    if (!this.trained) {
-      if (value < this.low) this.low = value;
-      if (value > this.high) this.high = value;
-    }
-    this.block.push(value);
-    if (this.block.length < T.step) return 0;
-    const level = this.levelOfBlock();
-    this.block = [];
-    if (!this.trained) {
-      this.trainingLevels.push(this.pushLevel(level));
-      if (this.seen >= T.trainPoints) this.finishTraining();
+    const front = this.front;
+    if (this.consumed === front.seen) front.step(value);
+    else if (this.consumed !== front.seen - 1) throw new Error('a novelty member sharing a front end skipped a point');
+    this.consumed++;
+    const event = front.event;
+    if (event === FrontEvent.None) return 0;
+    if (event === FrontEvent.Trained) {
+      this.finishTraining(front.finishedLevels);
       return 0;
     }
-    this.pushLevel(level);
-    if (this.window.length < T.window) return 0;
-    this.encode();
-    const similarity = this.present(true);
+    const similarity = this.present(front.features);
     if (similarity >= this.vigilance) return 0;
-    const reported = this.steps - this.lastNovel > T.maskSteps;
-    this.lastNovel = this.steps;
+    const reported = front.steps - this.lastNovel > this.tuning.maskSteps;
+    this.lastNovel = front.steps;
     return reported ? Math.max(1e-6, 1 - similarity) : 0;
   }
 
-  /** The block's representative value, as a level 0..levels of the training range. */
-  private levelOfBlock(): number {
-    const T = this.tuning;
-    let sum = 0;
-    let max = -Infinity;
-    let min = Infinity;
-    const length = this.block.length;
-    for (const value of this.block) {
-      sum += value / length; // divided first: no overflow near the largest doubles
-      if (value > max) max = value;
-      if (value < min) min = value;
-    }
-    const mean = sum;
-    this.average = this.average === null ? mean : (this.average + mean) / 2;
-    let representative = Math.abs(max - this.average) < Math.abs(min - this.average) ? min : max;
-    if (Math.abs(representative - mean) < 0.1 * Math.abs(mean)) representative = mean;
-    const range = this.high - this.low || 1;
-    const placed = T.margin + ((1 - 2 * T.margin) * (representative - this.low)) / range;
-    // NaN only from an infinite range (values near the largest doubles): placed in the middle.
-    return Math.round((Number.isNaN(placed) ? 0.5 : Math.min(1, Math.max(0, placed))) * T.levels);
-  }
-
-  /** Snaps a level to the recent median when close, appends it to the window, returns it. */
-  private pushLevel(raw: number): number {
-    const T = this.tuning;
-    this.recentLevels.push(raw);
-    this.levelCounts[raw]!++;
-    if (this.recentLevels.length > MEDIAN_LEVELS) this.levelCounts[this.recentLevels.shift()!]!--;
-    // The median: the level at position length / 2 (rounded down) in sorted order.
-    const position = this.recentLevels.length >> 1;
-    let median = 0;
-    for (let below = this.levelCounts[0]!; below <= position; below += this.levelCounts[median]!) median++;
-    const level = Math.abs(raw - median) < T.chomp * T.levels ? median : raw;
-    this.window.push(level);
-    if (this.window.length > T.window) this.window.shift();
-    this.steps++;
-    return level;
-  }
-
-  /** The complement-coded features of the current window into this.features (integers 0..UNIT). */
-  private encode(): void {
-    const T = this.tuning;
-    const n = T.window;
-    const shape = this.shape;
-    let min = Infinity;
-    let max = -Infinity;
-    for (const level of this.window) {
-      if (level < min) min = level;
-      if (level > max) max = level;
-    }
-    for (let i = 0; i < n; i++) shape[i] = max > min ? (this.window[i]! - min) / (max - min) : 0;
-    // Haar transform in place: averages first, details after, level by level.
-    for (let length = n; length > 1; length >>= 1) {
-      const half = length >> 1;
-      const next = this.next;
-      for (let i = 0; i < half; i++) {
-        next[i] = (shape[2 * i]! + shape[2 * i + 1]!) / 2;
-        next[half + i] = (shape[2 * i]! - shape[2 * i + 1]!) / 2;
-      }
-      for (let i = 0; i < length; i++) shape[i] = next[i]!;
-    }
-    let low = Infinity;
-    let high = -Infinity;
-    for (const coefficient of shape) {
-      if (coefficient < low) low = coefficient;
-      if (coefficient > high) high = coefficient;
-    }
-    const half = 2 * n;
-    for (let i = 0; i < n; i++) {
-      const scaled = Math.round((high > low ? (shape[i]! - low) / (high - low) : 0) * UNIT);
-      const position = Math.round((this.window[i]! / T.levels) * UNIT);
-      this.features[i] = scaled;
-      this.features[n + i] = position;
-      this.features[half + i] = UNIT - scaled;
-      this.features[half + n + i] = UNIT - position;
-    }
-  }
-
-  /** Best similarity of this.features to a category; learns when `learn` (resonance or a new category). */
-  private present(learn: boolean): number {
+  /**
+   * Best similarity of features `x` to a category, and learns (resonance or a new category). The
+   * category that learnt last is tried first (consecutive windows share all but one level, so it is
+   * often the best): the others then need a higher bound to be looked at. The result is the original
+   * scan's: the highest similarity, at the lowest category among equal ones (a tie with the hint is
+   * decided by the index), and none when all are 0.
+   */
+  private present(x: Int16Array): number {
     const { width } = this;
-    const x = this.features;
     const w = this.weights;
     const half = width >> 1;
     const current = half - 1;
+    const currentFeature = x[current]!;
+    const currentComplement = x[width - 1]!;
+    const hint = this.hint < this.count ? this.hint : -1;
     let best = -1;
     let bestSimilarity = 0;
+    if (hint >= 0) {
+      const similarity = this.similarityTo(x, hint);
+      if (similarity > 0) {
+        best = hint;
+        bestSimilarity = similarity;
+      }
+    }
     for (let category = 0; category < this.count; category++) {
+      if (category === hint) continue;
       const base = category * width;
       // The level's match bounds the similarity (the features' match is at most 1): skip what cannot win.
-      const levelWeight = w[base + current]! + w[base + width - 1]!;
-      const levelOverlap = Math.min(x[current]!, w[base + current]!) + Math.min(x[width - 1]!, w[base + width - 1]!);
+      const currentWeight = w[base + current]!;
+      const complementWeight = w[base + width - 1]!;
+      const levelWeight = currentWeight + complementWeight;
+      const levelOverlap = Math.min(currentFeature, currentWeight) + Math.min(currentComplement, complementWeight);
       const levelSimilarity = levelWeight > 0 ? levelOverlap / levelWeight : 1;
       const bound = levelSimilarity * levelSimilarity;
-      if (bound <= bestSimilarity) continue;
-      let overlap = 0;
-      let size = 0;
-      for (let i = 0; i < width; i++) {
-        const weight = w[base + i]!;
-        overlap += x[i]! < weight ? x[i]! : weight;
-        size += weight;
-      }
-      const featureSimilarity = overlap / (size || 1);
-      const similarity = featureSimilarity ** 3 * bound;
-      if (similarity > bestSimilarity) {
+      if (bound < bestSimilarity || (bound === bestSimilarity && category > best)) continue;
+      const similarity = this.featureSimilarity(x, category) ** 3 * bound;
+      if (similarity > bestSimilarity || (similarity === bestSimilarity && category < best)) {
         bestSimilarity = similarity;
         best = category;
       }
     }
-    if (!learn) return bestSimilarity;
+    const steps = this.front.steps;
+    const sizes = this.sizes;
     if (best >= 0 && bestSimilarity >= this.vigilance) {
       const base = best * width;
-      for (let i = 0; i < width; i++) if (x[i]! < w[base + i]!) w[base + i] = x[i]!;
-      this.lastUsed[best] = this.steps;
+      let size = sizes[best]!;
+      for (let i = 0; i < width; i++) {
+        const feature = x[i]!;
+        const weight = w[base + i]!;
+        if (feature < weight) {
+          w[base + i] = feature;
+          size -= weight - feature;
+        }
+      }
+      sizes[best] = size;
+      this.lastUsed[best] = steps;
+      this.hint = best;
     } else {
       let slot = this.count;
       if (slot >= this.tuning.maxCategories) {
@@ -267,61 +196,85 @@ export class NoveltyMember {
         this.count++;
       }
       w.set(x, slot * width);
-      this.lastUsed[slot] = this.steps;
+      sizes[slot] = sizeOf(x, 0, width);
+      this.lastUsed[slot] = steps;
+      this.hint = slot;
     }
     return bestSimilarity;
+  }
+
+  /** The similarity of features `x` to `category` (as present() computes it). */
+  private similarityTo(x: Int16Array, category: number): number {
+    const width = this.width;
+    const w = this.weights;
+    const base = category * width;
+    const current = (width >> 1) - 1;
+    const levelWeight = w[base + current]! + w[base + width - 1]!;
+    const levelOverlap = Math.min(x[current]!, w[base + current]!) + Math.min(x[width - 1]!, w[base + width - 1]!);
+    const levelSimilarity = levelWeight > 0 ? levelOverlap / levelWeight : 1;
+    const bound = levelSimilarity * levelSimilarity;
+    return this.featureSimilarity(x, category) ** 3 * bound;
+  }
+
+  /** |min(x, w)| / |w| of `category`'s weights w. */
+  private featureSimilarity(x: Int16Array, category: number): number {
+    const width = this.width;
+    const w = this.weights;
+    const base = category * width;
+    let overlap = 0;
+    for (let i = 0; i < width; i++) {
+      // min(feature, weight) without a branch (unpredictable here): both are integers within 16 bits.
+      const difference = x[i]! - w[base + i]!;
+      overlap += w[base + i]! + (difference & (difference >> 31));
+    }
+    return overlap / (this.sizes[category]! || 1);
   }
 
   /** The category arrays at their full size (once, when training ends or a member with categories is restored). */
   private allocateCategories(): void {
     if (this.lastUsed.length > 0) return;
     this.weights = new Int16Array(this.tuning.maxCategories * this.width);
+    this.sizes = new Int32Array(this.tuning.maxCategories);
     this.lastUsed = new Float64Array(this.tuning.maxCategories);
   }
 
-  /** Ends training: sets the vigilance from the training windows, then learns them at that vigilance. */
-  private finishTraining(): void {
+  /**
+   * Ends training on the training `levels`: sets the vigilance from the training windows, then learns
+   * them at that vigilance. The first replay depends on the levels, initialVigilance and maxCategories
+   * only: members sharing the front end compute it once (front.replayMean).
+   */
+  private finishTraining(levels: readonly number[]): void {
     const T = this.tuning;
-    this.trained = true;
+    const front = this.front;
     this.allocateCategories();
-    const levels = this.trainingLevels;
-    this.trainingLevels = [];
     const replay = (measure: boolean): number[] => {
       const similarities: number[] = [];
       this.count = 0;
-      this.window = [];
-      for (let i = 0; i < levels.length; i++) {
-        this.window.push(levels[i]!);
-        if (this.window.length > T.window) this.window.shift();
-        if (this.window.length < T.window) continue;
-        this.encode();
-        similarities.push(this.present(true));
+      for (let end = T.window; end <= levels.length; end++) {
+        front.encode(levels, end - T.window);
+        const similarity = this.present(front.features);
+        if (measure) similarities.push(similarity);
       }
-      return measure ? similarities : [];
+      return similarities;
     };
-    // Replayed on the training levels; the window is restored afterwards.
-    const snapped = this.window.slice();
-    this.vigilance = T.initialVigilance;
-    const similarities = replay(true);
-    const second = similarities.slice(similarities.length >> 1);
-    const mean = second.length > 0 ? second.reduce((sum, value) => sum + value, 0) / second.length : T.initialVigilance;
+    const shared = front.replayMean;
+    let mean: number;
+    if (shared && shared.initialVigilance === T.initialVigilance && shared.maxCategories === T.maxCategories) {
+      mean = shared.mean;
+    } else {
+      this.vigilance = T.initialVigilance;
+      const similarities = replay(true);
+      const second = similarities.slice(similarities.length >> 1);
+      mean = second.length > 0 ? second.reduce((sum, value) => sum + value, 0) / second.length : T.initialVigilance;
+      front.replayMean = { initialVigilance: T.initialVigilance, maxCategories: T.maxCategories, mean };
+    }
     this.vigilance = Math.min(0.97, mean) * T.vigilanceScale;
     replay(false);
-    this.window = snapped;
   }
 
   snapshot(): NoveltyMemberState {
     return {
-      seen: this.seen,
-      block: this.block.slice(),
-      average: this.average,
-      low: Number.isFinite(this.low) ? this.low : null,
-      high: Number.isFinite(this.high) ? this.high : null,
-      trained: this.trained,
-      trainingLevels: this.trainingLevels.slice(),
-      recentLevels: this.recentLevels.slice(),
-      window: this.window.slice(),
-      steps: this.steps,
+      ...this.front.snapshot(),
       lastNovel: this.lastNovel,
       vigilance: this.vigilance,
       categories: encodeWeights(this.weights.subarray(0, this.count * this.width)),
@@ -332,24 +285,23 @@ export class NoveltyMember {
   static restore(tuning: NoveltyTuning, state: NoveltyMemberState | undefined): NoveltyMember {
     const member = new NoveltyMember(tuning);
     if (!state) return member;
-    member.seen = state.seen;
-    member.block = state.block.slice(0, tuning.step);
-    member.average = state.average;
-    member.low = state.low ?? Infinity;
-    member.high = state.high ?? -Infinity;
-    member.trained = state.trained;
-    member.trainingLevels = state.trainingLevels.slice();
-    member.recentLevels = state.recentLevels.slice(-MEDIAN_LEVELS);
-    for (const level of member.recentLevels) member.levelCounts[level]!++;
-    member.window = state.window.slice(-tuning.window);
-    member.steps = state.steps;
+    member.front = NoveltyFrontEnd.restore(tuning, state);
+    member.consumed = state.seen;
     member.lastNovel = state.lastNovel;
     member.vigilance = state.vigilance;
     const categories = typeof state.categories === 'string' ? decodeWeights(state.categories) : state.categories;
     member.count = Math.min(tuning.maxCategories, Math.floor(categories.length / member.width), state.lastUsed.length);
-    if (member.trained || member.count > 0) member.allocateCategories();
+    if (state.trained || member.count > 0) member.allocateCategories();
     member.weights.set(categories.slice(0, member.count * member.width));
+    for (let category = 0; category < member.count; category++) member.sizes[category] = sizeOf(member.weights, category * member.width, member.width);
     member.lastUsed.set(state.lastUsed.slice(0, member.count));
     return member;
   }
+}
+
+/** The sum of `width` weights from `start`. */
+function sizeOf(weights: Int16Array, start: number, width: number): number {
+  let size = 0;
+  for (let i = 0; i < width; i++) size += weights[start + i]!;
+  return size;
 }

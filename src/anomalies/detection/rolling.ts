@@ -1,13 +1,20 @@
 /**
  * Fixed-capacity rolling window that keeps its values both in arrival order (ring)
- * and sorted, so median and MAD are O(1) / O(n) without allocation.
+ * and sorted, so the median is O(1) and the MAD O(log n), without allocation.
  * Memory: 2 * capacity doubles.
+ *
+ * A NaN breaks the sorted order's binary searches (a NaN that leaves removes another value and stays
+ * in `sorted`); once one has come in (values near the largest doubles can make one upstream), push and
+ * mad take their original one-by-one paths for good, whose results the fast paths reproduce bit for
+ * bit on windows that never held one.
  */
 export class SortedWindow {
   private readonly ring: Float64Array;
   private readonly sorted: Float64Array;
   private head = 0; // index of the oldest element in ring
   private count = 0;
+  /** A NaN came in (sticky: see the class comment). */
+  private sawNaN = false;
 
   constructor(readonly capacity: number) {
     this.ring = new Float64Array(capacity);
@@ -20,15 +27,23 @@ export class SortedWindow {
 
   push(x: number): void {
     if (this.count === this.capacity) {
-      const old = this.ring[this.head];
-      this.removeSorted(old);
+      const old = this.ring[this.head]!;
       this.ring[this.head] = x;
-      this.head = (this.head + 1) % this.capacity;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+      if (this.sawNaN || x !== x) {
+        this.sawNaN = true;
+        this.removeSorted(old);
+        this.insertSorted(x);
+      } else {
+        this.replaceSorted(old, x);
+      }
     } else {
-      this.ring[(this.head + this.count) % this.capacity] = x;
+      if (x !== x) this.sawNaN = true;
+      const end = this.head + this.count;
+      this.ring[end >= this.capacity ? end - this.capacity : end] = x;
       this.count++;
+      this.insertSorted(x);
     }
-    this.insertSorted(x);
   }
 
   private lowerBound(x: number, n: number): number {
@@ -37,7 +52,7 @@ export class SortedWindow {
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (a[mid] < x) lo = mid + 1;
+      if (a[mid]! < x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -56,6 +71,30 @@ export class SortedWindow {
     this.sorted.copyWithin(i, i + 1, n);
   }
 
+  /**
+   * The full window's `old` leaves and `x` comes in: the same array as removing the first element equal
+   * to `old` and then inserting `x` before the first element >= x, in one move of the elements between
+   * the two positions only (a slowly moving series moves few).
+   */
+  private replaceSorted(old: number, x: number): void {
+    const a = this.sorted;
+    const n = this.count;
+    const removed = this.lowerBound(old, n);
+    // Where x goes once `removed` is out: before it the array is unchanged, after it shifted down by one.
+    let at = this.lowerBound(x, n);
+    if (at > removed) at--;
+    // Short moves element by element, long ones by copyWithin (a call's overhead, then a memmove).
+    if (at < removed) {
+      if (removed - at > 16) a.copyWithin(at + 1, at, removed);
+      else for (let i = removed; i > at; i--) a[i] = a[i - 1]!;
+    } else if (at - removed > 16) {
+      a.copyWithin(removed, removed + 1, at + 1);
+    } else {
+      for (let i = removed; i < at; i++) a[i] = a[i + 1]!;
+    }
+    a[at] = x;
+  }
+
   /** Number of values in the window that are >= x. */
   countAtLeast(x: number): number {
     return this.count - this.lowerBound(x, this.count);
@@ -68,12 +107,58 @@ export class SortedWindow {
     return n % 2 ? a[(n - 1) >> 1] : (a[n / 2 - 1] + a[n / 2]) / 2;
   }
 
-  /** Median absolute deviation around m (unscaled); m should be the median. O(n) two-pointer walk. */
+  /**
+   * Median absolute deviation around m (unscaled); m should be the median. The deviations below m
+   * (m - a[r - 1 - j], j = 0, 1, ...) and from m up (a[r + j] - m) are two ascending sequences: their
+   * merged order statistics k1 and k2 are found by a binary search of the split, O(log n). The same
+   * values as merging them one by one (equal deviations are the same double: the ones below m are > 0).
+   */
   mad(m: number): number {
     const n = this.count;
     if (n === 0) return 0;
+    if (this.sawNaN || !Number.isFinite(m)) return this.madByWalk(m);
     const a = this.sorted;
-    // deviations are |a[i]-m|; left side grows going left, right side grows going right.
+    const r = this.lowerBound(m, n);
+    const below = r; // deviations m - a[r - 1 - j], j < below
+    const above = n - r; // deviations a[r + j] - m, j < above
+    const k1 = (n - 1) >> 1;
+    const k2 = n >> 1;
+    // Split: `taken` of the lower sequence and k1 + 1 - taken of the upper one are the k1 + 1 smallest.
+    let lo = k1 + 1 - above > 0 ? k1 + 1 - above : 0;
+    let hi = k1 + 1 < below ? k1 + 1 : below;
+    while (lo < hi) {
+      const taken = (lo + hi) >>> 1;
+      // Too few from the lower sequence when its next one is below the upper's last taken.
+      const other = k1 + 1 - taken; // >= 1 here
+      if (m - a[r - 1 - taken]! < a[r + other - 1]! - m) lo = taken + 1;
+      else hi = taken;
+    }
+    const taken = lo;
+    const other = k1 + 1 - taken;
+    let lowVal: number;
+    if (taken === 0) lowVal = a[r + other - 1]! - m;
+    else if (other === 0) lowVal = m - a[r - taken]!;
+    else {
+      const fromBelow = m - a[r - taken]!;
+      const fromAbove = a[r + other - 1]! - m;
+      lowVal = fromBelow > fromAbove ? fromBelow : fromAbove;
+    }
+    if (k2 === k1) return (lowVal + lowVal) / 2;
+    let next: number;
+    if (taken === below) next = a[r + other]! - m;
+    else if (other === above) next = m - a[r - 1 - taken]!;
+    else {
+      const fromBelow = m - a[r - 1 - taken]!;
+      const fromAbove = a[r + other]! - m;
+      next = fromBelow <= fromAbove ? fromBelow : fromAbove;
+    }
+    return (lowVal + next) / 2;
+  }
+
+  /** mad() by merging the two sequences of deviations one by one, O(n): with a NaN or an infinite median about. */
+  private madByWalk(m: number): number {
+    const n = this.count;
+    const a = this.sorted;
     let r = this.lowerBound(m, n);
     let l = r - 1;
     const k1 = (n - 1) >> 1;
@@ -81,8 +166,8 @@ export class SortedWindow {
     let prev = 0;
     let lowVal = 0;
     for (let k = 0; k <= k2; k++) {
-      const dl = l >= 0 ? m - a[l] : Infinity;
-      const dr = r < n ? a[r] - m : Infinity;
+      const dl = l >= 0 ? m - a[l]! : Infinity;
+      const dr = r < n ? a[r]! - m : Infinity;
       let d: number;
       if (dl <= dr) {
         d = dl;

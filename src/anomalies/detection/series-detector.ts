@@ -232,6 +232,7 @@ export class SeriesDetector {
     if (this.method === 'novelty') {
       this.novelty = new NoveltyMember(tuning.novelty);
       this.companions = companionTunings(tuning).map((companion) => new NoveltyMember(companion));
+      for (const companion of this.companions) companion.shareFrontEnd(this.novelty);
       if (hasProvisional(tuning, 0)) this.provisional = new NoveltyMember(provisionalTuning(tuning));
     }
     if (this.method === 'isolation_forest' || this.method === 'ensemble') {
@@ -354,6 +355,7 @@ export class SeriesDetector {
     if (detector.novelty) {
       detector.novelty = NoveltyMember.restore(tuning.novelty, state.novelty);
       detector.companions = companionTunings(tuning).map((companion, index) => NoveltyMember.restore(companion, state.companions?.[index]));
+      for (const companion of detector.companions) companion.shareFrontEnd(detector.novelty);
       detector.provisional = hasProvisional(tuning, state.n) ? NoveltyMember.restore(provisionalTuning(tuning), state.provisional) : null;
     }
     return detector;
